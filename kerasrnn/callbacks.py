@@ -1,0 +1,127 @@
+"""Keras callbacks of our own: per-epoch metrics.json, an atomic best-model saver, the loss curves."""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+
+import keras
+
+from pipelines.io import atomic_write_json
+
+LN2 = math.log(2.0)
+
+
+def bits(nats: float) -> float:
+    """Nats per character to bits per character."""
+    return nats / LN2
+
+
+class MetricsLogger(keras.callbacks.Callback):
+    """Writes metrics.json after every epoch: losses in nats and bits per character,
+    training characters per second, cumulative wall time, and the command line.
+
+    Args:
+        path: the metrics.json to write (atomically).
+        chars_per_step: target characters in one training batch (batch * seq_len).
+        record: the record to extend (from an earlier, interrupted run when resuming).
+    """
+
+    def __init__(self, path: str, chars_per_step: int, record: dict):
+        super().__init__()
+        self.path = path
+        self.chars_per_step = chars_per_step
+        self.record = record
+        self.record.setdefault("epochs", [])
+        self._wall_before = self.record["epochs"][-1]["wall_s"] if self.record["epochs"] else 0.0
+
+    def on_train_begin(self, logs=None):
+        self._train_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+        self._steps = 0
+        self._train_s = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps = batch + 1
+        self._train_s = time.perf_counter() - self._epoch_start
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = {"epoch": epoch + 1}
+        for key, name in (("loss", "train"), ("val_loss", "val")):
+            if key in logs:
+                value = float(logs[key])
+                finite = math.isfinite(value)  # JSON has no NaN: a diverged loss is null
+                row[f"{name}_loss_nats"] = round(value, 5) if finite else None
+                row[f"{name}_bpc"] = round(bits(value), 5) if finite else None
+        row["chars_per_s"] = round(self._steps * self.chars_per_step / max(self._train_s, 1e-9))
+        row["epoch_s"] = round(time.perf_counter() - self._epoch_start, 2)
+        row["wall_s"] = round(self._wall_before + time.perf_counter() - self._train_start, 2)
+        if "learning_rate" in logs:
+            row["learning_rate"] = float(logs["learning_rate"])
+        # an epoch run again after a resume replaces its earlier, interrupted record
+        self.record["epochs"] = [r for r in self.record["epochs"] if r["epoch"] < epoch + 1] + [row]
+        atomic_write_json(self.path, self.record)
+
+
+class BestModelSaver(keras.callbacks.Callback):
+    """Saves the whole model (`.keras`) whenever the validation loss improves.
+
+    Unlike `ModelCheckpoint` it writes to a temporary file and renames it, so a run
+    killed while saving never leaves a corrupt best model behind.
+
+    Args:
+        path: the `.keras` file to keep.
+        monitor: the logged value to minimise.
+        best: the value to beat (the earlier best when resuming).
+    """
+
+    def __init__(self, path: str, monitor: str = "val_loss", best: float = math.inf):
+        super().__init__()
+        self.path = path
+        self.monitor = monitor
+        self.best = best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value) or value >= self.best:
+            return
+        self.best = float(value)
+        folder = os.path.dirname(os.path.abspath(self.path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
+        os.close(fd)
+        try:
+            self.model.save(tmp, overwrite=True)
+            os.replace(tmp, self.path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+def plot_curves(epochs: list[dict], path: str, title: str) -> None:
+    """Draws train and validation loss (nats/char) per epoch into a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    xs = [r["epoch"] for r in epochs]
+    for key, label in (("train_loss_nats", "train"), ("val_loss_nats", "validation")):
+        ys = [r.get(key) for r in epochs]
+        if any(y is not None for y in ys):
+            ax.plot(xs, ys, marker="o", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (nats/char)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path + ".tmp.png"
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)

@@ -1,0 +1,75 @@
+"""The run configuration: one dataclass, saved as config.json in every run directory.
+
+Sampling, evaluation and export rebuild the model from this file, never from flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from pipelines.io import atomic_write_json
+
+CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
+TASKS = ("shakespeare",)  # training tasks (more come with later issues)
+
+
+@dataclass
+class Config:
+    """Everything that defines a training run. Defaults are the default Shakespeare run."""
+
+    task: str = "shakespeare"  # what to train: character language model on a corpus
+    dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME"
+    text: str | None = None  # a UTF-8 text file to train on instead of `dataset`
+    data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
+    cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
+    units: int = 512  # hidden units per recurrent layer
+    layers: int = 1  # stacked recurrent layers
+    embedding_dim: int = 64  # embedding size; 0 feeds one-hot vectors instead
+    dropout: float = 0.1  # dropout on each recurrent layer's output
+    seq_len: int = 100  # characters per training window (backprop through time length)
+    batch_size: int = 128  # windows per batch
+    epochs: int = 7  # passes over the training windows
+    learning_rate: float = 4e-3  # peak Adam learning rate
+    warmup_steps: int = 20  # linear warm-up steps before the cosine decay
+    min_lr_ratio: float = 0.02  # final learning rate as a share of the peak
+    clipnorm: float = 5.0  # clip each gradient's norm (0 = off)
+    seed: int = 1337  # seed for weights, shuffling and dropout
+    checkpoint_every: int = 20  # training steps between the resume checkpoints
+    mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
+    vocab_size: int = 0  # filled in from the vocabulary when training starts
+
+    def validate(self) -> None:
+        """Raises ValueError with a one-line reason when a field is out of range."""
+        if self.task not in TASKS:
+            raise ValueError(f"unknown task {self.task!r}: choose from {', '.join(TASKS)}")
+        if self.cell not in CELLS:
+            raise ValueError(f"unknown cell {self.cell!r}: choose from {', '.join(CELLS)}")
+        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.embedding_dim < 0:
+            raise ValueError("--embedding-dim must be 0 (one-hot) or more")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError("--dropout must be in [0, 1)")
+        if self.learning_rate <= 0:
+            raise ValueError("--learning-rate must be positive")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def save(self, path: str) -> None:
+        """Writes the config as JSON, atomically."""
+        atomic_write_json(path, self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Config":
+        """Builds a config from a dict, ignoring keys this version does not know."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def load(cls, path: str) -> "Config":
+        with open(path, encoding="utf-8") as f:
+            return cls.from_dict(json.load(f))

@@ -1,0 +1,84 @@
+"""`python -m kerasrnn.fit`: train a character model (Shakespeare by default) with model.fit.
+
+Examples:
+    python -m kerasrnn.fit --cell gru
+    python -m kerasrnn.fit --cell lstm --units 256 --layers 2 --epochs 10
+    python -m kerasrnn.fit --text my_book.txt --run-dir runs/book
+    python -m kerasrnn.fit --run-dir runs/book --resume
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+
+from kerasrnn import cli
+from kerasrnn.config import CELLS, TASKS, Config
+
+DEFAULTS = Config()
+
+
+def build_parser() -> cli.ArgumentParser:
+    p = cli.parser("kerasrnn.fit", __doc__.splitlines()[0])
+    d = DEFAULTS
+    p.add_argument("--task", default=d.task, help=f"what to train ({', '.join(TASKS)})")
+    p.add_argument("--cell", default=d.cell, help=f"recurrent layer ({', '.join(CELLS)})")
+    p.add_argument("--units", type=int, default=d.units, help="hidden units per recurrent layer")
+    p.add_argument("--layers", type=int, default=d.layers, help="stacked recurrent layers")
+    p.add_argument("--embedding-dim", type=int, default=d.embedding_dim,
+                   help="embedding size; 0 feeds one-hot vectors")
+    p.add_argument("--dropout", type=float, default=d.dropout, help="dropout after each recurrent layer")
+    p.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per training window")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per batch")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="passes over the training text")
+    p.add_argument("--learning-rate", type=float, default=d.learning_rate,
+                   help="peak Adam learning rate (warm-up, then cosine decay)")
+    p.add_argument("--clipnorm", type=float, default=d.clipnorm, help="gradient norm clipping (0 = off)")
+    p.add_argument("--seed", type=int, default=d.seed, help="seed for weights, shuffling and dropout")
+    p.add_argument("--text", default=d.text, help="train on this UTF-8 text file instead of --dataset")
+    p.add_argument("--dataset", default=d.dataset,
+                   help="bundled corpus (shakespeare) or tfds:NAME for a TensorFlow Datasets text set")
+    p.add_argument("--data-dir", default=d.data_dir, help="TFDS data directory for --dataset tfds:NAME")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
+                   help="training steps between the checkpoints that --resume continues from")
+    p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
+    p.add_argument("--run-dir", default=None, help="where to write the run (default: a new runs/<cell>-<time>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --run-dir from its last checkpoint")
+    p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="Keras progress: 0 silent, 1 progress bar, 2 one line per epoch")
+    return p
+
+
+def config_from_args(args) -> Config:
+    """The Config that the parsed flags describe."""
+    fields = {f.name for f in dataclasses.fields(Config)}
+    return Config(**{k: v for k, v in vars(args).items() if k in fields})
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = "python -m kerasrnn.fit " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+    def body() -> int:
+        config = config_from_args(args)
+        if args.resume and not args.run_dir:
+            raise cli.UsageError("--resume needs --run-dir (the run to continue)")
+        if not args.resume:
+            try:
+                config.validate()
+            except ValueError as e:
+                raise cli.UsageError(str(e)) from None
+        cli.quiet_tensorflow()
+        from kerasrnn import runs, training
+
+        run_dir = args.run_dir or runs.new_run_dir(prefix=config.cell)
+        training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
+        return 0
+
+    return cli.run(body, "kerasrnn.fit")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

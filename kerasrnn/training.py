@@ -1,0 +1,185 @@
+"""Training a character language model with `model.fit`: the logic behind `python -m kerasrnn.fit`."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn import runs
+from kerasrnn.callbacks import BestModelSaver, MetricsLogger, bits, plot_curves
+from kerasrnn.cli import TrainingFailed, UsageError
+from kerasrnn.config import Config
+from kerasrnn.evaluate import evaluate_loss
+from kerasrnn.generate import Stepper, generate
+from kerasrnn.models import build_model
+from pipelines.io import DataError, atomic_write_json
+from pipelines.text import Corpus, lm_dataset, load_corpus
+from pipelines.vocab import Vocabulary
+
+SAMPLE_CHARS = 300  # characters of the sample printed when training ends
+
+
+def open_run(config: Config, run_dir: str, resume: bool) -> tuple[Config, Vocabulary, Corpus, dict]:
+    """Creates a new run directory, or reopens one to resume.
+
+    On resume the saved config and vocabulary win over the flags.
+
+    Returns:
+        The config, vocabulary, corpus and the metrics record so far.
+    Raises:
+        UsageError: an existing directory without --resume, or --resume of a finished run.
+    """
+    if resume:
+        if not os.path.exists(os.path.join(run_dir, runs.CONFIG)):
+            raise UsageError(f"nothing to resume: {run_dir} holds no {runs.CONFIG}")
+        config, vocab = runs.load_config_and_vocab(run_dir)
+        record = runs.read_metrics(run_dir)
+        if "final" in record:
+            raise UsageError(f"{run_dir} has finished all {config.epochs} epochs; nothing to resume")
+        corpus = load_corpus(config.dataset, config.text, config.data_dir)
+        return config, vocab, corpus, record
+    if os.path.exists(run_dir) and os.listdir(run_dir):
+        raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
+                         f"or choose another --run-dir")
+    config.validate()
+    corpus = load_corpus(config.dataset, config.text, config.data_dir)
+    vocab = Vocabulary.build(corpus.train)
+    config.vocab_size = len(vocab)
+    os.makedirs(run_dir, exist_ok=True)
+    config.save(os.path.join(run_dir, runs.CONFIG))
+    vocab.save(os.path.join(run_dir, runs.VOCAB))
+    return config, vocab, corpus, {"epochs": []}
+
+
+def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> None:
+    """Raises DataError unless each split holds at least one window of seq_len + 1 characters."""
+    for name, ids in (("training", train_ids), ("validation", val_ids)):
+        if len(ids) < seq_len + 1:
+            raise DataError(
+                f"text too short: its {name} part has {len(ids)} characters, fewer than one "
+                f"window of {seq_len + 1} (--seq-len {seq_len}); use a longer text or a smaller --seq-len")
+
+
+def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray):
+    """The training pipeline (shuffled, full batches) and the validation pipeline (in order, every window).
+
+    Each split is windowed on its own, so no window crosses the train/validation cut.
+    """
+    train_ds = lm_dataset(train_ids, config.seq_len, config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = lm_dataset(val_ids, config.seq_len, config.batch_size, shuffle=False, drop_remainder=False)
+    return train_ds, val_ds
+
+
+def learning_rate_schedule(config: Config, total_steps: int):
+    """Linear warm-up to `config.learning_rate`, then cosine decay to `min_lr_ratio` of it."""
+    warmup = min(config.warmup_steps, total_steps // 5)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate * 0.1 if warmup else config.learning_rate,
+        decay_steps=max(total_steps - warmup, 1),
+        alpha=config.min_lr_ratio,
+        warmup_target=config.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
+def compile_model(model: keras.Model, config: Config, total_steps: int) -> None:
+    """Compiles with Adam, the learning-rate schedule, gradient clipping and cross-entropy on logits."""
+    optimizer = keras.optimizers.Adam(learning_rate_schedule(config, total_steps),
+                                      clipnorm=config.clipnorm or None)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+
+def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
+          command: str = "") -> dict:
+    """Trains (or resumes) a run and writes everything into `run_dir`.
+
+    Args:
+        config: the run's config (ignored when resuming: the saved one is used).
+        run_dir: the run directory.
+        resume: continue an interrupted run from its last checkpoint.
+        verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
+        command: the command line, recorded in metrics.json.
+    Returns:
+        The `final` figures written to metrics.json.
+    Raises:
+        UsageError, DataError: bad options or data. TrainingFailed: the loss became NaN.
+    """
+    config, vocab, corpus, record = open_run(config, run_dir, resume)
+    train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation, warn=True)
+    check_lengths(train_ids, val_ids, config.seq_len)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    train_ds, val_ds = make_datasets(config, train_ids, val_ids)
+    steps = int(train_ds.cardinality())
+
+    model = build_model(config)
+    compile_model(model, config, steps * config.epochs)
+    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    record.update(command=command or record.get("command", ""), data=corpus.source,
+                  train_chars=len(corpus.train), val_chars=len(corpus.validation),
+                  vocab_size=len(vocab), params=model.count_params(), device=device)
+    print(f"{config.cell.upper()} {config.layers}x{config.units}, {model.count_params():,} parameters, "
+          f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device}; run: {run_dir}")
+
+    best_so_far = min((r["val_loss_nats"] for r in record["epochs"] if r.get("val_loss_nats") is not None),
+                      default=math.inf)
+    metrics_path = os.path.join(run_dir, runs.METRICS)
+    callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, runs.BACKUP_DIR),
+                                         save_freq=config.checkpoint_every, double_checkpoint=True),
+        keras.callbacks.TerminateOnNaN(),
+        BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), best=best_so_far),
+        MetricsLogger(metrics_path, config.batch_size * config.seq_len, record),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
+        keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
+    ]
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                        callbacks=callbacks, verbose=verbose, shuffle=False)
+    losses = history.history.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
+        epoch = record["epochs"][-1]["epoch"] if record["epochs"] else 1
+        raise TrainingFailed(f"the loss became NaN in epoch {epoch}; "
+                             f"try a lower --learning-rate (now {config.learning_rate:g})")
+    return finish(run_dir, config, vocab, val_ids, record)
+
+
+def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict) -> dict:
+    """Evaluates the best model, writes `final` into metrics.json and curves.png, prints a sample."""
+    run = runs.load_run(run_dir)
+    val_nats = evaluate_loss(run.model, val_ids, config.seq_len)
+    epochs = record["epochs"]
+    best = min(epochs, key=lambda r: r.get("val_loss_nats") or math.inf)
+    rates = sorted(r["chars_per_s"] for r in epochs)
+    record["final"] = {
+        "val_loss_nats": round(val_nats, 5),
+        "val_bpc": round(bits(val_nats), 5),
+        "train_loss_nats": best.get("train_loss_nats"),
+        "train_bpc": best.get("train_bpc"),
+        "best_epoch": best["epoch"],
+        "epochs": len(epochs),
+        "chars_per_s": rates[len(rates) // 2],
+        "wall_s": epochs[-1]["wall_s"],
+    }
+    atomic_write_json(os.path.join(run_dir, runs.METRICS), record)
+    plot_curves(epochs, os.path.join(run_dir, runs.CURVES),
+                f"{config.cell.upper()} {config.layers}x{config.units} on {record.get('data', '')}")
+    final = record["final"]
+    print(f"\nvalidation loss {final['val_loss_nats']:.4f} nats/char = {final['val_bpc']:.4f} bits/char "
+          f"(best epoch {final['best_epoch']} of {final['epochs']}), {final['chars_per_s']:,} chars/s, "
+          f"{final['wall_s'] / 60:.1f} min")
+    prime = "\n" if "\n" in vocab.tokens else vocab.tokens[-1]
+    print(f"sample (temperature 0.8):\n{'-' * 40}")
+    for ch in generate(Stepper(run.model, config), vocab, prime, SAMPLE_CHARS, seed=config.seed,
+                       temperature=0.8):
+        sys.stdout.write(ch)
+    sys.stdout.write(f"\n{'-' * 40}\n")
+    sys.stdout.flush()
+    return final

@@ -1,0 +1,119 @@
+"""Character language-model data: corpora, the 90/10 split, and the tf.data window pipeline.
+
+A corpus is one long string cut by characters: the first 90% trains, the last
+10% validates (the char-rnn and nanoGPT convention). Each split is cut into
+windows of `seq_len + 1` characters with stride `seq_len`, so every character
+after the first is a target exactly once per epoch and no window crosses the cut:
+
+    text  "abcdefg", seq_len 3  ->  windows "abcd", "defg"
+    input "abc" -> target "bcd";  input "def" -> target "efg"
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.io import DataError, read_text
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+BUNDLED = {"shakespeare": "tinyshakespeare.txt"}  # bundled corpus name -> file in DATA_DIR
+TRAIN_FRACTION = 0.9  # share of characters that trains; the rest validates
+
+
+@dataclass
+class Corpus:
+    """A text corpus already cut into its training and validation parts."""
+
+    source: str  # where it came from: "shakespeare", "file:PATH" or "tfds:NAME"
+    train: str  # training text
+    validation: str  # validation text
+
+
+def bundled_path(name: str) -> str:
+    """Path of a bundled corpus file, by corpus name."""
+    return os.path.join(DATA_DIR, BUNDLED[name])
+
+
+def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> tuple[str, str]:
+    """Cuts `text` by characters: the first `train_fraction` trains, the rest validates."""
+    cut = int(len(text) * train_fraction)
+    return text[:cut], text[cut:]
+
+
+def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,
+                data_dir: str | None = None) -> Corpus:
+    """Loads the corpus to train on.
+
+    Args:
+        dataset: a bundled corpus name ("shakespeare") or "tfds:NAME" for a TFDS text data set.
+        text_file: a UTF-8 text file; when given it wins over `dataset`.
+        data_dir: the TFDS data directory (TFDS's default when None).
+    Returns:
+        The corpus, split 90/10 (or by the TFDS data set's own splits).
+    Raises:
+        DataError: missing, non-UTF-8 or empty file, or an unknown data set.
+    """
+    if text_file:
+        train, validation = split_text(read_text(text_file))
+        return Corpus(f"file:{os.path.abspath(text_file)}", train, validation)
+    if dataset.startswith("tfds:"):
+        from pipelines.tfds_builders import load_tfds_corpus  # TFDS is slow to import
+
+        train, validation = load_tfds_corpus(dataset[len("tfds:"):], data_dir=data_dir)
+        return Corpus(dataset, train, validation)
+    if dataset in BUNDLED:
+        train, validation = split_text(read_text(bundled_path(dataset)))
+        return Corpus(dataset, train, validation)
+    names = ", ".join(sorted(BUNDLED))
+    raise DataError(f"unknown dataset {dataset!r}: use one of {names}, tfds:NAME, or --text FILE")
+
+
+def make_windows(ids: np.ndarray, seq_len: int) -> np.ndarray:
+    """Cuts a 1-D id array into windows of `seq_len + 1` ids with stride `seq_len`.
+
+    Args:
+        ids: int array of shape (n,).
+        seq_len: the model's input length.
+    Returns:
+        int32 array of shape (windows, seq_len + 1); the leftover tail is dropped.
+    """
+    count = (len(ids) - 1) // seq_len
+    if count < 1:
+        raise DataError(
+            f"text of {len(ids)} characters is shorter than one window of {seq_len + 1} "
+            f"(lower --seq-len or use a longer text)"
+        )
+    index = np.arange(seq_len + 1)[None, :] + seq_len * np.arange(count)[:, None]
+    return np.asarray(ids, dtype=np.int32)[index]
+
+
+def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = True,
+               seed: int = 1337, drop_remainder: bool = True):
+    """The tf.data pipeline of (input, target) batches for a character language model.
+
+    Args:
+        ids: encoded text, shape (n,).
+        seq_len: characters per training window.
+        batch_size: windows per batch.
+        shuffle: reshuffle the windows every epoch (training) or keep their order (evaluation).
+        seed: shuffling seed.
+        drop_remainder: drop the last incomplete batch (keeps every training batch the same shape).
+    Returns:
+        A dataset of (inputs, targets), each int32 of shape (batch, seq_len).
+    """
+    import tensorflow as tf
+
+    windows = make_windows(ids, seq_len)  # (windows, seq_len + 1)
+
+    def split_input_target(window):
+        return window[:-1], window[1:]
+
+    ds = tf.data.Dataset.from_tensor_slices(windows)
+    ds = ds.map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if shuffle:
+        ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder and len(windows) >= batch_size)
+    return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,46 @@
+"""Shared fixtures: a small real text and one tiny trained run, made once per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kerasrnn.cli import quiet_tensorflow
+from pipelines.text import bundled_path
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY_ARGS = ["--units", "32", "--embedding-dim", "16", "--seq-len", "32", "--batch-size", "16",
+             "--epochs", "2", "--verbose", "0"]  # a model that trains in seconds
+
+
+def pytest_configure(config):
+    quiet_tensorflow()
+
+
+@pytest.fixture(scope="session")
+def tiny_text(tmp_path_factory) -> str:
+    """The first 20,000 characters of the bundled Shakespeare, as a file."""
+    with open(bundled_path("shakespeare"), encoding="utf-8") as f:
+        text = f.read(20_000)
+    path = tmp_path_factory.mktemp("data") / "tiny.txt"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_text) -> str:
+    """A run directory trained by `kerasrnn.fit` on `tiny_text` (2 epochs, GRU-32)."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "tiny")
+    assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS]) == 0
+    return run_dir
+
+
+def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Runs `python -m module args...` in a fresh process, as a user would."""
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
