@@ -1,0 +1,6 @@
+"""kerasrnn: SimpleRNN, LSTM and GRU character models with Keras 3, from training to devices.
+
+Commands: `python -m kerasrnn.fit`, `kerasrnn.sample`, `kerasrnn.evaluate`.
+"""
+
+__version__ = "0.1.0"

@@ -24,19 +24,19 @@ class Config:
     text: str | None = None  # a UTF-8 text file to train on instead of `dataset`
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
     cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
-    units: int = 512  # hidden units per recurrent layer
+    units: int = 384  # hidden units per recurrent layer
     layers: int = 1  # stacked recurrent layers
     embedding_dim: int = 64  # embedding size; 0 feeds one-hot vectors instead
-    dropout: float = 0.1  # dropout on each recurrent layer's output
+    dropout: float = 0.2  # dropout on each recurrent layer's output
     seq_len: int = 100  # characters per training window (backprop through time length)
-    batch_size: int = 128  # windows per batch
-    epochs: int = 7  # passes over the training windows
-    learning_rate: float = 4e-3  # peak Adam learning rate
+    batch_size: int = 64  # windows per batch
+    epochs: int = 9  # passes over the training windows
+    learning_rate: float = 3e-3  # peak Adam learning rate
     warmup_steps: int = 20  # linear warm-up steps before the cosine decay
     min_lr_ratio: float = 0.02  # final learning rate as a share of the peak
     clipnorm: float = 5.0  # clip each gradient's norm (0 = off)
     seed: int = 1337  # seed for weights, shuffling and dropout
-    checkpoint_every: int = 20  # training steps between the resume checkpoints
+    checkpoint_every: int = 50  # training steps between the resume checkpoints
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     vocab_size: int = 0  # filled in from the vocabulary when training starts
 

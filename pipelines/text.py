@@ -116,4 +116,7 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
     if shuffle:
         ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=drop_remainder and len(windows) >= batch_size)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
+    options.threading.max_intra_op_parallelism = 1
+    return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
