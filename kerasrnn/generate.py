@@ -63,7 +63,7 @@ def generate(stepper: Stepper, vocab: Vocabulary, prime: str, length: int, seed:
 
     Args:
         stepper: the model's step runner.
-        vocab: its vocabulary (prime characters outside it map to the unknown id).
+        vocab: its vocabulary (prime characters outside it map to the unknown id, with a warning).
         prime: text to start from (must not be empty).
         length: characters to generate.
         seed: sampling seed.
@@ -71,7 +71,7 @@ def generate(stepper: Stepper, vocab: Vocabulary, prime: str, length: int, seed:
     """
     rng = np.random.default_rng(seed)
     banned = [vocab.id_of(t) for t in vocab.specials]
-    logits, state = stepper.feed(vocab.encode(prime))
+    logits, state = stepper.feed(vocab.encode(prime, warn=True))
     for _ in range(length):
         token = sample(logits, rng, temperature, top_k, top_p, banned=banned)
         yield vocab.tokens[token]

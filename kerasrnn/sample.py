@@ -43,8 +43,6 @@ def main(argv: list[str] | None = None) -> int:
         from kerasrnn.runs import load_run
 
         run = load_run(args.run_dir)
-        if run.vocab.unknown_chars(args.prime):
-            run.vocab.encode(args.prime, warn=True)
         stepper = Stepper(run.model, run.config)
         if not args.no_prime:
             sys.stdout.write(args.prime)
