@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from typing import Callable
@@ -17,8 +18,16 @@ class UsageError(Exception):
     """Bad options or arguments: reported as one line on stderr, exit status 2."""
 
 
-class TrainingFailed(Exception):
-    """Training could not go on (for example the loss became NaN): one line, exit status 1."""
+class Failed(Exception):
+    """The work itself failed (not the input): one line on stderr, exit status 1."""
+
+
+class TrainingFailed(Failed):
+    """Training could not go on (for example the loss became NaN)."""
+
+
+class ExportFailed(Failed):
+    """An export did not pass one of its checks; nothing was written."""
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -34,6 +43,21 @@ def parser(prog: str, description: str) -> ArgumentParser:
                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 
 
+@contextlib.contextmanager
+def silenced_stderr():
+    """Sends file descriptor 2 to /dev/null for the block: native libraries print there directly."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def quiet_tensorflow() -> None:
     """Imports TensorFlow and Keras with their native start-up chatter silenced.
 
@@ -45,19 +69,11 @@ def quiet_tensorflow() -> None:
     if os.environ.get("KERASRNN_TF_LOGS") == "1" or "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
+    with silenced_stderr():
         import tensorflow as tf
         import keras  # noqa: F401
 
         tf.config.list_physical_devices("GPU")  # the CUDA probe prints here
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 def run(body: Callable[[], int | None], prog: str) -> int:
@@ -71,7 +87,7 @@ def run(body: Callable[[], int | None], prog: str) -> int:
     except (UsageError, DataError) as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except TrainingFailed as e:
+    except Failed as e:
         print(f"{prog}: error: {e}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

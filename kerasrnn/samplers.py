@@ -8,6 +8,7 @@ runs the same with Keras, SavedModel or LiteRT steps.
     top_k_filter(logits, k)                 keep the k largest, others -inf
     top_p_filter(logits, p)                 keep the smallest set with probability >= p
     sample(logits, rng, temperature=..., top_k=..., top_p=...)   all of the above, then draw
+    beam_complete(step, state, logits, word_ids, end_ids, k)      the k likeliest word endings
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     z = z - np.max(z)
     e = np.exp(z)
     return e / e.sum()
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities from logits over the last axis (float64)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - np.max(z, axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
 def greedy(logits: np.ndarray) -> int:
@@ -81,3 +89,56 @@ def sample(logits: np.ndarray, rng: np.random.Generator, temperature_: float = 1
         return greedy(z)
     z = top_p_filter(top_k_filter(temperature(z, temperature_), top_k), top_p)
     return int(rng.choice(z.size, p=softmax(z)))
+
+
+def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndarray,
+                  end_ids: np.ndarray, k: int = 3, beam_width: int = 6, max_len: int = 16,
+                  allow_empty: bool = True) -> list[tuple[list[int], float]]:
+    """Beam search for the k most likely ways to finish the current word.
+
+    A completion is some word characters followed by any word-ending character (a space,
+    punctuation, a line break); its probability is that of its characters times the
+    probability that the word ends there. Beams advance together, one batched `step`
+    call per character, and stop when no beam can beat the k-th finished completion.
+
+    Args:
+        step: (tokens (batch,), state (batch, S)) -> (logits (batch, vocab), state (batch, S)).
+        state: (S,) the state after the text so far.
+        logits: (vocab,) the next-character logits after the text so far.
+        word_ids: ids that continue a word (letters, digits, apostrophe, hyphen).
+        end_ids: ids that end a word; ids in neither list are never used.
+        k: completions to return.
+        beam_width: beams kept per step (at least k).
+        max_len: most characters to add.
+        allow_empty: whether adding nothing (the word is already complete) counts.
+    Returns:
+        Up to k (ids to add, probability), most likely first.
+    """
+    beam_width = max(beam_width, k)
+    prefixes: list[list[int]] = [[]]
+    scores = np.zeros(1)  # (beams,) log-probability of each beam's added characters
+    log_p = log_softmax(logits)[None]  # (beams, vocab)
+    states = np.asarray(state, np.float32)[None]  # (beams, S)
+    finished: list[tuple[list[int], float]] = []
+    for depth in range(max_len + 1):
+        ends = scores + np.logaddexp.reduce(log_p[:, end_ids], axis=-1)  # (beams,)
+        for prefix, score in zip(prefixes, ends):
+            if prefix or allow_empty:
+                finished.append((prefix, float(score)))
+        finished.sort(key=lambda f: -f[1])
+        del finished[k:]
+        if depth == max_len:
+            break
+        bar = finished[-1][1] if len(finished) == k else -np.inf
+        grown = scores[:, None] + log_p[:, word_ids]  # (beams, word ids)
+        flat = np.argsort(-grown, axis=None)[:beam_width]
+        flat = flat[grown.flat[flat] > bar]  # a beam below the bar can only fall further
+        if flat.size == 0:
+            break
+        rows, cols = np.unravel_index(flat, grown.shape)
+        tokens = np.asarray(word_ids)[cols].astype(np.int32)
+        new_logits, states = step(tokens, states[rows])
+        prefixes = [prefixes[r] + [int(t)] for r, t in zip(rows, tokens)]
+        scores = grown[rows, cols]
+        log_p = log_softmax(new_logits)
+    return [(prefix, float(np.exp(score))) for prefix, score in finished]

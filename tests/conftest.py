@@ -16,6 +16,14 @@ TINY_ARGS = ["--units", "32", "--embedding-dim", "16", "--seq-len", "32", "--bat
              "--epochs", "2", "--verbose", "0"]  # a model that trains in seconds
 
 
+# Prepended to a subprocess script: the listed packages then fail to import, as if not installed.
+BLOCK_IMPORTS = """
+import sys
+for name in {names!r}:
+    sys.modules[name] = None  # importing it now fails, as if it were not installed
+"""
+
+
 def pytest_configure(config):
     quiet_tensorflow()
 
@@ -38,6 +46,16 @@ def tiny_run(tmp_path_factory, tiny_text) -> str:
     run_dir = str(tmp_path_factory.mktemp("runs") / "tiny")
     assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS]) == 0
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_export(tiny_run, tmp_path_factory) -> str:
+    """The session's tiny trained GRU run, exported."""
+    out = str(tmp_path_factory.mktemp("exports") / "tiny-gru")
+    from kerasrnn import export
+
+    assert export.main([tiny_run, "--out", out]) == 0
+    return out
 
 
 def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:

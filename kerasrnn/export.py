@@ -1,0 +1,45 @@
+"""`python -m kerasrnn.export RUN_DIR --out exported/NAME`: SavedModel + TFLite, verified, written atomically.
+
+Examples:
+    python -m kerasrnn.export runs/gru-20261125-120000 --out exported/my-gru
+    python -m kerasrnn.export runs/release-gru --out exported/shakespeare-gru --force
+
+The work is in `kerasrnn.export_lib`; what an export holds is described in `kerasrnn.litert`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from kerasrnn import cli
+
+
+def build_parser() -> cli.ArgumentParser:
+    p = cli.parser("kerasrnn.export", __doc__.splitlines()[0])
+    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
+    p.add_argument("--out", default=None, help="export directory (default: exported/<run directory name>)")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists (only once every check passed)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> int:
+        cli.quiet_tensorflow()
+        from kerasrnn.export_lib import export_run
+
+        out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
+        manifest = export_run(args.run_dir, out, force=args.force)
+        for name, entry in manifest["files"].items():
+            print(f"  {name:18s} {entry['bytes'] / 1e6:7.2f} MB  validation {entry['validation_loss_nats']:.4f} "
+                  f"nats/char = {entry['validation_bpc']:.4f} bits/char")
+        print(f"wrote {out} in {manifest['export_seconds']:.0f} s")
+        return 0
+
+    return cli.run(body, "kerasrnn.export")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

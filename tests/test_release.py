@@ -1,0 +1,38 @@
+"""The release models in exported/: intact, within their size budget, and as good as documented."""
+
+import os
+
+import numpy as np
+import pytest
+
+from kerasrnn import litert
+from kerasrnn.complete import Autocompleter
+from conftest import ROOT
+
+RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]
+
+
+@pytest.mark.parametrize("name", RELEASES)
+def test_release_model_is_intact_and_small(name):
+    folder = os.path.join(ROOT, "exported", name)
+    manifest = litert.load_manifest(folder)
+    assert manifest["cell"] == name.split("-")[1]
+    for file in manifest["files"]:
+        litert.verify_file(folder, manifest, file)  # raises on a checksum mismatch
+    assert manifest["files"]["model.tflite"]["bytes"] <= 5_000_000
+    float_bpc = manifest["files"]["model.tflite"]["validation_bpc"]
+    assert manifest["files"]["model_int8.tflite"]["validation_bpc"] <= float_bpc + 0.03
+    _, step = litert.open_step(folder, "float")
+    logits, state = step(np.zeros(3, np.int32), step.zero_state(3))
+    assert logits.shape == (3, manifest["vocab_size"]) and state.shape == (3, manifest["state_size"])
+
+
+def test_best_release_model_reaches_the_target_and_completes_words():
+    folder = os.path.join(ROOT, "exported", "shakespeare-gru")
+    assert litert.load_manifest(folder)["files"]["model.tflite"]["validation_loss_nats"] <= 1.50
+    completer = Autocompleter(folder)
+    completer.feed("ROMEO: wh")
+    assert [s.word for s in completer.suggestions(3)][0] == "what"
+    completer.reset()
+    completer.feed("My gracious lo")
+    assert completer.suggestions(1)[0].word == "lord"
