@@ -87,6 +87,11 @@ class Autocompleter:
             self._advance(token)
             self.word = self.word + c if is_word_char(c) else ""
 
+    @property
+    def undoable(self) -> int:
+        """How many characters `backspace` can delete now."""
+        return len(self._history)
+
     def backspace(self, count: int = 1) -> None:
         """Deletes the last `count` typed characters, restoring the states kept for them.
 
@@ -133,7 +138,7 @@ def interactive(completer: Autocompleter, k: int) -> None:  # pragma: no cover -
             if key in ("\x04", "\x1b", ""):
                 break
             if key in ("\x7f", "\b"):
-                if typed and completer._history:
+                if typed and completer.undoable:
                     completer.backspace()
                     typed = typed[:-1]
                 continue
