@@ -1,6 +1,8 @@
-"""`python -m kerasrnn.bench export exported/NAME`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export`: benchmarks that write JSON and print a table.
 
 Examples:
+    python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
+    python -m kerasrnn.bench train --cells gru --sizes --compare-torch --plot sweep.png
     python -m kerasrnn.bench export exported/shakespeare-gru
     python -m kerasrnn.bench export exported/shakespeare-gru --long-prefix 1000000 --json gru.json
 
@@ -10,6 +12,7 @@ Timings belong to the machine they ran on: compare them as ratios within one run
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 
 from kerasrnn import cli
@@ -17,13 +20,30 @@ from kerasrnn import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{export}", parser_class=cli.ArgumentParser)
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export}", parser_class=cli.ArgumentParser)
+    from kerasrnn.bench_train import TrainShape
+
+    d = TrainShape()
+    t = sub.add_parser("train", help="training characters per second: kerasrnn, stock Keras, PyTorch",
+                       formatter_class=p.formatter_class)
+    t.add_argument("--cells", default="simplernn,lstm,gru", help="comma-separated cells to measure")
+    t.add_argument("--units", type=int, default=d.units, help="hidden units per layer")
+    t.add_argument("--embedding-dim", type=int, default=d.embedding_dim, help="embedding size")
+    t.add_argument("--layers", type=int, default=d.layers, help="stacked recurrent layers")
+    t.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per step")
+    t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per window")
+    t.add_argument("--steps", type=int, default=d.steps, help="timed steps per measurement (after warm-up)")
+    t.add_argument("--warmup", type=int, default=d.warmup, help="untimed steps first")
+    t.add_argument("--compare-torch", action="store_true", help="also train the same model in PyTorch (extra: bench)")
+    t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
+    t.add_argument("--plot", default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
+    t.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/train.json)")
     e = sub.add_parser("export", help="step and keystroke latency of an export directory",
                        formatter_class=p.formatter_class)
     e.add_argument("model_dir", help="an export directory written by kerasrnn.export")
     e.add_argument("--calls", type=int, default=2000, help="timed LiteRT step calls (TensorFlow paths: a quarter)")
     e.add_argument("--long-prefix", type=int, default=0, help="also time feeding a prefix of this many characters")
-    e.add_argument("--json", default=None, help="where to write the JSON (default: runs/bench/export-<name>.json)")
+    e.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
     return p
 
 
@@ -31,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        if args.what == "train":
+            return train(args, argv)
         if args.calls < 4 or args.long_prefix < 0:
             raise cli.UsageError("--calls must be at least 4 and --long-prefix not negative")
         cli.quiet_tensorflow()
@@ -40,13 +62,51 @@ def main(argv: list[str] | None = None) -> int:
         name = os.path.basename(os.path.normpath(args.model_dir))
         result = bench_export(args.model_dir, args.calls, args.long_prefix)
         path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
-        atomic_write_json(path, {"command": "python -m kerasrnn.bench " + " ".join(sys.argv[1:] if argv is None
-                                                                                   else argv), **result})
+        atomic_write_json(path, {"command": _command(argv), **result})
         print(format_table(name, result))
         print(f"wrote {path}")
         return 0
 
     return cli.run(body, "kerasrnn.bench")
+
+
+def _command(argv: list[str] | None) -> str:
+    return "python -m kerasrnn.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+
+
+def train(args, argv: list[str] | None) -> int:
+    """The `train` subcommand: measure, write JSON (and the sweep's PNG), print the table."""
+    from dataclasses import asdict
+
+    from kerasrnn.bench_train import CELLS, TrainShape, bench_train, format_train_table, plot_sweep
+    from pipelines.io import atomic_write_json
+
+    cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+    unknown = [c for c in cells if c not in CELLS]
+    if unknown or not cells:
+        raise cli.UsageError(f"unknown cell(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(CELLS)}")
+    if min(args.units, args.embedding_dim, args.layers, args.batch_size, args.seq_len, args.steps) < 1:
+        raise cli.UsageError("sizes and --steps must be at least 1")
+    if args.compare_torch:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise cli.UsageError("--compare-torch needs PyTorch: pip install -e \".[bench]\" (torch==2.13.0)")
+    base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
+                      batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
+    try:
+        result = bench_train(cells, base, args.compare_torch, args.sizes)
+    except RuntimeError as e:
+        raise cli.Failed(str(e)) from None
+    path = args.json or os.path.join("runs", "bench", "train.json")
+    atomic_write_json(path, {"command": _command(argv), "shape": asdict(base), **result})
+    print(format_train_table(result))
+    if args.sizes:
+        plot = args.plot or os.path.splitext(path)[0] + "-sizes.png"
+        plot_sweep(result, plot)
+        print(f"wrote {plot}")
+    print(f"wrote {path}")
+    return 0
 
 
 if __name__ == "__main__":

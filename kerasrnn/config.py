@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pipelines.io import atomic_write_json
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
+RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.fast_rnn)
 TASKS = ("shakespeare",)  # training tasks (more come with later issues)
 
 
@@ -24,6 +25,7 @@ class Config:
     text: str | None = None  # a UTF-8 text file to train on instead of `dataset`
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
     cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
+    rnn_impl: str = "fast"  # "fast": the Keras layers with kerasrnn's faster CPU loop; "keras": the stock layers
     units: int = 384  # hidden units per recurrent layer
     layers: int = 1  # stacked recurrent layers
     embedding_dim: int = 64  # embedding size; 0 feeds one-hot vectors instead
@@ -46,6 +48,8 @@ class Config:
             raise ValueError(f"unknown task {self.task!r}: choose from {', '.join(TASKS)}")
         if self.cell not in CELLS:
             raise ValueError(f"unknown cell {self.cell!r}: choose from {', '.join(CELLS)}")
+        if self.rnn_impl not in RNN_IMPLS:
+            raise ValueError(f"unknown --rnn-impl {self.rnn_impl!r}: choose from {', '.join(RNN_IMPLS)}")
         for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")

@@ -24,6 +24,9 @@ def build_parser() -> cli.ArgumentParser:
     d = DEFAULTS
     p.add_argument("--task", default=d.task, help=f"what to train ({', '.join(TASKS)})")
     p.add_argument("--cell", default=d.cell, help=f"recurrent layer ({', '.join(CELLS)})")
+    p.add_argument("--rnn-impl", default=d.rnn_impl,
+                   help="fast: Keras layers with kerasrnn's faster CPU training loop (same mathematics); "
+                        "keras: the stock layers")
     p.add_argument("--units", type=int, default=d.units, help="hidden units per recurrent layer")
     p.add_argument("--layers", type=int, default=d.layers, help="stacked recurrent layers")
     p.add_argument("--embedding-dim", type=int, default=d.embedding_dim,

@@ -5,9 +5,11 @@ The sequence model (training, evaluation):
     tokens (batch, time) int32 -> Embedding or OneHot -> [RNN -> Dropout] x layers
         -> Dense "logits" (batch, time, vocab)
 
-The recurrent layers keep Keras' defaults (tanh, sigmoid gates, no recurrent
-dropout, no unrolling, biases on, GRU reset_after=True), which is what makes them
-eligible for the cuDNN kernels: on a GPU the same model runs on cuDNN.
+The recurrent layers are Keras' own, or (`rnn_impl="fast"`, the default) their subclasses
+from `kerasrnn.fast_rnn`, which train faster on a CPU with the same mathematics. They keep
+Keras' defaults (tanh, sigmoid gates, no recurrent dropout, no unrolling, biases on, GRU
+reset_after=True), which is what makes them eligible for the cuDNN kernels: on a GPU the
+same model runs on cuDNN.
 
 The step model shares the sequence model's layers and runs one character at a time
 with its state explicit, flattened into one vector:
@@ -24,11 +26,11 @@ import keras
 from keras import ops
 
 from kerasrnn.config import Config
+from kerasrnn.fast_rnn import FastGRU, FastLSTM, FastSimpleRNN
 
-RNN_LAYERS = {  # --cell name -> Keras layer class
-    "simplernn": keras.layers.SimpleRNN,
-    "lstm": keras.layers.LSTM,
-    "gru": keras.layers.GRU,
+RNN_LAYERS = {  # --rnn-impl -> --cell name -> layer class
+    "keras": {"simplernn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU},
+    "fast": {"simplernn": FastSimpleRNN, "lstm": FastLSTM, "gru": FastGRU},
 }
 LAYER_NAMES = {"simplernn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}  # layer name prefix
 STATES_PER_LAYER = {"simplernn": 1, "lstm": 2, "gru": 1}  # state tensors each layer carries
@@ -77,7 +79,7 @@ def build_model(config: Config) -> keras.Model:
     if config.vocab_size < 1:
         raise ValueError("config.vocab_size must be set before building a model")
     keras.utils.set_random_seed(config.seed)
-    rnn = RNN_LAYERS[config.cell]
+    rnn = RNN_LAYERS[config.rnn_impl][config.cell]
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = _input_layer(config)(tokens)  # (batch, time, features)
     for i in range(config.layers):

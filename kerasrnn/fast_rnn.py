@@ -1,0 +1,217 @@
+"""Faster SimpleRNN, LSTM and GRU training on the CPU: the same layers, the same mathematics.
+
+`FastSimpleRNN`, `FastLSTM` and `FastGRU` subclass the Keras layers and keep their cells,
+weights, configs and GPU (cuDNN) path. Only the CPU sequence loop differs, in two ways that
+cuDNN also uses:
+
+1. the input projection of every time step is one matrix product before the loop,
+   x (batch·time, in) @ W, instead of one small product per step;
+2. the backward pass is written out (`tf.custom_gradient`): a reverse loop carries only the
+   gradient of the state (one (batch, gates) @ R^T product per step), and the weight
+   gradients are then three large products over all steps at once
+   (dR = H_prev^T dZ, dW = X^T dZ, db = Σ dZ) instead of one small accumulation per step.
+
+Outputs equal the Keras layers' within float32 round-off (tests: 1e-5 for outputs and one
+training step's gradients). The step model and TFLite export use the cells, so exports are
+unchanged. The fast loop is used when it applies (TensorFlow backend, no GPU visible, float32,
+no mask, default activations, no in-layer dropout, not reversed, unrolled or stateful);
+otherwise the Keras loop runs.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+_tanh, _sigmoid = keras.activations.tanh, keras.activations.sigmoid
+
+
+def _project(x, kernel, bias):
+    """Input projection of all steps at once: x (batch, time, in) -> (time, batch, gates)."""
+    xt = tf.transpose(x, [1, 0, 2])  # (time, batch, in)
+    z = tf.reshape(tf.matmul(tf.reshape(xt, [-1, tf.shape(x)[2]]), kernel), [tf.shape(xt)[0], tf.shape(x)[0], -1])
+    return xt, z + bias  # (time, batch, in), (time, batch, gates)
+
+
+def _weight_grads(xt, h_prev, dz_x, dz_h, kernel):
+    """Gradients of W, R, the input bias, the recurrent-side bias and x from all steps' gate gradients."""
+    gates = tf.shape(dz_x)[2]
+    flat_x, flat_h = tf.reshape(dz_x, [-1, gates]), tf.reshape(dz_h, [-1, gates])  # (time·batch, gates)
+    d_kernel = tf.matmul(tf.reshape(xt, [-1, tf.shape(xt)[2]]), flat_x, transpose_a=True)  # (in, gates)
+    d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, tf.shape(h_prev)[2]]), flat_h, transpose_a=True)  # (units, gates)
+    dxt = tf.reshape(tf.matmul(flat_x, kernel, transpose_b=True), tf.shape(xt))  # (time, batch, in)
+    return d_kernel, d_recurrent, tf.reduce_sum(flat_x, 0), tf.reduce_sum(flat_h, 0), tf.transpose(dxt, [1, 0, 2])
+
+
+def _loop(steps, body, state, dtype, stored: int):
+    """Runs `body(t, *state) -> (*state, *outputs)` for t in `steps`; returns the final state and stacked outputs."""
+    arrays = [tf.TensorArray(dtype, size=tf.size(steps)) for _ in range(stored)]
+    n = len(state)
+
+    def step(k, *carry):
+        t = steps[k]
+        new = body(t, *carry[:n])
+        return (k + 1, *new[:n], *[a.write(t, v) for a, v in zip(carry[n:], new[n:])])
+
+    out = tf.while_loop(lambda k, *_: k < tf.size(steps), step, (0, *state, *arrays))
+    return out[1:n + 1], [a.stack() for a in out[n + 1:]]
+
+
+def simple_rnn_sequence(x, kernel, recurrent, bias, h0):
+    """h_t = tanh(x_t W + b + h_{t-1} R). Returns outputs (batch, time, units) and the last h."""
+
+    @tf.custom_gradient
+    def run(x, kernel, recurrent, bias, h0):
+        xt, zx = _project(x, kernel, bias)
+        time = tf.range(tf.shape(xt)[0])
+        (h,), (hs,) = _loop(time, lambda t, h: (tf.tanh(zx[t] + tf.matmul(h, recurrent)),) * 2, (h0,), x.dtype, 1)
+
+        def grad(d_out, d_h):
+            d_hs = tf.transpose(d_out, [1, 0, 2])  # (time, batch, units)
+
+            recurrent_t = tf.transpose(recurrent)  # a transposed copy once: faster than transpose_b per step
+
+            def back(t, dh_next):
+                da = (d_hs[t] + dh_next) * (1 - hs[t] * hs[t])
+                return tf.matmul(da, recurrent_t), da
+
+            (dh0,), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 1)
+            h_prev = tf.concat([h0[None], hs[:-1]], 0)
+            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel)
+            return dx, dk, dr, db, dh0
+
+        return (tf.transpose(hs, [1, 0, 2]), h), grad
+
+    return run(x, kernel, recurrent, bias, h0)
+
+
+def lstm_sequence(x, kernel, recurrent, bias, h0, c0):
+    """Keras' LSTM (gates i, f, c, o). Returns outputs (batch, time, units), the last h and c."""
+
+    @tf.custom_gradient
+    def run(x, kernel, recurrent, bias, h0, c0):
+        xt, zx = _project(x, kernel, bias)
+        time = tf.range(tf.shape(xt)[0])
+
+        units = tf.shape(recurrent)[0]
+
+        def body(t, h, c):
+            z = zx[t] + tf.matmul(h, recurrent)  # (batch, 4 units)
+            gates = tf.sigmoid(z)  # i, f and o are read from here; its c part is unused
+            i, f, o = gates[:, :units], gates[:, units:2 * units], gates[:, 3 * units:]
+            g = tf.tanh(z[:, 2 * units:3 * units])
+            c = f * c + i * g
+            h = o * tf.tanh(c)
+            return h, c, h, c, gates, g
+
+        (h, c), (hs, cs, sig, tanh_g) = _loop(time, body, (h0, c0), x.dtype, 4)
+
+        def grad(d_out, d_h, d_c):
+            d_hs = tf.transpose(d_out, [1, 0, 2])
+            c_prev = tf.concat([c0[None], cs[:-1]], 0)
+            recurrent_t = tf.transpose(recurrent)
+
+            def back(t, dh_next, dc_next):
+                i, f, _, o = tf.split(sig[t], 4, axis=-1)
+                g = tanh_g[t]
+                tc = tf.tanh(cs[t])
+                dh = d_hs[t] + dh_next
+                dc = dh * o * (1 - tc * tc) + dc_next
+                dz = tf.concat([dc * g * i * (1 - i), dc * c_prev[t] * f * (1 - f),
+                                dc * i * (1 - g * g), dh * tc * o * (1 - o)], -1)  # (batch, 4 units)
+                return tf.matmul(dz, recurrent_t), dc * f, dz
+
+            (dh0, dc0), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h, d_c), x.dtype, 1)
+            h_prev = tf.concat([h0[None], hs[:-1]], 0)
+            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel)
+            return dx, dk, dr, db, dh0, dc0
+
+        return (tf.transpose(hs, [1, 0, 2]), h, c), grad
+
+    return run(x, kernel, recurrent, bias, h0, c0)
+
+
+def gru_sequence(x, kernel, recurrent, bias, h0):
+    """Keras' GRU with reset_after=True (gates z, r, h; bias rows: input, recurrent). Returns outputs and the last h."""
+
+    @tf.custom_gradient
+    def run(x, kernel, recurrent, bias, h0):
+        xt, zx = _project(x, kernel, bias[0])
+        time = tf.range(tf.shape(xt)[0])
+
+        def body(t, h):
+            xz, xr, xh = tf.split(zx[t], 3, axis=-1)
+            rz, rr, rh = tf.split(tf.matmul(h, recurrent) + bias[1], 3, axis=-1)
+            z, r = tf.sigmoid(xz + rz), tf.sigmoid(xr + rr)
+            hh = tf.tanh(xh + r * rh)
+            h_new = z * h + (1 - z) * hh
+            return h_new, h_new, tf.concat([z, r, hh, rh], -1)
+
+        (h,), (hs, saved) = _loop(time, body, (h0,), x.dtype, 2)
+
+        def grad(d_out, d_h):
+            d_hs = tf.transpose(d_out, [1, 0, 2])
+            h_prev = tf.concat([h0[None], hs[:-1]], 0)
+            recurrent_t = tf.transpose(recurrent)
+
+            def back(t, dh_next):
+                z, r, hh, rh = tf.split(saved[t], 4, axis=-1)
+                dh = d_hs[t] + dh_next
+                dz = dh * (h_prev[t] - hh) * z * (1 - z)
+                da = dh * (1 - z) * (1 - hh * hh)  # pre-activation of hh
+                dr = da * rh * r * (1 - r)
+                dz_h = tf.concat([dz, dr, da * r], -1)  # gradient of h R + b_rec
+                return dh * z + tf.matmul(dz_h, recurrent_t), tf.concat([dz, dr, da], -1), dz_h
+
+            (dh0,), (dz_x, dz_h) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 2)
+            dk, dr, db_x, db_h, dx = _weight_grads(xt, h_prev, dz_x, dz_h, kernel)
+            return dx, dk, dr, tf.stack([db_x, db_h]), dh0
+
+        return (tf.transpose(hs, [1, 0, 2]), h), grad
+
+    return run(x, kernel, recurrent, bias, h0)
+
+
+class _FastLoop:
+    """The shared part of the three layers: when to take the fast loop, and how."""
+
+    def _fast_ok(self, sequences, mask, training) -> bool:
+        cell = self.cell
+        return (keras.backend.backend() == "tensorflow" and mask is None and not self.go_backwards
+                and not self.unroll and not self.stateful and cell.use_bias
+                and sequences.dtype == tf.float32 and cell.activation is _tanh
+                and getattr(cell, "recurrent_activation", _sigmoid) is _sigmoid
+                and not ((cell.dropout or cell.recurrent_dropout) and training)
+                and getattr(cell, "reset_after", True) and not tf.config.list_logical_devices("GPU"))
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        if not self._fast_ok(sequences, mask, training):
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        cell = self.cell
+        outputs, *new_states = self._sequence(sequences, cell.kernel.value, cell.recurrent_kernel.value,
+                                              cell.bias.value, *states)
+        return new_states[0], outputs, new_states
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class FastSimpleRNN(_FastLoop, keras.layers.SimpleRNN):
+    """`keras.layers.SimpleRNN` with the faster CPU training loop (see the module doc)."""
+
+    _sequence = staticmethod(simple_rnn_sequence)
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class FastLSTM(_FastLoop, keras.layers.LSTM):
+    """`keras.layers.LSTM` with the faster CPU training loop (see the module doc)."""
+
+    _sequence = staticmethod(lstm_sequence)
+
+
+@keras.saving.register_keras_serializable(package="kerasrnn")
+class FastGRU(_FastLoop, keras.layers.GRU):
+    """`keras.layers.GRU` (reset_after=True) with the faster CPU training loop (see the module doc)."""
+
+    _sequence = staticmethod(gru_sequence)
