@@ -13,16 +13,16 @@ from pipelines.io import atomic_write_json
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.fast_rnn)
-TASKS = ("shakespeare",)  # training tasks (more come with later issues)
+TASKS = ("shakespeare", "sentence")  # a corpus language model; one sentence predicted exactly
 
 
 @dataclass
 class Config:
     """Everything that defines a training run. Defaults are the default Shakespeare run."""
 
-    task: str = "shakespeare"  # what to train: character language model on a corpus
+    task: str = "shakespeare"  # what to train: "shakespeare" (a corpus) or "sentence" (kerasrnn.sentence)
     dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME"
-    text: str | None = None  # a UTF-8 text file to train on instead of `dataset`
+    text: str | None = None  # a UTF-8 text file to train on instead of `dataset` (sentence task: or the sentence)
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
     cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
     rnn_impl: str = "fast"  # "fast": the Keras layers with kerasrnn's faster CPU loop; "keras": the stock layers
@@ -39,6 +39,7 @@ class Config:
     clipnorm: float = 5.0  # clip each gradient's norm (0 = off)
     seed: int = 1337  # seed for weights, shuffling and dropout
     checkpoint_every: int = 50  # training steps between the resume checkpoints
+    print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     vocab_size: int = 0  # filled in from the vocabulary when training starts
 
@@ -50,7 +51,7 @@ class Config:
             raise ValueError(f"unknown cell {self.cell!r}: choose from {', '.join(CELLS)}")
         if self.rnn_impl not in RNN_IMPLS:
             raise ValueError(f"unknown --rnn-impl {self.rnn_impl!r}: choose from {', '.join(RNN_IMPLS)}")
-        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every"):
+        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every", "print_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         if self.embedding_dim < 0:

@@ -16,13 +16,18 @@ import sys
 from kerasrnn import cli
 from kerasrnn.config import CELLS, TASKS, Config
 
+SENTENCE_FLAGS = "units 32, embedding-dim 0 (one-hot), dropout 0, learning-rate 0.02, epochs 1000, " \
+                 "batch-size 256, seq-len the whole sentence"  # kept equal to sentence.SENTENCE_DEFAULTS
+
 DEFAULTS = Config()
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.fit", __doc__.splitlines()[0])
     d = DEFAULTS
-    p.add_argument("--task", default=d.task, help=f"what to train ({', '.join(TASKS)})")
+    p.add_argument("--task", default=d.task,
+                   help=f"what to train ({', '.join(TASKS)}); the sentence task has its own defaults for "
+                        f"the flags not given: {SENTENCE_FLAGS}")
     p.add_argument("--cell", default=d.cell, help=f"recurrent layer ({', '.join(CELLS)})")
     p.add_argument("--rnn-impl", default=d.rnn_impl,
                    help="fast: Keras layers with kerasrnn's faster CPU training loop (same mathematics); "
@@ -45,6 +50,8 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--data-dir", default=d.data_dir, help="TFDS data directory for --dataset tfds:NAME")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
                    help="training steps between the checkpoints that --resume continues from")
+    p.add_argument("--print-every", type=int, default=d.print_every,
+                   help="sentence task: epochs between printouts of the predicted string")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
     p.add_argument("--run-dir", default=None, help="where to write the run (default: a new runs/<cell>-<time>)")
     p.add_argument("--resume", action="store_true",
@@ -54,10 +61,23 @@ def build_parser() -> cli.ArgumentParser:
     return p
 
 
-def config_from_args(args) -> Config:
-    """The Config that the parsed flags describe."""
+def given_flags(argv: list[str]) -> set[str]:
+    """The Config fields named on the command line (e.g. {"units"} for `--units 8`)."""
+    names = {a.split("=", 1)[0][2:].replace("-", "_") for a in argv if a.startswith("--")}
+    return names & {f.name for f in dataclasses.fields(Config)}
+
+
+def config_from_args(args, given: set[str] | None = None) -> Config:
+    """The Config that the parsed flags describe; for the sentence task, its defaults fill the flags not given."""
     fields = {f.name for f in dataclasses.fields(Config)}
-    return Config(**{k: v for k, v in vars(args).items() if k in fields})
+    values = {k: v for k, v in vars(args).items() if k in fields}
+    if values.get("task") == "sentence":
+        from kerasrnn.sentence import SENTENCE_DEFAULTS
+
+        values.update({k: v for k, v in SENTENCE_DEFAULTS.items() if k not in (given or set())})
+        if "seq_len" not in (given or set()):
+            values["seq_len"] = 10**9  # the whole sentence (cut to its length when it is read)
+    return Config(**values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m kerasrnn.fit " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
-        config = config_from_args(args)
+        config = config_from_args(args, given_flags(sys.argv[1:] if argv is None else argv))
         if args.resume and not args.run_dir:
             raise cli.UsageError("--resume needs --run-dir (the run to continue)")
         if not args.resume:
@@ -77,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         from kerasrnn import runs, training
 
         run_dir = args.run_dir or runs.new_run_dir(prefix=config.cell)
+        if config.task == "sentence":
+            if args.resume:
+                raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
+            from kerasrnn.sentence import train_sentence
+
+            train_sentence(config, run_dir, command=command)
+            return 0
         training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
         return 0
 

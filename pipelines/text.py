@@ -71,22 +71,24 @@ def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,
     raise DataError(f"unknown dataset {dataset!r}: use one of {names}, tfds:NAME, or --text FILE")
 
 
-def make_windows(ids: np.ndarray, seq_len: int) -> np.ndarray:
-    """Cuts a 1-D id array into windows of `seq_len + 1` ids with stride `seq_len`.
+def make_windows(ids: np.ndarray, seq_len: int, stride: int | None = None) -> np.ndarray:
+    """Cuts a 1-D id array into windows of `seq_len + 1` ids, `stride` apart (default `seq_len`).
 
     Args:
         ids: int array of shape (n,).
         seq_len: the model's input length.
+        stride: ids between window starts; 1 gives the overlapping windows of the sentence exercise.
     Returns:
         int32 array of shape (windows, seq_len + 1); the leftover tail is dropped.
     """
-    count = (len(ids) - 1) // seq_len
+    stride = stride or seq_len
+    count = (len(ids) - 1 - seq_len) // stride + 1 if len(ids) > seq_len else 0
     if count < 1:
         raise DataError(
             f"text of {len(ids)} characters is shorter than one window of {seq_len + 1} "
             f"(lower --seq-len or use a longer text)"
         )
-    index = np.arange(seq_len + 1)[None, :] + seq_len * np.arange(count)[:, None]
+    index = np.arange(seq_len + 1)[None, :] + stride * np.arange(count)[:, None]
     return np.asarray(ids, dtype=np.int32)[index]
 
 

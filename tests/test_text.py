@@ -103,3 +103,9 @@ def test_tfds_builder_reads_the_bundled_corpus_offline(tmp_path):
 def test_unknown_tfds_dataset_is_an_error(tmp_path):
     with pytest.raises(DataError, match="unknown TFDS dataset"):
         load_corpus("tfds:no_such_dataset_anywhere", data_dir=str(tmp_path))
+
+
+def test_stride_one_windows_overlap():
+    windows = make_windows(np.arange(7), 3, stride=1)
+    assert windows.tolist() == [[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 6]]
+    assert make_windows(np.arange(8), 3).tolist() == [[0, 1, 2, 3], [3, 4, 5, 6]]  # the stride defaults to seq_len
