@@ -78,13 +78,15 @@ class BestModelSaver(keras.callbacks.Callback):
         path: the `.keras` file to keep.
         monitor: the logged value to minimise.
         best: the value to beat (the earlier best when resuming).
+        model: the model to save (default: the one being trained).
     """
 
-    def __init__(self, path: str, monitor: str = "val_loss", best: float = math.inf):
+    def __init__(self, path: str, monitor: str = "val_loss", best: float = math.inf, model=None):
         super().__init__()
         self.path = path
         self.monitor = monitor
         self.best = best
+        self.to_save = model
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -95,7 +97,7 @@ class BestModelSaver(keras.callbacks.Callback):
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
         os.close(fd)
         try:
-            self.model.save(tmp, overwrite=True)
+            (self.to_save or self.model).save(tmp, overwrite=True)
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):
@@ -125,3 +127,27 @@ def plot_curves(epochs: list[dict], path: str, title: str) -> None:
     fig.savefig(tmp)
     plt.close(fig)
     os.replace(tmp, path)
+
+
+class StatefulValidation(keras.callbacks.Callback):
+    """For stateful (truncated-BPTT) training: resets the carried state at each epoch's start, and
+    measures the validation loss with a stateless twin that receives the trained weights.
+
+    Args:
+        twin: a stateless model of the same architecture (it is what gets saved and evaluated).
+        evaluate: twin -> validation loss in nats/char.
+    """
+
+    def __init__(self, twin, evaluate):
+        super().__init__()
+        self.twin, self.evaluate = twin, evaluate
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for layer in self.model.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.twin.set_weights(self.model.get_weights())
+        if logs is not None:
+            logs["val_loss"] = self.evaluate(self.twin)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pipelines.io import atomic_write_json
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
+# What a task uses for every flag not given on the command line (the sentence exercise's small model).
+TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "learning_rate": 0.02,
+                              "epochs": 1000, "warmup_steps": 0, "batch_size": 256}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.fast_rnn)
 TASKS = ("shakespeare", "sentence")  # a corpus language model; one sentence predicted exactly
 
@@ -39,6 +42,7 @@ class Config:
     clipnorm: float = 5.0  # clip each gradient's norm (0 = off)
     seed: int = 1337  # seed for weights, shuffling and dropout
     checkpoint_every: int = 50  # training steps between the resume checkpoints
+    tbptt: bool = False  # truncated BPTT: consecutive chunks, the state carried between batches
     print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     vocab_size: int = 0  # filled in from the vocabulary when training starts

@@ -14,7 +14,7 @@ cuDNN also uses:
 Outputs equal the Keras layers' within float32 round-off (tests: 1e-5 for outputs and one
 training step's gradients). The step model and TFLite export use the cells, so exports are
 unchanged. The fast loop is used when it applies (TensorFlow backend, no GPU visible, float32,
-no mask, default activations, no in-layer dropout, not reversed, unrolled or stateful);
+no mask, default activations, no in-layer dropout, not reversed or unrolled);
 otherwise the Keras loop runs.
 """
 
@@ -178,7 +178,7 @@ class _FastLoop:
     def _fast_ok(self, sequences, mask, training) -> bool:
         cell = self.cell
         return (keras.backend.backend() == "tensorflow" and mask is None and not self.go_backwards
-                and not self.unroll and not self.stateful and cell.use_bias
+                and not self.unroll and cell.use_bias
                 and sequences.dtype == tf.float32 and cell.activation is _tanh
                 and getattr(cell, "recurrent_activation", _sigmoid) is _sigmoid
                 and not ((cell.dropout or cell.recurrent_dropout) and training)
@@ -190,6 +190,7 @@ class _FastLoop:
         if not self._fast_ok(sequences, mask, training):
             return super().inner_loop(sequences, initial_state, mask, training=training)
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        states = [getattr(s, "value", s) for s in states]  # a stateful layer passes its state variables
         cell = self.cell
         outputs, *new_states = self._sequence(sequences, cell.kernel.value, cell.recurrent_kernel.value,
                                               cell.bias.value, *states)

@@ -14,10 +14,10 @@ import shlex
 import sys
 
 from kerasrnn import cli
-from kerasrnn.config import CELLS, TASKS, Config
+from kerasrnn.config import CELLS, TASK_DEFAULTS, TASKS, Config
 
-SENTENCE_FLAGS = "units 32, embedding-dim 0 (one-hot), dropout 0, learning-rate 0.02, epochs 1000, " \
-                 "batch-size 256, seq-len the whole sentence"  # kept equal to sentence.SENTENCE_DEFAULTS
+SENTENCE_FLAGS = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in TASK_DEFAULTS["sentence"].items()) + \
+                 ", seq-len the whole sentence"
 
 DEFAULTS = Config()
 
@@ -50,6 +50,9 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--data-dir", default=d.data_dir, help="TFDS data directory for --dataset tfds:NAME")
     p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every,
                    help="training steps between the checkpoints that --resume continues from")
+    p.add_argument("--tbptt", action="store_true",
+                   help="truncated backprop through time: train on consecutive chunks, carrying the state "
+                        "between batches (stateful, the char-rnn way), instead of independent shuffled windows")
     p.add_argument("--print-every", type=int, default=d.print_every,
                    help="sentence task: epochs between printouts of the predicted string")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
@@ -72,9 +75,7 @@ def config_from_args(args, given: set[str] | None = None) -> Config:
     fields = {f.name for f in dataclasses.fields(Config)}
     values = {k: v for k, v in vars(args).items() if k in fields}
     if values.get("task") == "sentence":
-        from kerasrnn.sentence import SENTENCE_DEFAULTS
-
-        values.update({k: v for k, v in SENTENCE_DEFAULTS.items() if k not in (given or set())})
+        values.update({k: v for k, v in TASK_DEFAULTS["sentence"].items() if k not in (given or set())})
         if "seq_len" not in (given or set()):
             values["seq_len"] = 10**9  # the whole sentence (cut to its length when it is read)
     return Config(**values)

@@ -70,9 +70,13 @@ def _input_layer(config: Config) -> keras.layers.Layer:
     return keras.layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
 
 
-def build_model(config: Config) -> keras.Model:
+def build_model(config: Config, stateful_batch: int | None = None) -> keras.Model:
     """Builds the sequence model described by `config` (weights seeded by `config.seed`).
 
+    Args:
+        config: the model's description.
+        stateful_batch: build stateful recurrent layers for this fixed batch size (truncated
+            BPTT: each batch continues the state the previous one left).
     Returns:
         A functional model: `tokens` (batch, time) int32 -> logits (batch, time, vocab).
     """
@@ -80,10 +84,13 @@ def build_model(config: Config) -> keras.Model:
         raise ValueError("config.vocab_size must be set before building a model")
     keras.utils.set_random_seed(config.seed)
     rnn = RNN_LAYERS[config.rnn_impl][config.cell]
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    if stateful_batch:
+        tokens = keras.Input(batch_shape=(stateful_batch, None), dtype="int32", name="tokens")
+    else:
+        tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = _input_layer(config)(tokens)  # (batch, time, features)
     for i in range(config.layers):
-        x = rnn(config.units, return_sequences=True, name=rnn_layer_name(config, i))(x)
+        x = rnn(config.units, return_sequences=True, stateful=bool(stateful_batch), name=rnn_layer_name(config, i))(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + i, name=f"dropout_{i + 1}")(x)
     logits = keras.layers.Dense(config.vocab_size, dtype="float32", name="logits")(x)  # (batch, time, vocab)

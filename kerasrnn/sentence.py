@@ -25,16 +25,14 @@ import numpy as np
 
 from kerasrnn import runs
 from kerasrnn.cli import UsageError
-from kerasrnn.config import Config
+from kerasrnn.config import TASK_DEFAULTS, Config
 from kerasrnn.models import build_model
 from pipelines.io import DataError, atomic_write_json, read_text
 from pipelines.text import make_windows
 from pipelines.vocab import Vocabulary
 
 DEFAULT_SENTENCE = "seoul is the capital of south korea"
-# What the sentence task uses for every flag not given on the command line.
-SENTENCE_DEFAULTS = {"units": 32, "embedding_dim": 0, "dropout": 0.0, "learning_rate": 0.02, "epochs": 1000,
-                     "warmup_steps": 0, "batch_size": 256}
+SENTENCE_DEFAULTS = TASK_DEFAULTS["sentence"]  # for every flag not given on the command line
 
 
 def sentence_text(config: Config) -> str:

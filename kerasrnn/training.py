@@ -12,14 +12,14 @@ import numpy as np
 import tensorflow as tf
 
 from kerasrnn import runs
-from kerasrnn.callbacks import BestModelSaver, MetricsLogger, bits, plot_curves
+from kerasrnn.callbacks import BestModelSaver, MetricsLogger, StatefulValidation, bits, plot_curves
 from kerasrnn.cli import TrainingFailed, UsageError
 from kerasrnn.config import Config
 from kerasrnn.evaluate import evaluate_loss
 from kerasrnn.generate import Stepper, generate
 from kerasrnn.models import build_model
 from pipelines.io import DataError, atomic_write_json
-from pipelines.text import Corpus, lm_dataset, load_corpus
+from pipelines.text import Corpus, lm_dataset, load_corpus, stream_dataset
 from pipelines.vocab import Vocabulary
 
 SAMPLE_CHARS = 300  # characters of the sample printed when training ends
@@ -67,11 +67,15 @@ def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> N
 
 
 def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray):
-    """The training pipeline (shuffled, full batches) and the validation pipeline (in order, every window).
+    """The training pipeline (shuffled, full batches; with --tbptt consecutive chunks in order) and the
+    validation pipeline (in order, every window).
 
     Each split is windowed on its own, so no window crosses the train/validation cut.
     """
-    train_ds = lm_dataset(train_ids, config.seq_len, config.batch_size, shuffle=True, seed=config.seed)
+    if config.tbptt:
+        train_ds = stream_dataset(train_ids, config.seq_len, config.batch_size)
+    else:
+        train_ds = lm_dataset(train_ids, config.seq_len, config.batch_size, shuffle=True, seed=config.seed)
     val_ds = lm_dataset(val_ids, config.seq_len, config.batch_size, shuffle=False, drop_remainder=False)
     return train_ds, val_ds
 
@@ -119,8 +123,9 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     train_ds, val_ds = make_datasets(config, train_ids, val_ids)
     steps = int(train_ds.cardinality())
 
-    model = build_model(config)
-    compile_model(model, config, steps * config.epochs)
+    model = build_model(config)  # what is saved and evaluated
+    fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
+    compile_model(fitted, config, steps * config.epochs)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     record.update(command=command or record.get("command", ""), data=corpus.source,
                   train_chars=len(corpus.train), val_chars=len(corpus.validation),
@@ -135,13 +140,16 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, runs.BACKUP_DIR),
                                          save_freq=config.checkpoint_every, double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
-        BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), best=best_so_far),
+        BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), best=best_so_far, model=model),
         MetricsLogger(metrics_path, config.batch_size * config.seq_len, record),
         keras.callbacks.CSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
         keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
     ]
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                        callbacks=callbacks, verbose=verbose, shuffle=False)
+    if config.tbptt:  # the stateful model cannot validate itself: a stateless twin does, first
+        callbacks.insert(0, StatefulValidation(model, lambda twin: evaluate_loss(twin, val_ids, config.seq_len)))
+        val_ds = None
+    history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                         callbacks=callbacks, verbose=verbose, shuffle=False)
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
         shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)

@@ -122,3 +122,25 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
     options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
     options.threading.max_intra_op_parallelism = 1
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
+
+
+def stream_dataset(ids: np.ndarray, seq_len: int, batch_size: int):
+    """Consecutive chunks for truncated backpropagation through time (char-rnn's way).
+
+    The text is cut into `batch_size` contiguous streams; batch k holds chunk k of every stream,
+    so row b of batch k+1 continues row b of batch k and a stateful model carries its state on.
+
+    Returns:
+        A dataset of (inputs, targets), each int32 (batch_size, seq_len), in order.
+    """
+    import tensorflow as tf
+
+    stream = (len(ids) - 1) // batch_size  # characters per stream (plus one for the last target)
+    chunks = (stream - 1) // seq_len if stream > 1 else 0
+    if chunks < 1:
+        raise DataError(f"text of {len(ids)} characters is too short for {batch_size} streams of "
+                        f"{seq_len + 1} characters (lower --batch-size or --seq-len)")
+    streams = np.asarray(ids[: batch_size * stream], np.int32).reshape(batch_size, stream)
+    x = streams[:, : chunks * seq_len].reshape(batch_size, chunks, seq_len).transpose(1, 0, 2)
+    y = streams[:, 1: chunks * seq_len + 1].reshape(batch_size, chunks, seq_len).transpose(1, 0, 2)
+    return tf.data.Dataset.from_tensor_slices((x, y)).prefetch(tf.data.AUTOTUNE)

@@ -1,5 +1,6 @@
 """Sampling and evaluating a trained run."""
 
+import dataclasses
 import json
 import math
 import os
@@ -85,3 +86,20 @@ def test_bad_sampling_options_and_files(tiny_run, tmp_path):
         out = run_cli(module, str(broken))
         assert out.returncode == 2 and "corrupt" in out.stderr, out.stderr
         assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_carried_evaluation_is_one_long_pass_per_stream(tiny_run, capsys):
+    from kerasrnn.evaluate import evaluate_carried
+
+    run = load_run(tiny_run)
+    ids = run.vocab.encode("First Citizen:\nYou are all resolved rather to die than to famish?\n" * 3)
+    seq_len = 20
+    config = dataclasses.replace(run.config, seq_len=seq_len)
+    n = ((len(ids) - 2) // seq_len) * seq_len  # the targets one stream of chunks covers
+    logits = np.asarray(run.model(ids[None, :n], training=False))[0].astype(np.float64)
+    z = logits - logits.max(-1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    expected = -logp[np.arange(n), ids[1:n + 1]].mean()
+    assert abs(evaluate_carried(run.model, config, ids, streams=1) - expected) < 1e-4
+    assert evaluate.main([tiny_run, "--carried"]) == 0
+    assert "validation split (carried)" in capsys.readouterr().out

@@ -7,6 +7,7 @@ import pytest
 
 from kerasrnn import fit, sample
 from kerasrnn.config import CELLS
+from conftest import run_cli
 
 SENTENCES = ["hihello", "seoul is the capital of south korea"]
 
@@ -53,3 +54,9 @@ def test_a_one_character_sentence_is_a_one_line_error(tmp_path, capsys):
     assert fit.main(["--task", "sentence", "--text", "a", "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "kerasrnn.fit: error: the sentence must have at least 2 characters (got 'a')"
+
+
+def test_the_command_prints_only_its_own_lines(tmp_path):
+    proc = run_cli("kerasrnn.fit", "--task", "sentence", "--text", "hihello", "--run-dir", str(tmp_path / "r"))
+    assert proc.returncode == 0 and proc.stderr == ""  # no TensorFlow start-up chatter
+    assert proc.stdout.splitlines()[-1].startswith("exact after")
