@@ -5,6 +5,7 @@ gets the same corpus the way TFDS users expect:
 
     import pipelines.tfds_builders  # registers the builders
     ds = tfds.load("kerasrnn_tiny_shakespeare", split="validation")
+    ds = tfds.load("kerasrnn_surnames", split="test")   # {"surname", "nationality"}
 
 `python -m kerasrnn.fit --dataset tfds:NAME` trains on any TFDS data set with a text feature.
 """
@@ -39,6 +40,34 @@ class KerasrnnTinyShakespeare(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, text: str):
         yield 0, {"text": text}
+
+
+class KerasrnnSurnames(tfds.core.GeneratorBasedBuilder):
+    """Surnames by language of origin, bundled with kerasrnn, in the project's fixed 70/15/15 split."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "18 nationalities; split by distinct surname, stratified (pipelines.surnames)."}
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        from pipelines.surnames import nationalities, read_pairs
+
+        return self.dataset_info_from_configs(
+            description="Surnames of 18 languages of origin (the PyTorch name-classification data), deduplicated.",
+            features=tfds.features.FeaturesDict({
+                "surname": tfds.features.Text(),
+                "nationality": tfds.features.ClassLabel(names=nationalities(read_pairs()))}),
+            supervised_keys=("surname", "nationality"),
+            homepage="https://pytorch.org/tutorials/intermediate/char_rnn_classification_tutorial.html",
+        )
+
+    def _split_generators(self, dl_manager):
+        from pipelines.surnames import load_surnames
+
+        return {split: self._generate_examples(pairs) for split, pairs in load_surnames().items()}
+
+    def _generate_examples(self, pairs):
+        for surname, label in pairs:
+            yield f"{label}/{surname}", {"surname": surname, "nationality": label}
 
 
 def _text_feature(info: tfds.core.DatasetInfo, name: str) -> str:

@@ -1,0 +1,191 @@
+"""Surnames by language of origin: reading, the fixed 70/15/15 split, and the tf.data pipelines.
+
+The data are the 18 lists in `pipelines/data/names/` (one surname per line, one file per
+language; see SOURCES.md). Reading NFC-normalises and strips every line, drops empty ones and
+keeps each (surname, nationality) pair once.
+
+The split is by distinct surname, so no surname is in two splits, and stratified by
+nationality with seed 1337. The rule for a surname listed under several nationalities: it keeps
+every one of its pairs (the name really is ambiguous, and a classifier should learn that), all
+of them go to the same split, and the surname is stratified under its rarest nationality (the
+class that needs examples most). The split is saved in `pipelines/data/surnames_split.json`, so
+every run and test uses the same one; `python -m pipelines.surnames` writes it again and says
+whether it changed.
+
+Pipelines (padding id 0, which `Embedding(mask_zero=True)` masks):
+    classification_dataset: (ids (batch, time), nationality (batch,))
+    generation_dataset: ({"ids": <s> + surname, "nationality"}, surname + </s>), both (batch, time)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from collections import Counter, defaultdict
+
+import numpy as np
+
+from pipelines.io import DataError, atomic_write_json, read_text
+from pipelines.text import DATA_DIR
+from pipelines.vocab import BOS, EOS, PAD, UNK, Vocabulary
+
+NAMES_DIR = os.path.join(DATA_DIR, "names")
+SPLIT_FILE = os.path.join(DATA_DIR, "surnames_split.json")
+SPLITS = ("train", "validation", "test")
+FRACTIONS = (0.70, 0.15, 0.15)  # train, validation, test
+SEED = 1337
+SPELLING = {"Portugese": "Portuguese"}  # file name -> nationality label, where the file is misspelt
+SPECIALS = (PAD, UNK, BOS, EOS)  # PAD first: id 0
+
+
+def nationality_of(filename: str) -> str:
+    """The label of a names file, e.g. 'Portugese.txt' -> 'Portuguese'."""
+    stem = os.path.splitext(os.path.basename(filename))[0]
+    return SPELLING.get(stem, stem)
+
+
+def read_pairs(folder: str = NAMES_DIR) -> list[tuple[str, str]]:
+    """Every distinct (surname, nationality) pair of the folder's `.txt` files, sorted.
+
+    Raises:
+        DataError: a missing folder, a file that is not UTF-8, or no names at all.
+    """
+    if not os.path.isdir(folder):
+        raise DataError(f"no such names folder: {folder}")
+    pairs = set()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".txt"):
+            label = nationality_of(name)
+            for line in read_text(os.path.join(folder, name)).splitlines():
+                surname = unicodedata.normalize("NFC", line).strip()
+                if surname:
+                    pairs.add((surname, label))
+    if not pairs:
+        raise DataError(f"no surnames in {folder}")
+    return sorted(pairs)
+
+
+def nationalities(pairs: list[tuple[str, str]]) -> list[str]:
+    """The class labels, sorted (the class id is the index)."""
+    return sorted({label for _, label in pairs})
+
+
+def make_split(pairs: list[tuple[str, str]], seed: int = SEED) -> dict[str, list[str]]:
+    """Assigns each distinct surname to train, validation or test (see the module doc for the rule).
+
+    Returns:
+        {"train": [surnames], "validation": [...], "test": [...]}, each sorted.
+    """
+    counts = Counter(label for _, label in pairs)
+    labels_of = defaultdict(set)
+    for surname, label in pairs:
+        labels_of[surname].add(label)
+    strata = defaultdict(list)
+    for surname in sorted(labels_of):
+        strata[min(labels_of[surname], key=lambda lab: (counts[lab], lab))].append(surname)
+    rng = np.random.default_rng(seed)
+    out = {s: [] for s in SPLITS}
+    for label in sorted(strata):
+        names = strata[label]
+        order = rng.permutation(len(names))
+        n_train = round(len(names) * FRACTIONS[0])
+        n_val = round(len(names) * FRACTIONS[1])
+        cuts = {"train": order[:n_train], "validation": order[n_train:n_train + n_val],
+                "test": order[n_train + n_val:]}
+        for split, idx in cuts.items():
+            out[split].extend(names[i] for i in idx)
+    return {s: sorted(v) for s, v in out.items()}
+
+
+def save_split(split: dict[str, list[str]], path: str = SPLIT_FILE) -> None:
+    """Writes the split (atomically) with the rule that made it."""
+    atomic_write_json(path, {"seed": SEED, "fractions": dict(zip(SPLITS, FRACTIONS)),
+                             "rule": "by distinct surname, stratified by its rarest nationality",
+                             **split})
+
+
+def load_surnames(folder: str = NAMES_DIR, split_path: str = SPLIT_FILE) -> dict[str, list[tuple[str, str]]]:
+    """The (surname, nationality) pairs of each split, by the saved split file.
+
+    Raises:
+        DataError: the split file is missing, unreadable, or does not cover exactly the data.
+    """
+    pairs = read_pairs(folder)
+    try:
+        with open(split_path, encoding="utf-8") as f:
+            saved = json.load(f)
+        where = {name: s for s in SPLITS for name in saved[s]}
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(f"cannot read the surname split {split_path} ({type(e).__name__}); "
+                        f"write it with: python -m pipelines.surnames") from None
+    surnames = {surname for surname, _ in pairs}
+    if set(where) != surnames:
+        raise DataError(f"the surname split {split_path} does not match the data "
+                        f"({len(set(where) ^ surnames)} surnames differ); write it with: python -m pipelines.surnames")
+    out = {s: [] for s in SPLITS}
+    for surname, label in pairs:
+        out[where[surname]].append((surname, label))
+    return out
+
+
+def surname_vocabulary(pairs: list[tuple[str, str]]) -> Vocabulary:
+    """The characters of the (training) surnames, after <pad> (id 0), <unk>, <s> and </s>."""
+    return Vocabulary.build((surname for surname, _ in pairs), specials=SPECIALS)
+
+
+def _padded(rows: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros((len(rows), max(len(r) for r in rows)), np.int32)  # 0 is <pad>
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
+def classification_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_size: int,
+                           shuffle: bool = False, seed: int = SEED):
+    """Padded batches of (character ids (batch, time), class id (batch,)); a name's unknown characters -> <unk>."""
+    import tensorflow as tf
+
+    ids = _padded([vocab.encode(surname) for surname, _ in pairs])
+    classes = np.array([labels.index(label) for _, label in pairs], np.int32)
+    ds = tf.data.Dataset.from_tensor_slices((ids, classes))
+    if shuffle:
+        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def generation_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_size: int,
+                       shuffle: bool = False, seed: int = SEED):
+    """Padded batches of ({"ids": <s> + surname, "nationality"}, surname + </s>) for a surname generator."""
+    import tensorflow as tf
+
+    bos, eos = vocab.id_of(BOS), vocab.id_of(EOS)
+    encoded = [vocab.encode(surname) for surname, _ in pairs]
+    inputs = _padded([np.concatenate([[bos], e]) for e in encoded])
+    targets = _padded([np.concatenate([e, [eos]]) for e in encoded])
+    classes = np.array([labels.index(label) for _, label in pairs], np.int32)
+    ds = tf.data.Dataset.from_tensor_slices(({"ids": inputs, "nationality": classes}, targets))
+    if shuffle:
+        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pipelines.surnames`: writes the split file again and reports its sizes."""
+    pairs = read_pairs()
+    split = make_split(pairs)
+    before = None
+    if os.path.exists(SPLIT_FILE):
+        with open(SPLIT_FILE, encoding="utf-8") as f:
+            saved = json.load(f)
+        before = {s: saved.get(s) for s in SPLITS}
+    save_split(split)
+    sizes = ", ".join(f"{s} {len(split[s]):,}" for s in SPLITS)
+    print(f"{len(pairs):,} (surname, nationality) pairs, {sum(map(len, split.values())):,} distinct surnames: {sizes}")
+    print("unchanged" if before == split else f"wrote {SPLIT_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
