@@ -9,7 +9,7 @@ import time
 
 import keras
 
-from pipelines.io import atomic_write_json
+from pipelines.io import atomic_write_json, public_mode
 
 LN2 = math.log(2.0)
 
@@ -98,6 +98,7 @@ class BestModelSaver(keras.callbacks.Callback):
         os.close(fd)
         try:
             (self.to_save or self.model).save(tmp, overwrite=True)
+            public_mode(tmp)
             os.replace(tmp, self.path)
         finally:
             if os.path.exists(tmp):

@@ -163,7 +163,7 @@ def build_parser() -> cli.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # the prefix may come after the options
 
     def body() -> int:
         if args.k < 1 or args.threads < 1:

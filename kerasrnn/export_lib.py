@@ -32,7 +32,7 @@ from kerasrnn.config import Config
 from kerasrnn.evaluate import evaluate_loss
 from kerasrnn.models import build_step_model, state_size
 from kerasrnn.runs import Run, load_run, read_metrics
-from pipelines.io import atomic_write_json
+from pipelines.io import atomic_write_json, public_mode
 from pipelines.text import load_corpus, make_windows
 from pipelines.vocab import Vocabulary
 
@@ -246,6 +246,7 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
     for stale in glob.glob(glob.escape(_partial_prefix(out)) + "*"):  # left by a killed export
         shutil.rmtree(stale, ignore_errors=True)
     tmp = tempfile.mkdtemp(prefix=os.path.basename(_partial_prefix(out)), dir=os.path.dirname(out))
+    public_mode(tmp)
     started = time.perf_counter()
     try:
         log(f"exporting {run_dir} ({run.config.cell}, {run.config.layers}x{run.config.units}) to {out}")

@@ -12,6 +12,13 @@ class DataError(Exception):
     """Bad input data (missing, unreadable, empty or too short): a one-line message for the user."""
 
 
+def public_mode(path: str) -> None:
+    """Gives a file made by `tempfile` (mode 600, a directory 700) the mode an ordinary one would get (the umask's)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
     """Writes `data` to `path` through a temporary file and a rename, so readers never see half a file."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -22,6 +29,7 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        public_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -77,6 +77,8 @@ def test_empty_unknown_and_long_prefixes(tiny_export, capsys):
     assert len(capsys.readouterr().out.splitlines()) == 4  # the prefix line and three suggestions
     assert complete.main([tiny_export, "naïve ☃ caf"]) == 0  # unknown characters: the unknown id
     assert "current word: 'caf'" in capsys.readouterr().out
+    assert complete.main([tiny_export, "--model", "int8", "To be, or not to b"]) == 0  # options before the text
+    assert "current word: 'b'" in capsys.readouterr().out
     completer = Autocompleter(tiny_export)
     started = time.perf_counter()
     completer.feed("to be or not " * 4000)  # 52,000 keystrokes

@@ -54,6 +54,11 @@ def test_tflite_and_saved_model_steps_match_keras(tmp_path, tiny_text, cell, lay
 
 def test_manifest_describes_every_file(tiny_export, tiny_run):
     manifest = json.load(open(os.path.join(tiny_export, "manifest.json")))
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in (tiny_export, os.path.join(tiny_export, "manifest.json"), os.path.join(tiny_run, "best.keras")):
+        want = (0o777 if os.path.isdir(path) else 0o666) & ~mask
+        assert os.stat(path).st_mode & 0o777 == want, path  # readable by others, as the umask allows
     vocab = json.load(open(os.path.join(tiny_run, "vocab.json")))
     assert manifest["vocabulary"] == vocab["tokens"] and manifest["unk_id"] == vocab["unk_id"]
     assert sorted(manifest["files"]) == ["model.tflite", "model_int8.tflite", "saved_model"]
