@@ -232,15 +232,10 @@ def plot_sweep(result: dict, path: str) -> None:
         ax.set_yscale("log")
         ax.set_xlabel(name)
         ax.set_ylabel("training characters / s")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
     fig.suptitle(f"Training throughput, embedding {base['embedding_dim']}, sequence {base['seq_len']}")
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    from kerasrnn.plots import save_figure
+
+    save_figure(fig, path, axes)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ import time
 
 import keras
 
+from kerasrnn.plots import save_figure
 from pipelines.io import atomic_write_json, public_mode
 
 LN2 = math.log(2.0)
@@ -121,13 +122,7 @@ def plot_curves(epochs: list[dict], path: str, title: str) -> None:
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss (nats/char)")
     ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, [ax])
 
 
 class StatefulValidation(keras.callbacks.Callback):

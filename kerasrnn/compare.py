@@ -89,11 +89,9 @@ def plot(results: dict, path: str, sentence: bool) -> None:
     ax.set_ylabel("training loss (nats/char)" if sentence else "validation loss (nats/char)")
     if sentence:
         ax.set_yscale("log")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    from kerasrnn.plots import save_figure
+
+    save_figure(fig, path, [ax])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,11 +45,9 @@ def plot_norms(series: dict, path: str, title: str) -> None:
     ax.set_xlabel("steps between the input and the loss")
     ax.set_ylabel("|| d loss / d input ||")
     ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    from kerasrnn.plots import save_figure
+
+    save_figure(fig, path, [ax])
 
 
 def main(argv: list[str] | None = None) -> int:
