@@ -4,7 +4,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 
 from kerasrnn import gradients, gradients_lib
 
