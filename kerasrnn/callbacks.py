@@ -94,16 +94,22 @@ class BestModelSaver(keras.callbacks.Callback):
         if value is None or not math.isfinite(value) or value >= self.best:
             return
         self.best = float(value)
-        folder = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
-        os.close(fd)
-        try:
-            (self.to_save or self.model).save(tmp, overwrite=True)
-            public_mode(tmp)
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        save_model_atomically(self.to_save or self.model, self.path)
+
+
+def save_model_atomically(model, path: str) -> None:
+    """Saves a `.keras` file through a temporary file and a rename: a kill never leaves half a model."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp, overwrite=True)
+        public_mode(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def plot_curves(epochs: list[dict], path: str, title: str) -> None:

@@ -83,30 +83,15 @@ def train_for_time(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, s
 
 def train_sentence_variant(config: Config, text: str, epochs: int) -> dict:
     """Trains one variant on a sentence for `epochs`; the loss per epoch and the first exact epoch."""
-    from kerasrnn.sentence import SentenceMonitor
-    from pipelines.text import make_windows
-    from pipelines.vocab import Vocabulary
+    from kerasrnn.sentence import SentenceMonitor, prepare
 
-    vocab = Vocabulary.build(text)
-    config = dataclasses.replace(config, vocab_size=len(vocab), seq_len=min(config.seq_len, len(text) - 1))
-    windows = make_windows(vocab.encode(text), config.seq_len, stride=1)
-    model = build_model(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm or None),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    monitor = SentenceMonitor(windows[:, :-1], windows[:, 1:], vocab, every=10**9, log=lambda *_: None)
-    exact = []
-
-    class KeepGoing(keras.callbacks.Callback):  # the same budget for all: note the exact epoch, do not stop
-        def on_epoch_end(self, epoch, logs=None):
-            if self.model.stop_training and not exact:
-                exact.append(epoch + 1)
-            self.model.stop_training = False
-
-    model.fit(windows[:, :-1], windows[:, 1:], batch_size=config.batch_size, epochs=epochs, shuffle=False,
-              callbacks=[monitor, KeepGoing()], verbose=0)
+    config, vocab, inputs, targets, model = prepare(config, text)
+    monitor = SentenceMonitor(inputs, targets, vocab, every=10**9, log=lambda *_: None, stop=False)
+    model.fit(inputs, targets, batch_size=config.batch_size, epochs=epochs, shuffle=False, callbacks=[monitor],
+              verbose=0)
     losses = [h["loss_nats"] for h in monitor.history]
     return {"params": model.count_params(), "curve": list(enumerate(losses, 1)), "loss_nats": losses[-1],
-            "exact_epoch": exact[0] if exact else None}
+            "exact_epoch": monitor.exact_epoch}
 
 
 def state_note(config: Config) -> str:

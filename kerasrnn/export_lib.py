@@ -32,6 +32,7 @@ from kerasrnn.config import Config
 from kerasrnn.evaluate import evaluate_loss
 from kerasrnn.models import build_step_model, state_size
 from kerasrnn.runs import Run, load_run, read_metrics
+from kerasrnn.samplers import log_softmax, softmax
 from pipelines.io import atomic_write_json, public_mode
 from pipelines.text import load_corpus, make_windows
 from pipelines.vocab import Vocabulary
@@ -131,9 +132,7 @@ def step_loss(step, ids: np.ndarray, seq_len: int, size: int) -> float:
     total, count = 0.0, 0
     for start in range(0, len(windows), LOSS_BATCH):
         chunk = windows[start:start + LOSS_BATCH]
-        logits = run_steps(step, chunk[:, :-1], np.zeros((len(chunk), size), np.float32)).astype(np.float64)
-        logits -= logits.max(axis=-1, keepdims=True)
-        log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))  # (batch, time, vocab)
+        log_probs = log_softmax(run_steps(step, chunk[:, :-1], np.zeros((len(chunk), size), np.float32)))
         picked = np.take_along_axis(log_probs, chunk[:, 1:, None].astype(np.int64), axis=-1)
         total -= float(picked.sum())
         count += picked.size
@@ -174,8 +173,7 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log) -> di
     for row, length in enumerate((len(ids), 8)):
         logits = expected[0, length - 1].astype(np.float64)
         logits[[vocab.id_of(t) for t in vocab.specials]] = -np.inf
-        probs = np.exp(logits - logits.max())
-        probs /= probs.sum()
+        probs = softmax(logits)
         want = np.argsort(-probs)[:TOP_CHARS]
         got_chars = [c.decode("utf-8") for c in serve["next_chars"].numpy()[row]]
         err = float(np.abs(serve["probs"].numpy()[row] - probs[want]).max())

@@ -116,7 +116,6 @@ def one_unit(steps: int = 20, w_h: float = 3.0, w_x: float = 2.0, b: float = 1.0
         deriv *= w_h * (1 - h * h)
         hs.append(h)
         chain.append(deriv)
-    auto = []
     h0 = tf.Variable(0.0, dtype=tf.float64)
     with tf.GradientTape(persistent=True) as tape:
         h_t, states = h0, []

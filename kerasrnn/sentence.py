@@ -17,6 +17,7 @@ other: `--top-k 1` primed with the first character replays the sentence.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 
@@ -26,6 +27,7 @@ import numpy as np
 from kerasrnn import runs
 from kerasrnn.cli import UsageError
 from kerasrnn.config import TASK_DEFAULTS, Config
+from kerasrnn.callbacks import save_model_atomically
 from kerasrnn.models import build_model
 from pipelines.io import DataError, atomic_write_json, read_text
 from pipelines.text import make_windows
@@ -46,11 +48,6 @@ def sentence_text(config: Config) -> str:
     return text
 
 
-def decode(vocab: Vocabulary, ids) -> str:
-    """Ids to characters, one per id (unknown as '?')."""
-    return "".join(vocab.tokens[int(i)] if vocab.tokens[int(i)] not in vocab.specials else "?" for i in ids)
-
-
 def whole_prediction(windows_pred: np.ndarray) -> np.ndarray:
     """The predicted string of the whole text from stride-1 windows: the first window, then each window's last."""
     return np.concatenate([windows_pred[0], windows_pred[1:, -1]])
@@ -64,11 +61,13 @@ class SentenceMonitor(keras.callbacks.Callback):
         vocab: to print characters.
         every: epochs between printouts.
         log: print function.
+        stop: stop training at the first exact epoch (off: train the whole budget, note the epoch).
     """
 
-    def __init__(self, inputs, targets, vocab: Vocabulary, every: int, log=print):
+    def __init__(self, inputs, targets, vocab: Vocabulary, every: int, log=print, stop: bool = True):
         super().__init__()
         self.inputs, self.targets, self.vocab, self.every, self.log = inputs, targets, vocab, every, log
+        self.stop = stop
         self.exact_epoch = None
         self.history: list[dict] = []
 
@@ -79,12 +78,27 @@ class SentenceMonitor(keras.callbacks.Callback):
         self.history.append({"epoch": epoch + 1, "loss_nats": round(loss, 5),
                              "accuracy": round(float((pred == self.targets).mean()), 4)})
         if exact or (epoch + 1) % self.every == 0:
-            got = decode(self.vocab, whole_prediction(pred))
-            want = decode(self.vocab, whole_prediction(self.targets))
+            got = self.vocab.decode(whole_prediction(pred))
+            want = self.vocab.decode(whole_prediction(self.targets))
             self.log(f"epoch {epoch + 1:4d}  loss {loss:.4f}  predicted {got!r}  target {want!r}")
-        if exact:
+        if exact and self.exact_epoch is None:
             self.exact_epoch = epoch + 1
-            self.model.stop_training = True
+            self.model.stop_training = self.stop
+
+
+def prepare(config: Config, text: str):
+    """The vocabulary, stride-1 windows and compiled model for learning `text` (Adam at a constant rate).
+
+    Returns:
+        (config with vocab_size and seq_len filled in, vocab, inputs, targets (windows, seq_len), model).
+    """
+    vocab = Vocabulary.build(text)
+    config = dataclasses.replace(config, vocab_size=len(vocab), seq_len=min(config.seq_len, len(text) - 1))
+    windows = make_windows(vocab.encode(text), config.seq_len, stride=1)  # (windows, seq_len + 1)
+    model = build_model(config)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm or None),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return config, vocab, windows[:, :-1], windows[:, 1:], model
 
 
 def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -> dict:
@@ -96,19 +110,11 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     if os.path.exists(run_dir) and os.listdir(run_dir):
         raise UsageError(f"run directory {run_dir} already exists: choose another --run-dir")
     text = sentence_text(config)
-    vocab = Vocabulary.build(text)
-    config.vocab_size = len(vocab)
-    ids = vocab.encode(text)
-    config.seq_len = min(config.seq_len, len(ids) - 1)
-    windows = make_windows(ids, config.seq_len, stride=1)  # (windows, seq_len + 1)
-    inputs, targets = windows[:, :-1], windows[:, 1:]
-    model = build_model(config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm or None),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    config, vocab, inputs, targets, model = prepare(config, text)
     log(f"{config.cell.upper()} {config.layers}x{config.units}, "
         f"{'one-hot' if config.embedding_dim == 0 else f'embedding {config.embedding_dim}'} inputs, "
         f"{model.count_params():,} parameters; {len(text)} characters, {len(vocab) - 1} distinct, "
-        f"{len(windows)} window(s) of {config.seq_len}")
+        f"{len(inputs)} window(s) of {config.seq_len}")
     monitor = SentenceMonitor(inputs, targets, vocab, config.print_every, log)
     start = time.perf_counter()
     model.fit(inputs, targets, batch_size=config.batch_size, epochs=config.epochs, shuffle=False,
@@ -117,9 +123,7 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     os.makedirs(run_dir, exist_ok=True)
     config.save(os.path.join(run_dir, runs.CONFIG))
     vocab.save(os.path.join(run_dir, runs.VOCAB))
-    tmp = os.path.join(run_dir, f".tmp-{runs.BEST_MODEL}")
-    model.save(tmp)
-    os.replace(tmp, os.path.join(run_dir, runs.BEST_MODEL))
+    save_model_atomically(model, os.path.join(run_dir, runs.BEST_MODEL))
     last = monitor.history[-1]
     final = {"exact_epoch": monitor.exact_epoch, "epochs": last["epoch"], "loss_nats": last["loss_nats"],
              "accuracy": last["accuracy"], "wall_s": round(seconds, 2)}
