@@ -21,19 +21,22 @@ def bits(nats: float) -> float:
 
 
 class MetricsLogger(keras.callbacks.Callback):
-    """Writes metrics.json after every epoch: losses in nats and bits per character,
+    """Writes metrics.json after every epoch: losses in nats (and bits) per character,
     training characters per second, cumulative wall time, and the command line.
 
     Args:
         path: the metrics.json to write (atomically).
         chars_per_step: target characters in one training batch (batch * seq_len).
         record: the record to extend (from an earlier, interrupted run when resuming).
+        unit: what the loss is averaged over and the speed counts: "chars" (losses also in bits
+            per character), or for example "names" (a classifier: losses in nats per name, and accuracy).
     """
 
-    def __init__(self, path: str, chars_per_step: int, record: dict):
+    def __init__(self, path: str, chars_per_step: float, record: dict, unit: str = "chars"):
         super().__init__()
         self.path = path
         self.chars_per_step = chars_per_step
+        self.unit = unit
         self.record = record
         self.record.setdefault("epochs", [])
         self._wall_before = self.record["epochs"][-1]["wall_s"] if self.record["epochs"] else 0.0
@@ -58,8 +61,12 @@ class MetricsLogger(keras.callbacks.Callback):
                 value = float(logs[key])
                 finite = math.isfinite(value)  # JSON has no NaN: a diverged loss is null
                 row[f"{name}_loss_nats"] = round(value, 5) if finite else None
-                row[f"{name}_bpc"] = round(bits(value), 5) if finite else None
-        row["chars_per_s"] = round(self._steps * self.chars_per_step / max(self._train_s, 1e-9))
+                if self.unit == "chars":
+                    row[f"{name}_bpc"] = round(bits(value), 5) if finite else None
+        for key in ("accuracy", "val_accuracy"):
+            if key in logs:
+                row[key] = round(float(logs[key]), 5)
+        row[f"{self.unit}_per_s"] = round(self._steps * self.chars_per_step / max(self._train_s, 1e-9))
         row["epoch_s"] = round(time.perf_counter() - self._epoch_start, 2)
         row["wall_s"] = round(self._wall_before + time.perf_counter() - self._train_start, 2)
         if "learning_rate" in logs:
@@ -77,21 +84,24 @@ class BestModelSaver(keras.callbacks.Callback):
 
     Args:
         path: the `.keras` file to keep.
-        monitor: the logged value to minimise.
-        best: the value to beat (the earlier best when resuming).
+        monitor: the logged value to watch.
+        best: the value to beat (the earlier best when resuming; default: the worst possible).
         model: the model to save (default: the one being trained).
+        mode: "min" (a loss) or "max" (an accuracy).
     """
 
-    def __init__(self, path: str, monitor: str = "val_loss", best: float = math.inf, model=None):
+    def __init__(self, path: str, monitor: str = "val_loss", best: float | None = None, model=None,
+                 mode: str = "min"):
         super().__init__()
         self.path = path
         self.monitor = monitor
-        self.best = best
+        self.sign = 1.0 if mode == "min" else -1.0
+        self.best = self.sign * math.inf if best is None else best
         self.to_save = model
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
-        if value is None or not math.isfinite(value) or value >= self.best:
+        if value is None or not math.isfinite(value) or self.sign * value >= self.sign * self.best:
             return
         self.best = float(value)
         save_model_atomically(self.to_save or self.model, self.path)

@@ -7,16 +7,25 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pipelines.io import atomic_write_json
+from pipelines.surnames import AMBIGUOUS
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
 # What a task uses for every flag not given on the command line (the sentence exercise's small model).
 TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "learning_rate": 0.02,
-                              "epochs": 1000, "warmup_steps": 0, "batch_size": 256}}
+                              "epochs": 1000, "warmup_steps": 0, "batch_size": 256},
+                 "surnames": {"units": 128, "embedding_dim": 64, "dropout": 0.4, "learning_rate": 3e-3,
+                              "epochs": 15, "warmup_steps": 20, "batch_size": 64, "bidirectional": True},
+                 "surname-generation": {"units": 128, "embedding_dim": 32, "dropout": 0.2,
+                                        "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
+                                        "batch_size": 64}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.fast_rnn)
-TASKS = ("shakespeare", "sentence")  # a corpus language model; one sentence predicted exactly
+# a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames
+TASKS = ("shakespeare", "sentence", "surnames", "surname-generation")
+SURNAME_TASKS = ("surnames", "surname-generation")
+CLASS_WEIGHTS = ("none", "balanced")  # surnames: class weights in the loss (balanced: n / (classes * count))
 
 
 @dataclass
@@ -45,7 +54,14 @@ class Config:
     tbptt: bool = False  # truncated BPTT: consecutive chunks, the state carried between batches
     print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
+    bidirectional: bool = False  # surnames: read each name both ways (Bidirectional RNN)
+    class_weight: str = "none"  # surnames: "none" or "balanced" (weights n / (classes * count) in the loss)
+    conditioned: bool = False  # surname-generation: the nationality sets the initial state
+    ambiguous: str = "rarest"  # surnames: a name of several nationalities is labelled "rarest" (its rarest) or "all"
+    max_len: int = 32  # surname tasks: longest name the model reads (longer ones are cut, with a notice)
+    train_names: int = 0  # surname tasks: train on only this many training names, evenly spread (0 = all)
     vocab_size: int = 0  # filled in from the vocabulary when training starts
+    labels: list = field(default_factory=list)  # surname tasks: the class names, in id order (from the data)
 
     def validate(self) -> None:
         """Raises ValueError with a one-line reason when a field is out of range."""
@@ -55,9 +71,18 @@ class Config:
             raise ValueError(f"unknown cell {self.cell!r}: choose from {', '.join(CELLS)}")
         if self.rnn_impl not in RNN_IMPLS:
             raise ValueError(f"unknown --rnn-impl {self.rnn_impl!r}: choose from {', '.join(RNN_IMPLS)}")
-        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every", "print_every"):
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"unknown --class-weight {self.class_weight!r}: choose from {', '.join(CLASS_WEIGHTS)}")
+        if self.embedding_dim == 0 and self.task in SURNAME_TASKS:
+            raise ValueError("the surname tasks need an embedding (--embedding-dim 1 or more): it masks the padding")
+        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every", "print_every",
+                     "max_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.ambiguous not in AMBIGUOUS:
+            raise ValueError(f"unknown --ambiguous {self.ambiguous!r}: choose from {', '.join(AMBIGUOUS)}")
+        if self.train_names < 0:
+            raise ValueError("--train-names must be 0 (all) or more")
         if self.embedding_dim < 0:
             raise ValueError("--embedding-dim must be 0 (one-hot) or more")
         if not 0.0 <= self.dropout < 1.0:

@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
         manifest = export_run(args.run_dir, out, force=args.force)
         for name, entry in manifest["files"].items():
-            print(f"  {name:18s} {entry['bytes'] / 1e6:7.2f} MB  validation {entry['validation_loss_nats']:.4f} "
-                  f"nats/char = {entry['validation_bpc']:.4f} bits/char")
+            figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()
+                                if k not in ("bytes", "sha256"))
+            print(f"  {name:18s} {entry['bytes'] / 1e6:7.2f} MB  {figures}")
         print(f"wrote {out} in {manifest['export_seconds']:.0f} s")
         return 0
 

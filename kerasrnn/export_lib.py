@@ -11,6 +11,7 @@
          `INT8_MAX_EXTRA_BPC` bits/char,
       5. writes manifest.json, and renames the temporary directory to `out`.
     If anything fails, the temporary directory is removed and `out` is left as it was.
+    Surname runs export the same way, with their own signatures (`kerasrnn.export_surnames`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import tensorflow as tf
 from kerasrnn import litert
 from kerasrnn.callbacks import bits
 from kerasrnn.cli import ExportFailed, UsageError
-from kerasrnn.config import Config
+from kerasrnn.config import SURNAME_TASKS, Config
 from kerasrnn.evaluate import evaluate_loss
 from kerasrnn.models import build_step_model, state_size
 from kerasrnn.runs import Run, load_run, read_metrics
@@ -45,12 +46,18 @@ INT8_MAX_EXTRA_BPC = 0.03  # the int8 model may lose at most this many bits/char
 LOSS_BATCH = 1024  # windows per step call when measuring a file's validation loss
 
 
+def char_table(vocab: Vocabulary) -> tf.lookup.StaticHashTable:
+    """The in-graph character -> id lookup: every character of the vocabulary, anything else -> the unknown id."""
+    chars = [t for t in vocab.tokens if t not in vocab.specials]
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(chars), tf.constant([vocab.id_of(c) for c in chars], tf.int64)),
+        default_value=vocab.unk_id)
+
+
 def _serving_fn(model: keras.Model, vocab: Vocabulary):
     """The "serving_default" function: prefixes (batch,) string -> top characters and probabilities."""
     chars = [t for t in vocab.tokens if t not in vocab.specials]
-    table = tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(tf.constant(chars), tf.constant([vocab.id_of(c) for c in chars], tf.int64)),
-        default_value=vocab.unk_id)
+    table = char_table(vocab)
     tokens = tf.constant(vocab.tokens)
     banned = np.zeros(len(vocab), np.float32)
     banned[[vocab.id_of(t) for t in vocab.specials]] = -np.inf
@@ -86,16 +93,17 @@ def write_saved_model(model: keras.Model, config: Config, vocab: Vocabulary, pat
     archive.write_out(path, verbose=False)
 
 
-def convert_tflite(saved_model: str, int8: bool) -> bytes:
-    """Converts the SavedModel's "step" signature to TFLite with builtin ops only.
+def convert_tflite(saved_model: str, int8: bool, signatures: tuple[str, ...] = (litert.STEP,)) -> bytes:
+    """Converts SavedModel signatures (by default "step") to TFLite with builtin ops only.
 
     Args:
         saved_model: the SavedModel directory.
         int8: quantize the weights to int8 (dynamic range); activations stay float.
+        signatures: the signatures the `.tflite` file keeps.
     Raises:
         ExportFailed: the converter failed (for example an op outside the builtin set).
     """
-    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=[litert.STEP])
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model, signature_keys=list(signatures))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if int8:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -227,9 +235,30 @@ def _partial_prefix(out: str) -> str:
     return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-")
 
 
-def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
-    """Exports a run to `out` (see the module doc). Returns the manifest.
+def write_tflite_files(tmp: str, signatures: tuple[str, ...] = (litert.STEP,), source: str | None = None) -> None:
+    """Converts the SavedModel in `tmp` (or `source`) to the float and int8 `.tflite` files in `tmp`."""
+    for kind, name in litert.TFLITE_FILES.items():
+        data = convert_tflite(source or os.path.join(tmp, litert.SAVED_MODEL), int8=kind == "int8",
+                              signatures=signatures)
+        with open(os.path.join(tmp, name), "wb") as f:
+            f.write(data)
 
+
+def export_char_model(run: Run, tmp: str, log, started: float) -> dict:
+    """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
+    corpus = load_corpus(run.config.dataset, run.config.text, run.config.data_dir)
+    val_ids = run.vocab.encode(corpus.validation)
+    write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
+    write_tflite_files(tmp)
+    losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log)
+    return manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)
+
+
+def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
+    """Exports a run to `out` (see the module doc; surname runs: `kerasrnn.export_surnames`).
+
+    Returns:
+        The manifest.
     Raises:
         UsageError: a bad run directory, or `out` exists and `force` is off.
         ExportFailed: a conversion or a check failed; nothing was written.
@@ -238,8 +267,10 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
     if os.path.exists(out) and not force:
         raise UsageError(f"{out} already exists: pass --force to replace it")
     run = load_run(run_dir)
-    corpus = load_corpus(run.config.dataset, run.config.text, run.config.data_dir)
-    val_ids = run.vocab.encode(corpus.validation)
+    if run.config.task in SURNAME_TASKS:
+        from kerasrnn.export_surnames import export_surname_model as write
+    else:
+        write = export_char_model
     os.makedirs(os.path.dirname(out), exist_ok=True)
     for stale in glob.glob(glob.escape(_partial_prefix(out)) + "*"):  # left by a killed export
         shutil.rmtree(stale, ignore_errors=True)
@@ -247,14 +278,9 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
     public_mode(tmp)
     started = time.perf_counter()
     try:
-        log(f"exporting {run_dir} ({run.config.cell}, {run.config.layers}x{run.config.units}) to {out}")
-        write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
-        for kind, name in litert.TFLITE_FILES.items():
-            data = convert_tflite(os.path.join(tmp, litert.SAVED_MODEL), int8=kind == "int8")
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(data)
-        losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log)
-        manifest = manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)
+        log(f"exporting {run_dir} ({run.config.task}: {run.config.cell}, {run.config.layers}x{run.config.units}) "
+            f"to {out}")
+        manifest = write(run, tmp, log, started)
         atomic_write_json(os.path.join(tmp, litert.MANIFEST), manifest)
         _replace_dir(tmp, out)
     except BaseException:

@@ -2,6 +2,8 @@
 
 Examples:
     python -m kerasrnn.fit --cell gru
+    python -m kerasrnn.fit --task surnames --cell gru             # surname -> nationality
+    python -m kerasrnn.fit --task surname-generation --conditioned  # new surnames of a nationality
     python -m kerasrnn.fit --cell lstm --units 256 --layers 2 --epochs 10
     python -m kerasrnn.fit --text my_book.txt --run-dir runs/book
     python -m kerasrnn.fit --run-dir runs/book --resume
@@ -9,15 +11,23 @@ Examples:
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import shlex
 import sys
 
 from kerasrnn import cli
-from kerasrnn.config import CELLS, TASK_DEFAULTS, TASKS, Config
+from kerasrnn.config import CELLS, CLASS_WEIGHTS, SURNAME_TASKS, TASK_DEFAULTS, TASKS, Config
+from pipelines.surnames import AMBIGUOUS
 
-SENTENCE_FLAGS = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in TASK_DEFAULTS["sentence"].items()) + \
-                 ", seq-len the whole sentence"
+
+
+def _flags(task: str) -> str:
+    return ", ".join(f"{k.replace('_', '-')} {v}" for k, v in TASK_DEFAULTS[task].items())
+
+
+TASK_FLAGS = "; ".join(f"{task}: {_flags(task)}" for task in TASK_DEFAULTS) + \
+             " (sentence: and seq-len the whole sentence)"
 
 DEFAULTS = Config()
 
@@ -26,8 +36,8 @@ def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.fit", __doc__.splitlines()[0])
     d = DEFAULTS
     p.add_argument("--task", default=d.task,
-                   help=f"what to train ({', '.join(TASKS)}); the sentence task has its own defaults for "
-                        f"the flags not given: {SENTENCE_FLAGS}")
+                   help=f"what to train ({', '.join(TASKS)}); the other tasks have their own defaults for "
+                        f"the flags not given: {TASK_FLAGS}")
     p.add_argument("--cell", default=d.cell, help=f"recurrent layer ({', '.join(CELLS)})")
     p.add_argument("--rnn-impl", default=d.rnn_impl,
                    help="fast: Keras layers with kerasrnn's faster CPU training loop (same mathematics); "
@@ -55,6 +65,21 @@ def build_parser() -> cli.ArgumentParser:
                         "between batches (stateful, the char-rnn way), instead of independent shuffled windows")
     p.add_argument("--print-every", type=int, default=d.print_every,
                    help="sentence task: epochs between printouts of the predicted string")
+    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=d.bidirectional,
+                   help="surnames: read each name in both directions (Bidirectional RNN; the surnames task's "
+                        "default, --no-bidirectional turns it off)")
+    p.add_argument("--class-weight", default=d.class_weight, choices=CLASS_WEIGHTS,
+                   help="surnames: 'balanced' weighs each class's names by n / (classes * count) in the loss")
+    p.add_argument("--ambiguous", default=d.ambiguous, choices=AMBIGUOUS,
+                   help="surnames: label a surname listed under several nationalities with its rarest one "
+                        "(one right answer per name), or keep all its pairs")
+    p.add_argument("--conditioned", action="store_true",
+                   help="surname-generation: the nationality sets the initial state (for an LSTM h and c)")
+    p.add_argument("--max-len", type=int, default=d.max_len,
+                   help="surname tasks: longest name the model reads (longer names are cut, with a notice)")
+    p.add_argument("--train-names", type=int, default=d.train_names,
+                   help="surname tasks: train on only this many training names, evenly spread (0 = all); "
+                        "for quick checks, the test figures still use the whole test split")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
     p.add_argument("--run-dir", default=None, help="where to write the run (default: a new runs/<cell>-<time>)")
     p.add_argument("--resume", action="store_true",
@@ -66,16 +91,16 @@ def build_parser() -> cli.ArgumentParser:
 
 def given_flags(argv: list[str]) -> set[str]:
     """The Config fields named on the command line (e.g. {"units"} for `--units 8`)."""
-    names = {a.split("=", 1)[0][2:].replace("-", "_") for a in argv if a.startswith("--")}
+    names = {a.split("=", 1)[0][2:].removeprefix("no-").replace("-", "_") for a in argv if a.startswith("--")}
     return names & {f.name for f in dataclasses.fields(Config)}
 
 
 def config_from_args(args, given: set[str] | None = None) -> Config:
-    """The Config that the parsed flags describe; for the sentence task, its defaults fill the flags not given."""
+    """The Config that the parsed flags describe; a task's own defaults fill the flags not given."""
     fields = {f.name for f in dataclasses.fields(Config)}
     values = {k: v for k, v in vars(args).items() if k in fields}
+    values.update({k: v for k, v in TASK_DEFAULTS.get(values.get("task"), {}).items() if k not in (given or set())})
     if values.get("task") == "sentence":
-        values.update({k: v for k, v in TASK_DEFAULTS["sentence"].items() if k not in (given or set())})
         if "seq_len" not in (given or set()):
             values["seq_len"] = 10**9  # the whole sentence (cut to its length when it is read)
     return Config(**values)
@@ -104,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
             from kerasrnn.sentence import train_sentence
 
             train_sentence(config, run_dir, command=command)
+            return 0
+        if config.task in SURNAME_TASKS:
+            from kerasrnn.surname_training import train_surnames
+
+            train_surnames(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
             return 0
         training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
         return 0

@@ -72,6 +72,9 @@ def load_manifest(model_dir: str) -> dict:
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
+        if manifest.get("task") in ("surnames", "surname-generation"):
+            raise UsageError(f"{model_dir} is a {manifest['task']} export, not a character language model "
+                             f"(see its manifest.json for its signatures)")
         for key in ("vocabulary", "unk_id", "state_size", "start_text", "files"):
             manifest[key]  # noqa: B018 - a KeyError names what is missing
     except (OSError, ValueError, KeyError, TypeError) as e:

@@ -54,6 +54,20 @@ class OneHot(keras.layers.Layer):
         return {**super().get_config(), "depth": self.depth}
 
 
+class Unmasked(keras.layers.Layer):
+    """Passes its input on without a mask: one step reads one real character, never padding."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, x):
+        return ops.copy(x)  # a new tensor: the input's mask stays on the input
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
 def rnn_layer_name(config: Config, index: int) -> str:
     """Name of the recurrent layer `index` (0-based), e.g. 'GRU_1'."""
     return f"{LAYER_NAMES[config.cell]}_{index + 1}"
@@ -111,7 +125,7 @@ def build_step_model(model: keras.Model, config: Config) -> keras.Model:
     token = keras.Input(shape=(), dtype="int32", name="token")
     state = keras.Input(shape=(state_size(config),), dtype="float32", name="state")
     input_name = "one_hot" if config.embedding_dim == 0 else "embedding"
-    x = model.get_layer(input_name)(token)  # (batch, features)
+    x = Unmasked(name="unmasked")(model.get_layer(input_name)(token))  # (batch, features)
     new_states = []
     offset = 0
     for i in range(config.layers):

@@ -9,6 +9,8 @@
       logs/           TensorBoard logs
       metrics.json    per-epoch figures and, under "final", the run's result
       curves.png      train and validation loss per epoch
+      confusion.png   surname classifiers: the test confusion matrix, rows normalised
+      confusion.json  (its counts and shares; the per-class figures are in metrics.json)
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """`python -m kerasrnn.sample RUN_DIR`: generate text from a trained run, streamed as it comes.
 
+For a surname generator (`--task surname-generation`) it prints `-n` new surnames instead, each
+ending at the end token; a conditioned one takes the nationality to invent them for.
+
 Examples:
+    python -m kerasrnn.sample runs/surnames-gen --nationality Japanese -n 10 --temperature 0.7
     python -m kerasrnn.sample runs/gru-... --prime "ROMEO:" --length 500
     python -m kerasrnn.sample runs/gru-... --temperature 0.7 --top-p 0.9 --seed 7
     python -m kerasrnn.sample runs/gru-... --top-k 1          # greedy
@@ -23,7 +27,31 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1 = off)")
     p.add_argument("--seed", type=int, default=1337, help="sampling seed")
     p.add_argument("--no-prime", action="store_true", help="do not echo the prime before the sample")
+    p.add_argument("-n", "--count", type=int, default=10, help="surname generators: how many surnames")
+    p.add_argument("--nationality", default=None,
+                   help="conditioned surname generators: the nationality of the surnames (default: each in turn)")
     return p
+
+
+def sample_surnames(run, args) -> None:
+    """Prints `args.count` surnames of a surname-generation run, one per line."""
+    import numpy as np
+
+    from kerasrnn.generate import Stepper
+    from kerasrnn.surname_infer import class_id, sample_surnames as draw
+    from kerasrnn.surname_models import start_state
+
+    config = run.config
+    if args.nationality and not config.conditioned:
+        raise cli.UsageError(f"{args.run_dir} is an unconditioned generator: it takes no --nationality")
+    if args.nationality:
+        requested = np.full(args.count, class_id(config.labels, args.nationality), np.int32)
+    else:
+        requested = np.arange(args.count, dtype=np.int32) % len(config.labels)
+    names = draw(Stepper(run.model, config), run.vocab, start_state(run.model, config, requested), config.max_len,
+                 seed=args.seed, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+    for name, r in zip(names, requested):
+        print(f"{name}\t({config.labels[r]})" if config.conditioned and not args.nationality else name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             raise cli.UsageError(f"--temperature must be positive (got {args.temperature:g})")
         if not 0 < args.top_p <= 1:
             raise cli.UsageError(f"--top-p must be in (0, 1] (got {args.top_p:g})")
-        if args.top_k < 0 or args.length < 0:
-            raise cli.UsageError("--top-k and --length must not be negative")
+        if args.top_k < 0 or args.length < 0 or args.count < 0:
+            raise cli.UsageError("--top-k, --length and -n must not be negative")
         if not args.prime:
             raise cli.UsageError("--prime must not be empty")
         cli.quiet_tensorflow()
@@ -43,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         from kerasrnn.runs import load_run
 
         run = load_run(args.run_dir)
+        if run.config.task == "surnames":
+            raise cli.UsageError(f"{args.run_dir} is a classifier: use python -m kerasrnn.classify")
+        if run.config.task == "surname-generation":
+            sample_surnames(run, args)
+            return 0
         stepper = Stepper(run.model, run.config)
         if not args.no_prime:
             sys.stdout.write(args.prime)

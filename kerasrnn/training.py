@@ -25,10 +25,39 @@ from pipelines.vocab import Vocabulary
 SAMPLE_CHARS = 300  # characters of the sample printed when training ends
 
 
+def reopen_run(run_dir: str) -> tuple[Config, Vocabulary, dict]:
+    """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags).
+
+    Raises:
+        UsageError: no run there, or it has finished.
+    """
+    if not os.path.exists(os.path.join(run_dir, runs.CONFIG)):
+        raise UsageError(f"nothing to resume: {run_dir} holds no {runs.CONFIG}")
+    config, vocab = runs.load_config_and_vocab(run_dir)
+    record = runs.read_metrics(run_dir)
+    if "final" in record:
+        raise UsageError(f"{run_dir} has finished all {config.epochs} epochs; nothing to resume")
+    return config, vocab, record
+
+
+def check_new_run_dir(run_dir: str) -> None:
+    """Raises UsageError when `run_dir` exists and is not empty (a new run never overwrites one)."""
+    if os.path.exists(run_dir) and os.listdir(run_dir):
+        raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
+                         f"or choose another --run-dir")
+
+
+def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
+    """Writes a new run's config and vocabulary (filling in `config.vocab_size`)."""
+    check_new_run_dir(run_dir)
+    config.vocab_size = len(vocab)
+    os.makedirs(run_dir, exist_ok=True)
+    config.save(os.path.join(run_dir, runs.CONFIG))
+    vocab.save(os.path.join(run_dir, runs.VOCAB))
+
+
 def open_run(config: Config, run_dir: str, resume: bool) -> tuple[Config, Vocabulary, Corpus, dict]:
     """Creates a new run directory, or reopens one to resume.
-
-    On resume the saved config and vocabulary win over the flags.
 
     Returns:
         The config, vocabulary, corpus and the metrics record so far.
@@ -36,24 +65,13 @@ def open_run(config: Config, run_dir: str, resume: bool) -> tuple[Config, Vocabu
         UsageError: an existing directory without --resume, or --resume of a finished run.
     """
     if resume:
-        if not os.path.exists(os.path.join(run_dir, runs.CONFIG)):
-            raise UsageError(f"nothing to resume: {run_dir} holds no {runs.CONFIG}")
-        config, vocab = runs.load_config_and_vocab(run_dir)
-        record = runs.read_metrics(run_dir)
-        if "final" in record:
-            raise UsageError(f"{run_dir} has finished all {config.epochs} epochs; nothing to resume")
-        corpus = load_corpus(config.dataset, config.text, config.data_dir)
-        return config, vocab, corpus, record
-    if os.path.exists(run_dir) and os.listdir(run_dir):
-        raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
-                         f"or choose another --run-dir")
+        config, vocab, record = reopen_run(run_dir)
+        return config, vocab, load_corpus(config.dataset, config.text, config.data_dir), record
+    check_new_run_dir(run_dir)
     config.validate()
     corpus = load_corpus(config.dataset, config.text, config.data_dir)
     vocab = Vocabulary.build(corpus.train)
-    config.vocab_size = len(vocab)
-    os.makedirs(run_dir, exist_ok=True)
-    config.save(os.path.join(run_dir, runs.CONFIG))
-    vocab.save(os.path.join(run_dir, runs.VOCAB))
+    create_run(config, vocab, run_dir)
     return config, vocab, corpus, {"epochs": []}
 
 
@@ -92,12 +110,48 @@ def learning_rate_schedule(config: Config, total_steps: int):
     )
 
 
-def compile_model(model: keras.Model, config: Config, total_steps: int) -> None:
+def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=None) -> None:
     """Compiles with Adam, the learning-rate schedule, gradient clipping and cross-entropy on logits."""
     optimizer = keras.optimizers.Adam(learning_rate_schedule(config, total_steps),
                                       clipnorm=config.clipnorm or None)
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=metrics)
+
+
+def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model, per_step: float,
+                  resume: bool, unit: str = "chars", monitor: str = "val_loss") -> list:
+    """The callbacks of every run: resumable backups, NaN stop, atomic best model, metrics.json,
+    history.csv and TensorBoard.
+
+    Args:
+        model: the model to save as best.keras (may differ from the one fitted: --tbptt).
+        per_step: `unit`s in one training batch, for the speed figure.
+        unit: what the loss is averaged over ("chars": also in bits per character).
+        monitor: what picks best.keras: "val_loss" (lowest) or "val_accuracy" (highest).
+    """
+    key, mode = ("val_loss_nats", "min") if monitor == "val_loss" else (monitor, "max")
+    seen = [r[key] for r in record["epochs"] if r.get(key) is not None]
+    best_so_far = (min(seen) if mode == "min" else max(seen)) if seen else None
+    return [
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, runs.BACKUP_DIR),
+                                         save_freq=config.checkpoint_every, double_checkpoint=True),
+        keras.callbacks.TerminateOnNaN(),
+        BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), monitor=monitor, best=best_so_far, model=model,
+                       mode=mode),
+        MetricsLogger(os.path.join(run_dir, runs.METRICS), per_step, record, unit=unit),
+        keras.callbacks.CSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
+        keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
+    ]
+
+
+def check_finite(history, run_dir: str, record: dict, config: Config) -> None:
+    """Raises TrainingFailed (and drops the backup, which holds NaN weights) when the loss diverged."""
+    losses = history.history.get("loss", [])
+    if losses and not math.isfinite(losses[-1]):
+        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
+        epoch = record["epochs"][-1]["epoch"] if record["epochs"] else 1
+        raise TrainingFailed(f"the loss became NaN in epoch {epoch}; "
+                             f"try a lower --learning-rate (now {config.learning_rate:g})")
 
 
 def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
@@ -133,29 +187,13 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     print(f"{config.cell.upper()} {config.layers}x{config.units}, {model.count_params():,} parameters, "
           f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device}; run: {run_dir}")
 
-    best_so_far = min((r["val_loss_nats"] for r in record["epochs"] if r.get("val_loss_nats") is not None),
-                      default=math.inf)
-    metrics_path = os.path.join(run_dir, runs.METRICS)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, runs.BACKUP_DIR),
-                                         save_freq=config.checkpoint_every, double_checkpoint=True),
-        keras.callbacks.TerminateOnNaN(),
-        BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), best=best_so_far, model=model),
-        MetricsLogger(metrics_path, config.batch_size * config.seq_len, record),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
-        keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
-    ]
+    callbacks = fit_callbacks(config, run_dir, record, model, config.batch_size * config.seq_len, resume)
     if config.tbptt:  # the stateful model cannot validate itself: a stateless twin does, first
         callbacks.insert(0, StatefulValidation(model, lambda twin: evaluate_loss(twin, val_ids, config.seq_len)))
         val_ds = None
     history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                          callbacks=callbacks, verbose=verbose, shuffle=False)
-    losses = history.history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
-        epoch = record["epochs"][-1]["epoch"] if record["epochs"] else 1
-        raise TrainingFailed(f"the loss became NaN in epoch {epoch}; "
-                             f"try a lower --learning-rate (now {config.learning_rate:g})")
+    check_finite(history, run_dir, record, config)
     return finish(run_dir, config, vocab, val_ids, record)
 
 

@@ -5,10 +5,12 @@ language; see SOURCES.md). Reading NFC-normalises and strips every line, drops e
 keeps each (surname, nationality) pair once.
 
 The split is by distinct surname, so no surname is in two splits, and stratified by
-nationality with seed 1337. The rule for a surname listed under several nationalities: it keeps
-every one of its pairs (the name really is ambiguous, and a classifier should learn that), all
-of them go to the same split, and the surname is stratified under its rarest nationality (the
-class that needs examples most). The split is saved in `pipelines/data/surnames_split.json`, so
+nationality with seed 1337. The rule for a surname listed under several nationalities (469 of
+17,451, e.g. every Scottish name is also English): all its pairs go to the same split, and the
+surname is stratified under its rarest nationality (the class that needs examples most). The
+generator learns from every pair; the classifier, by default, from one label per surname, that
+rarest nationality (`load_surnames(ambiguous="rarest")`), so each name has one right answer;
+`--ambiguous all` keeps every pair for it too. The split is saved in `pipelines/data/surnames_split.json`, so
 every run and test uses the same one; `python -m pipelines.surnames` writes it again and says
 whether it changed.
 
@@ -38,6 +40,7 @@ FRACTIONS = (0.70, 0.15, 0.15)  # train, validation, test
 SEED = 1337
 SPELLING = {"Portugese": "Portuguese"}  # file name -> nationality label, where the file is misspelt
 SPECIALS = (PAD, UNK, BOS, EOS)  # PAD first: id 0
+AMBIGUOUS = ("all", "rarest")  # how a surname of several nationalities is labelled (see load_surnames)
 
 
 def nationality_of(filename: str) -> str:
@@ -78,13 +81,9 @@ def make_split(pairs: list[tuple[str, str]], seed: int = SEED) -> dict[str, list
     Returns:
         {"train": [surnames], "validation": [...], "test": [...]}, each sorted.
     """
-    counts = Counter(label for _, label in pairs)
-    labels_of = defaultdict(set)
-    for surname, label in pairs:
-        labels_of[surname].add(label)
     strata = defaultdict(list)
-    for surname in sorted(labels_of):
-        strata[min(labels_of[surname], key=lambda lab: (counts[lab], lab))].append(surname)
+    for surname, label in sorted(rarest_nationality(pairs).items()):
+        strata[label].append(surname)
     rng = np.random.default_rng(seed)
     out = {s: [] for s in SPLITS}
     for label in sorted(strata):
@@ -106,9 +105,24 @@ def save_split(split: dict[str, list[str]], path: str = SPLIT_FILE) -> None:
                              **split})
 
 
-def load_surnames(folder: str = NAMES_DIR, split_path: str = SPLIT_FILE) -> dict[str, list[tuple[str, str]]]:
+def rarest_nationality(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Each surname's rarest nationality (fewest pairs in `pairs`; ties by name): the split's stratum."""
+    counts = Counter(label for _, label in pairs)
+    labels_of = defaultdict(set)
+    for surname, label in pairs:
+        labels_of[surname].add(label)
+    return {surname: min(labels, key=lambda lab: (counts[lab], lab)) for surname, labels in labels_of.items()}
+
+
+def load_surnames(folder: str = NAMES_DIR, split_path: str = SPLIT_FILE,
+                  ambiguous: str = "all") -> dict[str, list[tuple[str, str]]]:
     """The (surname, nationality) pairs of each split, by the saved split file.
 
+    Args:
+        folder, split_path: the names files and the split.
+        ambiguous: for a surname listed under several nationalities, "all" keeps each of its pairs
+            (what a generator learns from); "rarest" keeps one pair, its rarest nationality (what the
+            classifier learns: one right answer per name, the most distinctive one).
     Raises:
         DataError: the split file is missing, unreadable, or does not cover exactly the data.
     """
@@ -124,6 +138,10 @@ def load_surnames(folder: str = NAMES_DIR, split_path: str = SPLIT_FILE) -> dict
     if set(where) != surnames:
         raise DataError(f"the surname split {split_path} does not match the data "
                         f"({len(set(where) ^ surnames)} surnames differ); write it with: python -m pipelines.surnames")
+    if ambiguous not in AMBIGUOUS:
+        raise ValueError(f"ambiguous must be one of {AMBIGUOUS}")
+    if ambiguous == "rarest":
+        pairs = sorted(rarest_nationality(pairs).items())
     out = {s: [] for s in SPLITS}
     for surname, label in pairs:
         out[where[surname]].append((surname, label))
@@ -135,40 +153,59 @@ def surname_vocabulary(pairs: list[tuple[str, str]]) -> Vocabulary:
     return Vocabulary.build((surname for surname, _ in pairs), specials=SPECIALS)
 
 
-def _padded(rows: list[np.ndarray]) -> np.ndarray:
-    out = np.zeros((len(rows), max(len(r) for r in rows)), np.int32)  # 0 is <pad>
-    for i, r in enumerate(rows):
-        out[i, :len(r)] = r
-    return out
+def encode_names(names, vocab: Vocabulary, max_len: int | None = None) -> list[np.ndarray]:
+    """Each name's character ids (unknown characters -> <unk>), cut to `max_len` characters."""
+    return [vocab.encode(name[:max_len] if max_len else name) for name in names]
+
+
+def _batched(rows, extra: dict, targets, batch_size: int, shuffle: bool, seed: int):
+    """Batches of variable-length id rows, each batch padded with 0 to its own longest row."""
+    import tensorflow as tf
+
+    lengths = np.array([len(r) for r in rows], np.int64)
+    flat = np.concatenate(rows).astype(np.int32)
+    ragged = tf.RaggedTensor.from_row_lengths(flat, lengths)
+    ds = tf.data.Dataset.from_tensor_slices((ragged, extra, targets))
+    if shuffle:
+        ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
+    return ds.ragged_batch(batch_size).map(lambda ids, e, y: (ids.to_tensor(0), e, y))  # (batch, longest)
 
 
 def classification_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_size: int,
-                           shuffle: bool = False, seed: int = SEED):
-    """Padded batches of (character ids (batch, time), class id (batch,)); a name's unknown characters -> <unk>."""
+                           shuffle: bool = False, seed: int = SEED, max_len: int | None = None):
+    """Padded batches of (character ids (batch, time), class id (batch,)).
+
+    Each batch is padded with 0 to its longest name; unknown characters map to <unk>;
+    names are cut to `max_len` characters.
+    """
     import tensorflow as tf
 
-    ids = _padded([vocab.encode(surname) for surname, _ in pairs])
+    rows = encode_names((surname for surname, _ in pairs), vocab, max_len)
     classes = np.array([labels.index(label) for _, label in pairs], np.int32)
-    ds = tf.data.Dataset.from_tensor_slices((ids, classes))
-    if shuffle:
-        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = _batched(rows, {}, classes, batch_size, shuffle, seed)
+    return ds.map(lambda ids, _, y: (ids, y)).prefetch(tf.data.AUTOTUNE)
 
 
 def generation_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_size: int,
-                       shuffle: bool = False, seed: int = SEED):
-    """Padded batches of ({"ids": <s> + surname, "nationality"}, surname + </s>) for a surname generator."""
+                       shuffle: bool = False, seed: int = SEED, max_len: int | None = None):
+    """Padded batches of ({"ids": <s> + surname, "nationality"}, surname + </s>) for a surname generator.
+
+    `max_len` cuts each surname (before </s> is added).
+    """
     import tensorflow as tf
 
     bos, eos = vocab.id_of(BOS), vocab.id_of(EOS)
-    encoded = [vocab.encode(surname) for surname, _ in pairs]
-    inputs = _padded([np.concatenate([[bos], e]) for e in encoded])
-    targets = _padded([np.concatenate([e, [eos]]) for e in encoded])
+    encoded = encode_names((surname for surname, _ in pairs), vocab, max_len)
+    rows = [np.concatenate([[bos], e, [eos]]).astype(np.int32) for e in encoded]  # <s> surname </s>
     classes = np.array([labels.index(label) for _, label in pairs], np.int32)
-    ds = tf.data.Dataset.from_tensor_slices(({"ids": inputs, "nationality": classes}, targets))
-    if shuffle:
-        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = _batched(rows, {"nationality": classes}, classes, batch_size, shuffle, seed)
+
+    def split(ids, extra, _):  # ids (batch, time + 1): <s> surname </s> 0 ...
+        targets = ids[:, 1:]  # (batch, time)
+        inputs = tf.where(targets == 0, 0, ids[:, :-1])  # padding wherever the target is padding
+        return {"ids": inputs, "nationality": extra["nationality"]}, targets
+
+    return ds.map(split).prefetch(tf.data.AUTOTUNE)
 
 
 def main(argv: list[str] | None = None) -> int:

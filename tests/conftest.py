@@ -62,3 +62,28 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
     """Runs `python -m module args...` in a fresh process, as a user would."""
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT)
+
+
+SURNAME_ARGS = ["--units", "32", "--embedding-dim", "16", "--train-names", "3000", "--epochs", "3",
+                "--learning-rate", "0.01", "--verbose", "0"]  # surname models that train in seconds
+
+
+@pytest.fixture(scope="session")
+def surname_classifier(tmp_path_factory) -> str:
+    """A run directory of a tiny bidirectional GRU surname classifier."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "surnames")
+    assert fit.main(["--task", "surnames", "--run-dir", run_dir, *SURNAME_ARGS]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def surname_generator(tmp_path_factory) -> str:
+    """A run directory of a tiny LSTM surname generator conditioned on nationality."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "surname-generator")
+    assert fit.main(["--task", "surname-generation", "--conditioned", "--cell", "lstm", "--run-dir", run_dir,
+                     *SURNAME_ARGS]) == 0
+    return run_dir

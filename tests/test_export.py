@@ -105,10 +105,10 @@ def test_failed_check_writes_nothing(tiny_run, tmp_path, monkeypatch, capsys):
 def test_interrupted_export_leaves_nothing_behind(tiny_run, tmp_path, monkeypatch):
     real = export_lib.convert_tflite
 
-    def interrupted(saved_model, int8):
+    def interrupted(saved_model, int8, **kwargs):
         if int8:
             raise KeyboardInterrupt
-        return real(saved_model, int8)
+        return real(saved_model, int8, **kwargs)
 
     monkeypatch.setattr(export_lib, "convert_tflite", interrupted)
     assert export.main([tiny_run, "--out", str(tmp_path / "out")]) == 130

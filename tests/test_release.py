@@ -36,3 +36,21 @@ def test_best_release_model_reaches_the_target_and_completes_words():
     completer.reset()
     completer.feed("My gracious lo")
     assert completer.suggestions(1)[0].word == "lord"
+
+
+@pytest.mark.parametrize("name", ["surnames-classifier", "surnames-generator"])
+def test_surname_release_models_are_intact_small_and_as_documented(name):
+    import json
+
+    folder = os.path.join(ROOT, "exported", name)
+    with open(os.path.join(folder, litert.MANIFEST), encoding="utf-8") as f:
+        manifest = json.load(f)
+    for file, entry in manifest["files"].items():
+        litert.verify_file(folder, manifest, file)
+        assert entry["bytes"] <= 2_000_000, file
+    if name == "surnames-classifier":
+        assert manifest["files"]["model.tflite"]["test_accuracy"] >= 0.82
+        assert len(manifest["labels"]) == 18 and manifest["bidirectional"]
+    else:
+        assert manifest["conditioned"] and manifest["cell"] == "lstm"
+        assert manifest["files"]["model.tflite"]["test_loss_nats"] < 1.95

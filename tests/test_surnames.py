@@ -87,3 +87,15 @@ def test_tfds_builder_gives_the_same_split(tmp_path):
     test = sorted((ex["surname"].decode(), builder.info.features["nationality"].int2str(ex["nationality"]))
                   for ex in tfds.as_numpy(builder.as_dataset(split="test")))
     assert test == sorted(S.load_surnames()["test"])
+
+
+def test_rarest_rule_gives_each_surname_one_label(pairs):
+    rarest = S.rarest_nationality([("Campbell", "English"), ("Campbell", "Scottish"), ("Smith", "English"),
+                                   ("Brown", "English"), ("Brown", "Scottish"), ("Ivanov", "Russian")])
+    assert rarest == {"Campbell": "Scottish", "Smith": "English", "Brown": "Scottish", "Ivanov": "Russian"}
+    everything, one_each = S.load_surnames(), S.load_surnames(ambiguous="rarest")
+    for split in S.SPLITS:
+        names = [n for n, _ in one_each[split]]
+        assert len(names) == len(set(names)) == len({n for n, _ in everything[split]})
+        assert set(one_each[split]) <= set(everything[split])
+    assert len(one_each["test"]) == 2617 and len(everything["test"]) == 2685

@@ -1,0 +1,71 @@
+"""`python -m kerasrnn.classify RUN_DIR NAME...`: the three likeliest nationalities of each surname.
+
+Examples:
+    python -m kerasrnn.classify runs/surnames-gru Nakamura Schmidt "O'Neill"
+    python -m kerasrnn.classify runs/surnames-gru --file names.txt --top 5
+
+The run is a `--task surnames` run of kerasrnn.fit. Names are NFC-normalised and stripped;
+characters never seen in training are read as <unk> and names longer than the model's
+limit are cut, each with a notice on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from kerasrnn import cli
+
+
+def build_parser() -> cli.ArgumentParser:
+    p = cli.parser("kerasrnn.classify", __doc__.splitlines()[0])
+    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit --task surnames")
+    p.add_argument("names", nargs="*", help="surnames to classify")
+    p.add_argument("--file", default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
+    p.add_argument("--top", type=int, default=3, help="nationalities shown per name")
+    return p
+
+
+def read_names(args) -> list[str]:
+    """The names of the command line and of --file, in order.
+
+    Raises:
+        UsageError: no names at all, or an empty name on the command line. DataError: a bad --file.
+    """
+    names = list(args.names)
+    if any(not n.strip() for n in names):
+        raise cli.UsageError("an empty name cannot be classified")
+    if args.file:
+        from pipelines.io import read_text
+
+        names += [line for line in read_text(args.file).splitlines() if line.strip()]
+    if not names:
+        raise cli.UsageError("give at least one name, or --file with one name per line")
+    return names
+
+
+def format_row(name: str, top: list[tuple[str, float]]) -> str:
+    """One output line: the name, then each nationality with its probability."""
+    return f"{name}\t" + "  ".join(f"{label} {p:.3f}" for label, p in top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    def body() -> int:
+        if args.top < 1:
+            raise cli.UsageError("--top must be at least 1")
+        names = read_names(args)
+        cli.quiet_tensorflow()
+        from kerasrnn.runs import load_run
+        from kerasrnn.surname_infer import SurnameClassifier
+
+        classifier = SurnameClassifier(load_run(args.run_dir))
+        for name, top in zip(names, classifier.top(names, k=args.top)):
+            print(format_row(name.strip(), top))
+        return 0
+
+    return cli.run(body, "kerasrnn.classify")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

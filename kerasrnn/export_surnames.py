@@ -1,0 +1,257 @@
+"""Exporting surname runs (called by `export_lib.export_run`, which handles the directory).
+
+    classifier (--task surnames):
+      saved_model/   "serving_default": surname string (batch,) -> probs float32 (batch, classes),
+                     labels string (batch, 3) (the three likeliest nationalities);
+                     "classify": tokens int32 (batch, max_len), 0-padded -> probs (batch, classes)
+      model.tflite, model_int8.tflite   "classify", builtin ops
+    generator (--task surname-generation):
+      saved_model/   "start": nationality int32 (batch,) -> state float32 (batch, S) (zeros when
+                     unconditioned); "step": token, state -> logits, state (as the character models)
+      model.tflite, model_int8.tflite   "start" and "step"
+    manifest.json    labels, vocabulary (pad 0, unk, <s>, </s>), max_len, state size, and each
+                     file's test figures
+
+Checks before anything is written: SavedModel and LiteRT float outputs equal Keras' within
+`PARITY_ATOL` on the test names, and each file's test figures are measured (the int8 classifier
+may lose at most `INT8_MAX_ACCURACY_DROP` accuracy, the int8 generator `INT8_MAX_EXTRA_BPC`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn import litert
+from kerasrnn.callbacks import bits
+from kerasrnn.cli import ExportFailed
+from kerasrnn.export_lib import INT8_MAX_EXTRA_BPC, PARITY_ATOL, char_table, run_steps, write_tflite_files
+from kerasrnn.models import build_step_model, state_size
+from kerasrnn.runs import Run, read_metrics
+from kerasrnn.samplers import log_softmax, softmax
+from kerasrnn.surname_infer import names_to_ids
+from kerasrnn.surname_metrics import classification_report
+from kerasrnn.surname_training import load_data
+from kerasrnn.surname_models import STATE_LAYER, build_classifier, start_state
+from pipelines import surnames as S
+from pipelines.vocab import BOS, EOS
+
+CLASSIFY, START = "classify", "start"  # signature names
+TOP_LABELS = 3  # nationalities returned by the classifier's "serving_default"
+INT8_MAX_ACCURACY_DROP = 0.01  # the int8 classifier may lose at most this much test accuracy
+
+
+def _saved_model_path(tmp: str) -> str:
+    return os.path.join(tmp, litert.SAVED_MODEL)
+
+
+def _classify_fn(model: keras.Model):
+    def classify(tokens):  # (batch, max_len) int32
+        return {"probs": tf.nn.softmax(model(tokens, training=False), axis=-1)}  # (batch, classes)
+
+    return classify
+
+
+def write_classifier(run: Run, path: str) -> None:
+    """Writes the classifier's SavedModel ("serving_default" on strings, "classify" on ids)."""
+    config = run.config
+    table, labels = char_table(run.vocab), tf.constant(config.labels)
+    classify = _classify_fn(run.model)
+
+    def serve(surname):  # (batch,) string
+        chars = tf.strings.unicode_split(tf.strings.strip(surname), "UTF-8", errors="replace")
+        ids = tf.cast(table.lookup(chars), tf.int32)[:, :config.max_len]  # ragged (batch, <= max_len)
+        probs = classify(ids.to_tensor(0, shape=[None, config.max_len]))["probs"]
+        top = tf.math.top_k(probs, k=min(TOP_LABELS, len(config.labels)))
+        return {"probs": probs, "labels": tf.gather(labels, top.indices)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(table)
+    archive.add_endpoint("serving_default", serve, input_signature=[tf.TensorSpec([None], tf.string, name="surname")])
+    archive.add_endpoint(CLASSIFY, classify,
+                         input_signature=[tf.TensorSpec([None, config.max_len], tf.int32, name="tokens")])
+    archive.write_out(path, verbose=False)
+
+
+def write_unrolled_classifier(run: Run, path: str) -> None:
+    """Writes a SavedModel with only "classify", unrolled over max_len steps: the source of the `.tflite`
+    files (TFLite's builtin ops cannot loop over a dynamic batch; unrolled, the same weights compute the same)."""
+    model = build_classifier(run.config, unroll=True)
+    model.set_weights(run.model.get_weights())
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint(CLASSIFY, _classify_fn(model),
+                         input_signature=[tf.TensorSpec([None, run.config.max_len], tf.int32, name="tokens")])
+    archive.write_out(path, verbose=False)
+
+
+def write_generator(run: Run, path: str) -> None:
+    """Writes the generator's SavedModel ("start": nationality -> state, "step")."""
+    model, config = run.model, run.config
+    step_model, size = build_step_model(model, config), state_size(config)
+
+    def start(nationality):  # (batch,) int32
+        if config.conditioned:
+            return {"state": model.get_layer(STATE_LAYER)(nationality)}  # (batch, S)
+        return {"state": tf.zeros([tf.shape(nationality)[0], size], tf.float32)}
+
+    def step(token, state):
+        out = step_model({"token": token, "state": state}, training=False)
+        return {"logits": out["logits"], "state": out["state"]}
+
+    archive = keras.export.ExportArchive()
+    archive.add_endpoint(START, start, input_signature=[tf.TensorSpec([None], tf.int32, name="nationality")])
+    archive.add_endpoint(litert.STEP, step, input_signature=[
+        tf.TensorSpec([None], tf.int32, name="token"), tf.TensorSpec([None, size], tf.float32, name="state")])
+    archive.write_out(path, verbose=False)
+
+
+def _lite_runner(path: str, signature: str):
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_path=path).get_signature_runner(signature)
+
+
+def _check(name: str, what: str, err: float, log) -> None:
+    log(f"  check {name} {what} vs Keras: max |diff| {err:.2e}")
+    if not err <= PARITY_ATOL:
+        raise ExportFailed(f"check failed: {name} {what} differ from Keras by {err:.2e} (> {PARITY_ATOL:g})")
+
+
+def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
+    """Checks every file against Keras on the test names; returns each file's test accuracy and macro-F1."""
+    config = run.config
+    names = [name for name, _ in test_pairs]
+    ids = names_to_ids(names, run.vocab, config.max_len, warn=lambda line: None)
+    ids = np.pad(ids, ((0, 0), (0, config.max_len - ids.shape[1])))  # (names, max_len)
+    expected = np.stack([softmax(row) for row in np.asarray(run.model(ids, training=False), np.float64)])
+    loaded = tf.saved_model.load(_saved_model_path(tmp))
+    served = loaded.signatures["serving_default"](surname=tf.constant(names))
+    probs = {litert.SAVED_MODEL: served["probs"].numpy()}
+    _check(litert.SAVED_MODEL, "serving_default probabilities", float(np.abs(probs[litert.SAVED_MODEL] - expected).max()), log)
+    top = [[c.decode() for c in row] for row in served["labels"].numpy()]
+    want = [[config.labels[i] for i in np.argsort(-row, kind="stable")[:TOP_LABELS]] for row in expected]
+    if sum(a[0] != b[0] for a, b in zip(top, want)):
+        raise ExportFailed("check failed: serving_default's first label differs from Keras' prediction")
+    for kind, name in litert.TFLITE_FILES.items():
+        probs[name] = _lite_runner(os.path.join(tmp, name), CLASSIFY)(tokens=ids)["probs"]
+        if kind == "float":
+            _check(name, "probabilities", float(np.abs(probs[name] - expected).max()), log)
+    truth = np.array([config.labels.index(label) for _, label in test_pairs])
+    figures = {}
+    for name, p in {"keras": expected, **probs}.items():
+        report = classification_report(truth, np.argmax(p, axis=-1), config.labels)
+        figures[name] = {"test_accuracy": report["accuracy"], "test_macro_f1": report["macro_f1"]}
+        log(f"  {name}: test accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
+    drop = figures["keras"]["test_accuracy"] - figures[litert.TFLITE_FILES["int8"]]["test_accuracy"]
+    if not drop <= INT8_MAX_ACCURACY_DROP:
+        raise ExportFailed(f"check failed: the int8 classifier loses {drop:.4f} test accuracy (> {INT8_MAX_ACCURACY_DROP})")
+    return figures
+
+
+def _teacher_forced(test_pairs, run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(inputs <s> surname, targets surname </s>, nationality ids) of the test names, 0-padded."""
+    vocab, config = run.vocab, run.config
+    rows = [np.concatenate([[vocab.id_of(BOS)], e, [vocab.id_of(EOS)]])
+            for e in S.encode_names((n for n, _ in test_pairs), vocab, config.max_len)]
+    padded = np.zeros((len(rows), max(map(len, rows))), np.int32)
+    for i, r in enumerate(rows):
+        padded[i, :len(r)] = r
+    targets = padded[:, 1:]
+    return np.where(targets == 0, 0, padded[:, :-1]), targets, \
+        np.array([config.labels.index(label) for _, label in test_pairs], np.int32)
+
+
+def _loss(logits: np.ndarray, targets: np.ndarray) -> float:
+    """Nats per character over the non-padding targets."""
+    picked = np.take_along_axis(log_softmax(logits), targets[..., None].astype(np.int64), axis=-1)[..., 0]
+    return float(-picked[targets > 0].mean())
+
+
+def verify_generator(run: Run, tmp: str, test_pairs, log) -> dict:
+    """Checks every file's start states and step logits against Keras; returns each file's test loss."""
+    config = run.config
+    inputs, targets, nationality = _teacher_forced(test_pairs, run)
+    feed = {"tokens": inputs, "nationality": nationality} if config.conditioned else {"tokens": inputs}
+    expected = np.asarray(run.model(feed, training=False))  # (names, time, vocab)
+    states = start_state(run.model, config, nationality)
+    loaded = tf.saved_model.load(_saved_model_path(tmp))
+    saved_start, saved_step = loaded.signatures[START], loaded.signatures[litert.STEP]
+
+    def saved(tokens, state):
+        out = saved_step(token=tf.constant(tokens, tf.int32), state=tf.constant(state, tf.float32))
+        return out["logits"].numpy(), out["state"].numpy()
+
+    starts = {litert.SAVED_MODEL: saved_start(nationality=tf.constant(nationality))["state"].numpy()}
+    steps = {litert.SAVED_MODEL: saved}
+    for name in litert.TFLITE_FILES.values():
+        path = os.path.join(tmp, name)
+        starts[name] = _lite_runner(path, START)(nationality=nationality)["state"]
+        steps[name] = litert.LiteStep(path)
+    losses = {"keras": _loss(expected, targets)}
+    real = targets > 0
+    for name, step in steps.items():
+        got = run_steps(step, inputs, starts[name])
+        if name != litert.TFLITE_FILES["int8"]:
+            _check(name, "start states", float(np.abs(starts[name] - states).max()), log)
+            _check(name, "step logits (test names)", float(np.abs(got - expected)[real].max()), log)
+        losses[name] = _loss(got, targets)
+    for name, nats in losses.items():
+        log(f"  {name}: test {nats:.4f} nats/char = {bits(nats):.4f} bits/char")
+    extra = bits(losses[litert.TFLITE_FILES["int8"]]) - bits(losses[litert.TFLITE_FILES["float"]])
+    if not extra <= INT8_MAX_EXTRA_BPC:
+        raise ExportFailed(f"check failed: the int8 generator loses {extra:.4f} bits/char (> {INT8_MAX_EXTRA_BPC})")
+    return {name: {"test_loss_nats": round(n, 5), "test_bpc": round(bits(n), 5)} for name, n in losses.items()}
+
+
+SIGNATURES = {
+    "surnames": {"serving_default": "surname string (batch,) -> probs float32 (batch, classes), "
+                                    "labels string (batch, 3)",
+                 CLASSIFY: "tokens int32 (batch, max_len), 0-padded -> probs float32 (batch, classes)"},
+    "surname-generation": {START: "nationality int32 (batch,) -> state float32 (batch, state_size)",
+                           litert.STEP: "token int32 (batch,), state float32 (batch, state_size) -> "
+                                        "logits float32 (batch, vocab_size), state float32 (batch, state_size)"},
+}
+
+
+def export_surname_model(run: Run, tmp: str, log, started: float) -> dict:
+    """Writes and verifies a surname run's export in `tmp`; returns its manifest."""
+    c, vocab = run.config, run.vocab
+    classifier = c.task == "surnames"
+    if classifier and c.bidirectional and c.layers > 1:
+        raise ExportFailed("a bidirectional classifier exports with one recurrent layer only: Keras' unrolled "
+                           "backward layers (the TFLite form) misplace padded sequence outputs between layers")
+    test_pairs = load_data(c)["test"]
+    if classifier:
+        write_classifier(run, _saved_model_path(tmp))
+        unrolled = tempfile.mkdtemp(dir=tmp, prefix=".unrolled-")  # removed with tmp on failure
+        write_unrolled_classifier(run, unrolled)
+        write_tflite_files(tmp, (CLASSIFY,), source=unrolled)
+        shutil.rmtree(unrolled)
+    else:
+        write_generator(run, _saved_model_path(tmp))
+        write_tflite_files(tmp, (START, litert.STEP))
+    figures = (verify_classifier if classifier else verify_generator)(run, tmp, test_pairs, log)
+    files = {name: {"bytes": litert.size_path(os.path.join(tmp, name)),
+                    "sha256": litert.sha256_path(os.path.join(tmp, name)), **figures[name]}
+             for name in (litert.SAVED_MODEL, *litert.TFLITE_FILES.values())}
+    return {
+        "format": "kerasrnn-export", "version": litert.MANIFEST_VERSION, "task": c.task,
+        "cell": c.cell, "units": c.units, "layers": c.layers, "embedding_dim": c.embedding_dim,
+        "bidirectional": c.bidirectional, "conditioned": c.conditioned, "labels": c.labels,
+        "max_len": c.max_len, "state_size": 0 if classifier else state_size(c), "vocab_size": len(vocab),
+        "vocabulary": vocab.tokens, "specials": vocab.specials, "unk_id": vocab.unk_id, "pad_id": vocab.pad_id,
+        "bos_id": vocab.id_of(BOS), "eos_id": vocab.id_of(EOS),
+        "input_note": "names are NFC-normalised and stripped in training; the classifier's serving_default "
+                      "strips but does not normalise",
+        "signatures": SIGNATURES[c.task],
+        "test_data": {"names": len(test_pairs), "split": "pipelines/data/surnames_split.json (test)"},
+        "training_command": read_metrics(run.path).get("command", ""), "parameters": run.model.count_params(),
+        "keras_test": figures["keras"], "files": files, "config": c.to_dict(), "run": os.path.normpath(run.path),
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "export_seconds": round(time.perf_counter() - started, 1),
+    }
