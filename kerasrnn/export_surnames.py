@@ -133,7 +133,8 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
     loaded = tf.saved_model.load(_saved_model_path(tmp))
     served = loaded.signatures["serving_default"](surname=tf.constant(names))
     probs = {litert.SAVED_MODEL: served["probs"].numpy()}
-    _check(litert.SAVED_MODEL, "serving_default probabilities", float(np.abs(probs[litert.SAVED_MODEL] - expected).max()), log)
+    err = float(np.abs(probs[litert.SAVED_MODEL] - expected).max())
+    _check(litert.SAVED_MODEL, "serving_default probabilities", err, log)
     top = [[c.decode() for c in row] for row in served["labels"].numpy()]
     want = [[config.labels[i] for i in np.argsort(-row, kind="stable")[:TOP_LABELS]] for row in expected]
     if sum(a[0] != b[0] for a, b in zip(top, want)):
@@ -150,7 +151,8 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
         log(f"  {name}: test accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
     drop = figures["keras"]["test_accuracy"] - figures[litert.TFLITE_FILES["int8"]]["test_accuracy"]
     if not drop <= INT8_MAX_ACCURACY_DROP:
-        raise ExportFailed(f"check failed: the int8 classifier loses {drop:.4f} test accuracy (> {INT8_MAX_ACCURACY_DROP})")
+        raise ExportFailed(f"check failed: the int8 classifier loses {drop:.4f} test accuracy "
+                           f"(> {INT8_MAX_ACCURACY_DROP})")
     return figures
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shlex
 import sys
 
@@ -123,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
         from kerasrnn import runs, training
 
         run_dir = args.run_dir or runs.new_run_dir(prefix=config.cell)
+        if args.resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)):
+            config.task = runs.load_config_and_vocab(run_dir)[0].task  # the run's own task, not the flag's
         if config.task == "sentence":
             if args.resume:
                 raise cli.UsageError("the sentence task trains in seconds: it has no --resume")

@@ -15,7 +15,7 @@ import unicodedata
 import numpy as np
 
 from kerasrnn.cli import UsageError
-from kerasrnn.samplers import sample
+from kerasrnn.samplers import log_softmax, sample
 from pipelines.vocab import BOS, EOS, Vocabulary
 
 
@@ -72,13 +72,10 @@ class SurnameClassifier:
 
     def probs(self, names: list[str], batch_size: int = 1024) -> np.ndarray:
         """Class probabilities, (len(names), classes), in `labels` order."""
-        from kerasrnn.samplers import softmax
-
         out = []
         for start in range(0, len(names), batch_size):
             ids = names_to_ids(names[start:start + batch_size], self.run.vocab, self.run.config.max_len, self.warn)
-            logits = np.asarray(self.run.model(ids, training=False), np.float64)  # (batch, classes)
-            out.append(np.stack([softmax(row) for row in logits]))
+            out.append(np.exp(log_softmax(np.asarray(self.run.model(ids, training=False)))))  # (batch, classes)
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)))
 
     def top(self, names: list[str], k: int = 3) -> list[list[tuple[str, float]]]:

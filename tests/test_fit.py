@@ -99,11 +99,18 @@ def test_nan_loss_stops_with_a_message(tmp_path, tiny_text, capsys, monkeypatch)
     assert not (run_dir / "best.keras").exists()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
-def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig):
+SHAKESPEARE_KILL_ARGS = ["--units", "32", "--embedding-dim", "16", "--seq-len", "16", "--batch-size", "8"]
+SURNAME_KILL_ARGS = ["--task", "surnames", "--units", "16", "--embedding-dim", "8", "--train-names", "2000",
+                     "--batch-size", "16"]
+
+
+@pytest.mark.parametrize("sig,task_args", [(signal.SIGKILL, SHAKESPEARE_KILL_ARGS),
+                                           (signal.SIGTERM, SHAKESPEARE_KILL_ARGS),
+                                           (signal.SIGKILL, SURNAME_KILL_ARGS)],
+                         ids=["SIGKILL", "SIGTERM", "surnames-SIGKILL"])
+def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, task_args):
     run_dir = tmp_path / "run"
-    args = ["--text", tiny_text, "--run-dir", str(run_dir), "--units", "32", "--embedding-dim", "16",
-            "--seq-len", "16", "--batch-size", "8", "--epochs", "3", "--checkpoint-every", "10",
+    args = ["--text", tiny_text, "--run-dir", str(run_dir), *task_args, "--epochs", "3", "--checkpoint-every", "10",
             "--verbose", "0"]
     proc = subprocess.Popen([sys.executable, "-m", "kerasrnn.fit", *args], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
