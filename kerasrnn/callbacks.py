@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import tempfile
 import time
 
@@ -66,6 +67,7 @@ class MetricsLogger(keras.callbacks.Callback):
         for key in ("accuracy", "val_accuracy"):
             if key in logs:
                 row[key] = round(float(logs[key]), 5)
+        row["steps"] = self._steps
         row[f"{self.unit}_per_s"] = round(self._steps * self.chars_per_step / max(self._train_s, 1e-9))
         row["epoch_s"] = round(time.perf_counter() - self._epoch_start, 2)
         row["wall_s"] = round(self._wall_before + time.perf_counter() - self._train_start, 2)
@@ -74,6 +76,49 @@ class MetricsLogger(keras.callbacks.Callback):
         # an epoch run again after a resume replaces its earlier, interrupted record
         self.record["epochs"] = [r for r in self.record["epochs"] if r["epoch"] < epoch + 1] + [row]
         atomic_write_json(self.path, self.record)
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """Keras' `BackupAndRestore` (weights, optimizer, epoch; a previous copy kept), safe to kill at any moment.
+
+    Every file is written to a temporary name and renamed, so a kill (SIGKILL, SIGTERM) in the middle
+    of a backup leaves the last complete one; an unreadable backup falls back to the previous copy.
+    In a cluster, `chief=False` workers restore from the chief's backup but never write or remove it.
+    """
+
+    def __init__(self, backup_dir: str, chief: bool = True, **kwargs):
+        super().__init__(backup_dir, **kwargs)
+        self.chief = chief
+
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)  # it falls back to the previous copy on OSError only
+        except ValueError:  # a torn training_metadata.json (written by an older version)
+            for prev, path in ((self._prev_weights_path, self._weights_path),
+                               (self._prev_training_metadata_path, self._training_metadata_path)):
+                if not os.path.exists(prev):
+                    raise
+                os.replace(prev, path)
+            self._load_model()
+
+    def _save_model(self):
+        if not self.chief:
+            return
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for path, prev in ((self._weights_path, self._prev_weights_path),
+                               (self._training_metadata_path, self._prev_training_metadata_path)):
+                if os.path.exists(path):
+                    shutil.copyfile(path, prev + ".tmp")
+                    os.replace(prev + ".tmp", prev)
+        tmp = os.path.join(self.backup_dir, ".tmp-latest.weights.h5")
+        self.model.save_weights(tmp, overwrite=True)
+        os.replace(tmp, self._weights_path)
+        atomic_write_json(self._training_metadata_path, {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+
+    def on_train_end(self, logs=None):
+        if self.chief:
+            super().on_train_end(logs)
 
 
 class BestModelSaver(keras.callbacks.Callback):

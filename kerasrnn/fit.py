@@ -19,6 +19,7 @@ import sys
 
 from kerasrnn import cli
 from kerasrnn.config import CELLS, CLASS_WEIGHTS, SURNAME_TASKS, TASK_DEFAULTS, TASKS, Config
+from kerasrnn.distribute import STRATEGIES
 from pipelines.surnames import AMBIGUOUS
 
 
@@ -82,6 +83,10 @@ def build_parser() -> cli.ArgumentParser:
                    help="surname tasks: train on only this many training names, evenly spread (0 = all); "
                         "for quick checks, the test figures still use the whole test split")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
+    p.add_argument("--strategy", default="auto", choices=STRATEGIES,
+                   help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "
+                        "are several, else one device; multi-worker reads TF_CONFIG (see python -m "
+                        "kerasrnn.launch); --batch-size is per replica")
     p.add_argument("--run-dir", default=None, help="where to write the run (default: a new runs/<cell>-<time>)")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --run-dir from its last checkpoint")
@@ -113,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         config = config_from_args(args, given_flags(sys.argv[1:] if argv is None else argv))
+        if args.strategy == "multi-worker" and not args.run_dir:
+            raise cli.UsageError("--strategy multi-worker needs --run-dir (every worker must name the same run)")
         if args.resume and not args.run_dir:
             raise cli.UsageError("--resume needs --run-dir (the run to continue)")
         if not args.resume:
@@ -126,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = args.run_dir or runs.new_run_dir(prefix=config.cell)
         if args.resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)):
             config.task = runs.load_config_and_vocab(run_dir)[0].task  # the run's own task, not the flag's
+        if config.task != "shakespeare" and args.strategy not in ("auto", "one-device"):
+            raise cli.UsageError(f"--strategy {args.strategy} trains corpus models (--task shakespeare); "
+                                 f"the {config.task} task trains in a minute on one device")
         if config.task == "sentence":
             if args.resume:
                 raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
@@ -138,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
 
             train_surnames(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
             return 0
-        training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
+        training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command,
+                       strategy=args.strategy)
         return 0
 
     return cli.run(body, "kerasrnn.fit")

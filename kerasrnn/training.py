@@ -6,15 +6,18 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from kerasrnn import runs
-from kerasrnn.callbacks import BestModelSaver, MetricsLogger, StatefulValidation, bits, plot_curves
+from kerasrnn.callbacks import Backup, BestModelSaver, MetricsLogger, StatefulValidation, bits, plot_curves
 from kerasrnn.cli import TrainingFailed, UsageError
 from kerasrnn.config import Config
+from kerasrnn.distribute import describe, is_chief, make_strategy
+from kerasrnn.distributed import fit_distributed
 from kerasrnn.evaluate import evaluate_loss
 from kerasrnn.generate import Stepper, generate
 from kerasrnn.models import build_model
@@ -56,8 +59,9 @@ def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
     vocab.save(os.path.join(run_dir, runs.VOCAB))
 
 
-def open_run(config: Config, run_dir: str, resume: bool) -> tuple[Config, Vocabulary, Corpus, dict]:
-    """Creates a new run directory, or reopens one to resume.
+def open_run(config: Config, run_dir: str, resume: bool, write: bool = True) -> tuple[Config, Vocabulary, Corpus, dict]:
+    """Creates a new run directory, or reopens one to resume; `write=False` (a cluster's non-chief
+    worker) builds the same config and vocabulary without writing anything.
 
     Returns:
         The config, vocabulary, corpus and the metrics record so far.
@@ -67,11 +71,14 @@ def open_run(config: Config, run_dir: str, resume: bool) -> tuple[Config, Vocabu
     if resume:
         config, vocab, record = reopen_run(run_dir)
         return config, vocab, load_corpus(config.dataset, config.text, config.data_dir), record
-    check_new_run_dir(run_dir)
+    if write:
+        check_new_run_dir(run_dir)
     config.validate()
     corpus = load_corpus(config.dataset, config.text, config.data_dir)
     vocab = Vocabulary.build(corpus.train)
-    create_run(config, vocab, run_dir)
+    config.vocab_size = len(vocab)
+    if write:
+        create_run(config, vocab, run_dir)
     return config, vocab, corpus, {"epochs": []}
 
 
@@ -84,17 +91,18 @@ def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> N
                 f"window of {seq_len + 1} (--seq-len {seq_len}); use a longer text or a smaller --seq-len")
 
 
-def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray):
+def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, replicas: int = 1):
     """The training pipeline (shuffled, full batches; with --tbptt consecutive chunks in order) and the
-    validation pipeline (in order, every window).
+    validation pipeline (in order, every window), batched by the global batch (batch size × replicas).
 
     Each split is windowed on its own, so no window crosses the train/validation cut.
     """
+    batch = config.batch_size * replicas
     if config.tbptt:
-        train_ds = stream_dataset(train_ids, config.seq_len, config.batch_size)
+        train_ds = stream_dataset(train_ids, config.seq_len, batch)
     else:
-        train_ds = lm_dataset(train_ids, config.seq_len, config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = lm_dataset(val_ids, config.seq_len, config.batch_size, shuffle=False, drop_remainder=False)
+        train_ds = lm_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed)
+    val_ds = lm_dataset(val_ids, config.seq_len, batch, shuffle=False, drop_remainder=False)
     return train_ds, val_ds
 
 
@@ -119,7 +127,7 @@ def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=
 
 
 def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model, per_step: float,
-                  resume: bool, unit: str = "chars", monitor: str = "val_loss") -> list:
+                  resume: bool, unit: str = "chars", monitor: str = "val_loss", backup=None) -> list:
     """The callbacks of every run: resumable backups, NaN stop, atomic best model, metrics.json,
     history.csv and TensorBoard.
 
@@ -128,13 +136,14 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
         per_step: `unit`s in one training batch, for the speed figure.
         unit: what the loss is averaged over ("chars": also in bits per character).
         monitor: what picks best.keras: "val_loss" (lowest) or "val_accuracy" (highest).
+        backup: the resume callback (default: `callbacks.Backup` in the run's backup/).
     """
     key, mode = ("val_loss_nats", "min") if monitor == "val_loss" else (monitor, "max")
     seen = [r[key] for r in record["epochs"] if r.get(key) is not None]
     best_so_far = (min(seen) if mode == "min" else max(seen)) if seen else None
     return [
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, runs.BACKUP_DIR),
-                                         save_freq=config.checkpoint_every, double_checkpoint=True),
+        backup or Backup(os.path.join(run_dir, runs.BACKUP_DIR), save_freq=config.checkpoint_every,
+                         double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
         BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), monitor=monitor, best=best_so_far, model=model,
                        mode=mode),
@@ -155,45 +164,77 @@ def check_finite(history, run_dir: str, record: dict, config: Config) -> None:
 
 
 def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
-          command: str = "") -> dict:
+          command: str = "", strategy: str = "one-device") -> dict:
     """Trains (or resumes) a run and writes everything into `run_dir`.
 
     Args:
         config: the run's config (ignored when resuming: the saved one is used).
         run_dir: the run directory.
-        resume: continue an interrupted run from its last checkpoint.
+        resume: continue an interrupted run from its last checkpoint (implied for a cluster job
+            restarted on an unfinished run).
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
         command: the command line, recorded in metrics.json.
+        strategy: a `kerasrnn.distribute.STRATEGIES` name.
     Returns:
-        The `final` figures written to metrics.json.
+        The `final` figures written to metrics.json (a non-chief worker: its last epoch's figures).
     Raises:
         UsageError, DataError: bad options or data. TrainingFailed: the loss became NaN.
     """
-    config, vocab, corpus, record = open_run(config, run_dir, resume)
+    try:
+        dist = make_strategy(strategy)  # first: a multi-worker strategy must precede other TF work
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    cluster = isinstance(dist, tf.distribute.MultiWorkerMirroredStrategy)
+    chief = is_chief() if cluster else True
+    if cluster and not resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)) \
+            and "final" not in runs.read_metrics(run_dir):
+        resume = True  # a restarted job continues its unfinished run
+    config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief)
+    if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
+        raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
+    out_dir = run_dir if chief else tempfile.mkdtemp(prefix="kerasrnn-worker-")  # a worker's own writes
     train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation, warn=True)
     check_lengths(train_ids, val_ids, config.seq_len)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
-    train_ds, val_ds = make_datasets(config, train_ids, val_ids)
+    replicas = dist.num_replicas_in_sync
+    train_ds, val_ds = make_datasets(config, train_ids, val_ids, replicas)
     steps = int(train_ds.cardinality())
 
-    model = build_model(config)  # what is saved and evaluated
-    fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
-    compile_model(fitted, config, steps * config.epochs)
+    with dist.scope():
+        model = build_model(config)  # what is saved and evaluated
+        fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
+        compile_model(fitted, config, steps * config.epochs)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     record.update(command=command or record.get("command", ""), data=corpus.source,
                   train_chars=len(corpus.train), val_chars=len(corpus.validation),
-                  vocab_size=len(vocab), params=model.count_params(), device=device)
+                  vocab_size=len(vocab), params=model.count_params(), device=device,
+                  strategy=describe(dist), global_batch=config.batch_size * replicas)
     print(f"{config.cell.upper()} {config.layers}x{config.units}, {model.count_params():,} parameters, "
-          f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device}; run: {run_dir}")
+          f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device} ({describe(dist)}); "
+          f"run: {run_dir}{'' if chief else f' (this worker writes to {out_dir})'}")
 
-    callbacks = fit_callbacks(config, run_dir, record, model, config.batch_size * config.seq_len, resume)
+    per_step = config.batch_size * replicas * config.seq_len
+    backup = Backup(os.path.join(run_dir, runs.BACKUP_DIR), chief, save_freq=config.checkpoint_every,
+                    double_checkpoint=True)  # in a cluster the chief's, read by every worker
+    callbacks = fit_callbacks(config, out_dir, record, model, per_step, resume, backup=backup)
     if config.tbptt:  # the stateful model cannot validate itself: a stateless twin does, first
         callbacks.insert(0, StatefulValidation(model, lambda twin: evaluate_loss(twin, val_ids, config.seq_len)))
         val_ds = None
-    history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                         callbacks=callbacks, verbose=verbose, shuffle=False)
+    if cluster:
+        try:
+            history = fit_distributed(fitted, dist, train_ds, val_ds, config.epochs, callbacks,
+                                      config.batch_size * replicas, verbose)
+        except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
+            raise TrainingFailed(f"lost a worker of the cluster ({type(e).__name__}); run the job again to "
+                                 f"resume from the last backup") from None
+    else:
+        history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                             callbacks=callbacks, verbose=verbose, shuffle=False)
     check_finite(history, run_dir, record, config)
+    if not chief:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return record["epochs"][-1] if record["epochs"] else {}
     return finish(run_dir, config, vocab, val_ids, record)
 
 
