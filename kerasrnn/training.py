@@ -192,6 +192,8 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief)
     if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
         raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
+    if config.mixed_precision and cluster:
+        raise UsageError("--mixed-precision runs with model.fit (one device or mirrored), not multi-worker")
     out_dir = run_dir if chief else tempfile.mkdtemp(prefix="kerasrnn-worker-")  # a worker's own writes
     train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation, warn=True)
     check_lengths(train_ids, val_ids, config.seq_len)
