@@ -13,7 +13,7 @@ from pipelines.io import atomic_write_json
 from pipelines.surnames import AMBIGUOUS
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
-# What a task uses for every flag not given on the command line (the sentence exercise's small model).
+# What a task uses for every flag not given on the command line (the Shakespeare task: the Config defaults).
 TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "learning_rate": 0.02,
                               "epochs": 1000, "warmup_steps": 0, "batch_size": 256},
                  "surnames": {"units": 128, "embedding_dim": 64, "dropout": 0.4, "learning_rate": 3e-3,
@@ -24,7 +24,7 @@ TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.fast_rnn)
 # a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames
 TASKS = ("shakespeare", "sentence", "surnames", "surname-generation")
-SURNAME_TASKS = ("surnames", "surname-generation")
+SURNAME_TASKS = ("surnames", "surname-generation")  # the tasks on pipelines/data/names
 CLASS_WEIGHTS = ("none", "balanced")  # surnames: class weights in the loss (balanced: n / (classes * count))
 
 

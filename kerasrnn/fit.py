@@ -23,7 +23,6 @@ from kerasrnn.distribute import STRATEGIES
 from pipelines.surnames import AMBIGUOUS
 
 
-
 def _flags(task: str) -> str:
     return ", ".join(f"{k.replace('_', '-')} {v}" for k, v in TASK_DEFAULTS[task].items())
 
