@@ -34,9 +34,9 @@ from kerasrnn.cli import ExportFailed
 from kerasrnn.export_lib import INT8_MAX_EXTRA_BPC, PARITY_ATOL, char_table, run_steps, write_tflite_files
 from kerasrnn.models import build_step_model, state_size
 from kerasrnn.runs import Run, read_metrics
-from kerasrnn.samplers import log_softmax, softmax
+from kerasrnn.samplers import log_softmax
 from kerasrnn.surname_infer import names_to_ids
-from kerasrnn.surname_metrics import classification_report
+from kerasrnn.surname_metrics import classification_report, next_char_counts
 from kerasrnn.surname_training import load_data
 from kerasrnn.surname_models import STATE_LAYER, build_classifier, start_state
 from pipelines import surnames as S
@@ -129,7 +129,7 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
     names = [name for name, _ in test_pairs]
     ids = names_to_ids(names, run.vocab, config.max_len, warn=lambda line: None)
     ids = np.pad(ids, ((0, 0), (0, config.max_len - ids.shape[1])))  # (names, max_len)
-    expected = np.stack([softmax(row) for row in np.asarray(run.model(ids, training=False), np.float64)])
+    expected = np.exp(log_softmax(np.asarray(run.model(ids, training=False))))  # (names, classes)
     loaded = tf.saved_model.load(_saved_model_path(tmp))
     served = loaded.signatures["serving_default"](surname=tf.constant(names))
     probs = {litert.SAVED_MODEL: served["probs"].numpy()}
@@ -156,29 +156,18 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
     return figures
 
 
-def _teacher_forced(test_pairs, run: Run) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(inputs <s> surname, targets surname </s>, nationality ids) of the test names, 0-padded."""
-    vocab, config = run.vocab, run.config
-    rows = [np.concatenate([[vocab.id_of(BOS)], e, [vocab.id_of(EOS)]])
-            for e in S.encode_names((n for n, _ in test_pairs), vocab, config.max_len)]
-    padded = np.zeros((len(rows), max(map(len, rows))), np.int32)
-    for i, r in enumerate(rows):
-        padded[i, :len(r)] = r
-    targets = padded[:, 1:]
-    return np.where(targets == 0, 0, padded[:, :-1]), targets, \
-        np.array([config.labels.index(label) for _, label in test_pairs], np.int32)
-
-
 def _loss(logits: np.ndarray, targets: np.ndarray) -> float:
     """Nats per character over the non-padding targets."""
-    picked = np.take_along_axis(log_softmax(logits), targets[..., None].astype(np.int64), axis=-1)[..., 0]
-    return float(-picked[targets > 0].mean())
+    nll, _, count = next_char_counts(logits, targets)
+    return nll / count
 
 
 def verify_generator(run: Run, tmp: str, test_pairs, log) -> dict:
     """Checks every file's start states and step logits against Keras; returns each file's test loss."""
     config = run.config
-    inputs, targets, nationality = _teacher_forced(test_pairs, run)
+    x, targets = next(iter(S.generation_dataset(test_pairs, run.vocab, config.labels, len(test_pairs),
+                                                max_len=config.max_len)))  # one batch: every test name
+    inputs, nationality, targets = x["ids"].numpy(), x["nationality"].numpy(), targets.numpy()
     feed = {"tokens": inputs, "nationality": nationality} if config.conditioned else {"tokens": inputs}
     expected = np.asarray(run.model(feed, training=False))  # (names, time, vocab)
     states = start_state(run.model, config, nationality)

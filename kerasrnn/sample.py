@@ -37,9 +37,8 @@ def sample_surnames(run, args) -> None:
     """Prints `args.count` surnames of a surname-generation run, one per line."""
     import numpy as np
 
-    from kerasrnn.generate import Stepper
-    from kerasrnn.surname_infer import class_id, sample_surnames as draw
-    from kerasrnn.surname_models import start_state
+    from kerasrnn.surname_infer import class_id
+    from kerasrnn.surname_training import draw_samples, requested_classes
 
     config = run.config
     if args.nationality and not config.conditioned:
@@ -47,9 +46,8 @@ def sample_surnames(run, args) -> None:
     if args.nationality:
         requested = np.full(args.count, class_id(config.labels, args.nationality), np.int32)
     else:
-        requested = np.arange(args.count, dtype=np.int32) % len(config.labels)
-    names = draw(Stepper(run.model, config), run.vocab, start_state(run.model, config, requested), config.max_len,
-                 seed=args.seed, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p)
+        requested = requested_classes(config, args.count)
+    names = draw_samples(run, requested, args.seed, args.temperature, args.top_k, args.top_p)
     for name, r in zip(names, requested):
         print(f"{name}\t({config.labels[r]})" if config.conditioned and not args.nationality else name)
 

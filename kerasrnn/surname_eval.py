@@ -34,10 +34,11 @@ def build_parser() -> cli.ArgumentParser:
 def evaluate_generator(run, classifier, data: dict, samples: int, temperature: float, seed: int) -> dict:
     """The figures of one generator run (see the module doc)."""
     from kerasrnn.surname_infer import nationality_share, novelty
-    from kerasrnn.surname_training import draw_samples, generator_figures
+    from kerasrnn.surname_training import draw_samples, generator_figures, requested_classes
     from pipelines.surnames import SPLITS
 
-    names, requested = draw_samples(run, samples, seed, temperature)
+    requested = requested_classes(run.config, samples)
+    names = draw_samples(run, requested, seed, temperature)
     known = {s for split in SPLITS for s, _ in data[split]}
     test = generator_figures(run.model, run.config, run.vocab, data["test"])
     return {"run": run.path, "conditioned": run.config.conditioned, "cell": run.config.cell,

@@ -79,6 +79,17 @@ def plot_confusion(report: dict, path: str, title: str) -> None:
     save_figure(fig, path)
 
 
+def next_char_counts(logits: np.ndarray, targets: np.ndarray) -> tuple[float, int, int]:
+    """Over the non-padding targets (id > 0) of a generator's teacher-forced logits (batch, time, vocab):
+    the summed negative log-likelihood in nats, the argmax hits, and the number of characters."""
+    from kerasrnn.samplers import log_softmax
+
+    real = targets > 0  # padding is not a character
+    picked = np.take_along_axis(log_softmax(logits), targets[..., None].astype(np.int64), axis=-1)[..., 0]
+    hits = (np.argmax(logits, axis=-1) == targets)[real]
+    return float(-picked[real].sum()), int(hits.sum()), int(real.sum())
+
+
 def balanced_class_weights(classes: np.ndarray, num_classes: int) -> dict[int, float]:
     """scikit-learn's "balanced" weights, n / (classes * count), for each class with examples."""
     counts = np.bincount(np.asarray(classes), minlength=num_classes)

@@ -32,6 +32,12 @@ from kerasrnn.models import LAYER_NAMES, RNN_LAYERS, STATES_PER_LAYER, rnn_layer
 STATE_LAYER = "nationality_state"  # the generator's nationality -> initial state embedding
 
 
+def model_kind(config: Config) -> str:
+    """The model's kind for names and printouts, e.g. 'BiGRU' (a bidirectional classifier) or 'LSTM'."""
+    bidirectional = config.bidirectional and config.task == "surnames"
+    return ("Bi" if bidirectional else "") + LAYER_NAMES[config.cell]
+
+
 def _embedding(config: Config) -> keras.layers.Layer:
     return keras.layers.Embedding(config.vocab_size, config.embedding_dim, mask_zero=True, name="embedding")
 
@@ -61,8 +67,7 @@ def build_classifier(config: Config, unroll: bool = False) -> keras.Model:
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + i, name=f"dropout_{i + 1}")(x)
     logits = keras.layers.Dense(len(config.labels), dtype="float32", name="logits")(x)  # (batch, classes)
-    kind = ("Bi" if config.bidirectional else "") + LAYER_NAMES[config.cell]
-    return keras.Model(tokens, logits, name=f"surname_{kind}_classifier")
+    return keras.Model(tokens, logits, name=f"surname_{model_kind(config)}_classifier")
 
 
 def _initial_states(config: Config, nationality) -> list[list]:

@@ -23,11 +23,9 @@ from kerasrnn import runs, training
 from kerasrnn.callbacks import bits, plot_curves
 from kerasrnn.config import Config
 from kerasrnn.generate import Stepper
-from kerasrnn.models import LAYER_NAMES
-from kerasrnn.samplers import log_softmax
 from kerasrnn.surname_infer import novelty, sample_surnames
-from kerasrnn.surname_metrics import balanced_class_weights, classification_report, plot_confusion
-from kerasrnn.surname_models import build_classifier, build_generator, start_state
+from kerasrnn.surname_metrics import balanced_class_weights, classification_report, next_char_counts, plot_confusion
+from kerasrnn.surname_models import build_classifier, build_generator, model_kind, start_state
 from pipelines import surnames as S
 from pipelines.io import atomic_write_json
 from pipelines.vocab import Vocabulary
@@ -112,8 +110,7 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     record.update(command=command or record.get("command", ""), task=config.task, data="bundled surnames",
                   split={s: len(data[s]) for s in S.SPLITS}, vocab_size=len(vocab), labels=config.labels,
                   params=model.count_params(), device=device)
-    kind = ("Bi" if config.bidirectional else "") + LAYER_NAMES[config.cell]
-    print(f"{kind} {config.layers}x{config.units} {'classifier' if classifier else 'generator'}"
+    print(f"{model_kind(config)} {config.layers}x{config.units} {'classifier' if classifier else 'generator'}"
           f"{' conditioned on nationality' if config.conditioned and not classifier else ''}, "
           f"{model.count_params():,} parameters, {len(data['train']):,} training names ({steps} steps/epoch), "
           f"on {device}; run: {run_dir}")
@@ -160,7 +157,7 @@ def finish_classifier(run_dir: str, data: dict, record: dict) -> dict:
         "majority_baseline_accuracy": round(sum(1 for _, x in data["test"] if x == majority) / len(data["test"]), 5),
         "class_weight": config.class_weight, "ambiguous": config.ambiguous, **_summary(record, "val_accuracy")}
     atomic_write_json(os.path.join(run_dir, CONFUSION_JSON), test["confusion_matrix"])
-    kind = ("Bi" if config.bidirectional else "") + LAYER_NAMES[config.cell]
+    kind = model_kind(config)
     plot_confusion(test, os.path.join(run_dir, CONFUSION_PNG),
                    f"{kind}-{config.units} test: accuracy {test['accuracy']:.3f}, macro-F1 {test['macro_f1']:.3f}")
     plot_curves(record["epochs"], os.path.join(run_dir, runs.CURVES), f"{kind}-{config.units} surname classifier")
@@ -179,13 +176,8 @@ def generator_figures(model: keras.Model, config: Config, vocab: Vocabulary, pai
     """Loss per character (nats, bits) and next-character accuracy on `pairs`, the end token included."""
     total, hits, count = 0.0, 0, 0
     for x, y in make_dataset(config, vocab, pairs, batch_size=EVAL_BATCH):
-        logits = model(x, training=False).numpy()  # (batch, time, vocab)
-        y = y.numpy()
-        real = y > 0  # padding is not a character
-        log_probs = log_softmax(logits)
-        total -= float(np.take_along_axis(log_probs, y[..., None], axis=-1)[..., 0][real].sum())
-        hits += int((np.argmax(logits, axis=-1) == y)[real].sum())
-        count += int(real.sum())
+        nll, right, chars = next_char_counts(model(x, training=False).numpy(), y.numpy())
+        total, hits, count = total + nll, hits + right, count + chars
     nats = total / count
     return {"loss_nats": round(nats, 5), "bpc": round(bits(nats), 5), "accuracy": round(hits / count, 5),
             "chars": count}
@@ -196,12 +188,12 @@ def requested_classes(config: Config, n: int) -> np.ndarray:
     return np.arange(n, dtype=np.int32) % len(config.labels)
 
 
-def draw_samples(run, n: int, seed: int, temperature: float = SAMPLE_TEMPERATURE) -> tuple[list[str], np.ndarray]:
-    """n surnames from a generator run and the nationality requested for each (ignored when unconditioned)."""
-    requested = requested_classes(run.config, n)
+def draw_samples(run, requested: np.ndarray, seed: int, temperature: float = SAMPLE_TEMPERATURE,
+                 top_k: int = 0, top_p: float = 1.0) -> list[str]:
+    """One surname from a generator run per requested class id (ignored when unconditioned), in one batch."""
     states = start_state(run.model, run.config, requested)
     return sample_surnames(Stepper(run.model, run.config), run.vocab, states, run.config.max_len, seed=seed,
-                           temperature=temperature), requested
+                           temperature=temperature, top_k=top_k, top_p=top_p)
 
 
 def finish_generator(run_dir: str, data: dict, record: dict) -> dict:
@@ -211,7 +203,8 @@ def finish_generator(run_dir: str, data: dict, record: dict) -> dict:
     test = generator_figures(run.model, config, run.vocab, data["test"])
     val = generator_figures(run.model, config, run.vocab, data["validation"])
     started = time.perf_counter()
-    samples, requested = draw_samples(run, SAMPLES, config.seed)
+    requested = requested_classes(config, SAMPLES)
+    samples = draw_samples(run, requested, config.seed)
     known = {s for split in S.SPLITS for s, _ in data[split]}
     record["test"] = test
     record["final"] = {
@@ -220,7 +213,7 @@ def finish_generator(run_dir: str, data: dict, record: dict) -> dict:
         "samples": SAMPLES, "sample_temperature": SAMPLE_TEMPERATURE, "novelty": round(novelty(samples, known), 4),
         "sampling_s": round(time.perf_counter() - started, 2), **_summary(record)}
     plot_curves(record["epochs"], os.path.join(run_dir, runs.CURVES),
-                f"{config.cell.upper()}-{config.units} surname generator"
+                f"{model_kind(config)}-{config.units} surname generator"
                 f"{' (conditioned)' if config.conditioned else ''}")
     atomic_write_json(os.path.join(run_dir, runs.METRICS), record)
     final = record["final"]
@@ -229,5 +222,5 @@ def finish_generator(run_dir: str, data: dict, record: dict) -> dict:
           f"surnames; best epoch {final['best_epoch']}, {final['wall_s'] / 60:.1f} min")
     shown = [f"{s} ({config.labels[r]})" if config.conditioned else s
              for s, r in zip(samples[:len(config.labels)], requested)]
-    print("samples (temperature 0.7): " + ", ".join(shown))
+    print(f"samples (temperature {SAMPLE_TEMPERATURE}): " + ", ".join(shown))
     return final
