@@ -41,8 +41,12 @@ def time_calls(fn, calls: int) -> dict:
     return percentiles(seconds)
 
 
-def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> dict:
-    """Step latency of the Keras model (eager call) and of the SavedModel's "step" signature."""
+def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> tuple[bool, dict]:
+    """Step latency of the Keras model (eager call) and of the SavedModel's "step" signature.
+
+    Returns:
+        (whether TensorFlow could be held to one thread, {path: latency figures}).
+    """
     import tensorflow as tf
 
     try:
@@ -54,14 +58,13 @@ def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> dict:
     import keras
 
     from kerasrnn.config import Config
-    from kerasrnn.models import build_step_model
+    from kerasrnn.models import build_step_model  # (importing it registers the custom layers)
+    from kerasrnn.runs import BEST_MODEL
 
     token, state = np.array([5], np.int32), np.zeros((1, manifest["state_size"]), np.float32)
-    out = {"tensorflow_one_thread": one_thread}
-    run_model = os.path.join(manifest["run"], "best.keras")
+    out = {}
+    run_model = os.path.join(manifest["run"], BEST_MODEL)
     if os.path.exists(run_model):  # the training run is on this machine
-        import kerasrnn.models  # noqa: F401  registers the custom layers
-
         step_model = build_step_model(keras.saving.load_model(run_model, compile=False),
                                       Config.from_dict(manifest["config"]))
         inputs = {"token": tf.constant(token), "state": tf.constant(state)}
@@ -70,7 +73,7 @@ def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> dict:
     step = loaded.signatures[litert.STEP]
     t, s = tf.constant(token), tf.constant(state)
     out["saved_model"] = time_calls(lambda: step(token=t, state=s), calls // 4)
-    return out
+    return one_thread, out
 
 
 def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
@@ -126,8 +129,8 @@ def bench_export(model_dir: str, calls: int = 2000, long_prefix_chars: int = 0) 
         _, step = litert.open_step(model_dir, kind, threads=1)
         state = step.zero_state()
         steps[f"tflite_{kind}"] = time_calls(lambda: step(token, state), calls)
-    steps.update(tensorflow_steps(model_dir, manifest, calls))
-    result["tensorflow_one_thread"] = steps.pop("tensorflow_one_thread")
+    result["tensorflow_one_thread"], tensorflow = tensorflow_steps(model_dir, manifest, calls)
+    steps.update(tensorflow)
     result["step"] = steps
     result["autocomplete"] = {kind: keystroke_latency(model_dir, kind) for kind in litert.TFLITE_FILES}
     if long_prefix_chars:

@@ -212,13 +212,10 @@ def format_train_table(result: dict) -> str:
 
 def plot_sweep(result: dict, path: str) -> None:
     """Characters per second against units and against batch size, one line per cell and framework."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from kerasrnn.plots import new_figure, save_figure
 
     base, sweep = result["base"], result["sweep"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = new_figure(ncols=2, figsize=(10, 4))
     for key in sorted({(r["cell"], r["label"]) for r in sweep}):
         mine = [r for r in sweep if (r["cell"], r["label"]) == key]
         by_units = sorted((r["units"], r["chars_per_s"]) for r in mine if r["sweep"] == "units")
@@ -233,8 +230,6 @@ def plot_sweep(result: dict, path: str) -> None:
         ax.set_xlabel(name)
         ax.set_ylabel("training characters / s")
     fig.suptitle(f"Training throughput, embedding {base['embedding_dim']}, sequence {base['seq_len']}")
-    from kerasrnn.plots import save_figure
-
     save_figure(fig, path, axes)
 
 

@@ -10,7 +10,7 @@ import time
 
 import keras
 
-from kerasrnn.plots import save_figure
+from kerasrnn.plots import new_figure, save_figure
 from pipelines.io import atomic_write_json, public_mode
 
 LN2 = math.log(2.0)
@@ -169,12 +169,7 @@ def save_model_atomically(model, path: str) -> None:
 
 def plot_curves(epochs: list[dict], path: str, title: str) -> None:
     """Draws train and validation loss (nats/char) per epoch into a PNG, atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    fig, ax = new_figure(figsize=(6, 4), dpi=100)
     xs = [r["epoch"] for r in epochs]
     for key, label in (("train_loss_nats", "train"), ("val_loss_nats", "validation")):
         ys = [r.get(key) for r in epochs]

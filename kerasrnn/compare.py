@@ -62,13 +62,13 @@ def variants(args) -> list[tuple[str, Config]]:
     if args.match not in ("params", "units"):
         raise cli.UsageError(f"--match takes params or units (got {args.match!r})")
     out = []
-    target = None
+    if args.match == "params":
+        from kerasrnn.compare_lib import model_params
+
+        target = model_params(base)
     for cell in cells:
         config = dataclasses.replace(base, cell=cell)
         if args.match == "params":
-            from kerasrnn.compare_lib import model_params
-
-            target = target or model_params(base)
             config = dataclasses.replace(config, units=units_for_params(config, target))
         out.append((cell, config))
     return out
@@ -76,12 +76,9 @@ def variants(args) -> list[tuple[str, Config]]:
 
 def plot(results: dict, path: str, sentence: bool) -> None:
     """One PNG: each variant's loss curve (against training time, or against epochs)."""
-    import matplotlib
+    from kerasrnn.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_figure(figsize=(7, 4))
     for label, r in results.items():
         xs, ys = zip(*r["curve"])
         ax.plot(xs, ys, marker="" if sentence else ".", label=f"{label} ({r['params']:,} params)")
@@ -89,8 +86,6 @@ def plot(results: dict, path: str, sentence: bool) -> None:
     ax.set_ylabel("training loss (nats/char)" if sentence else "validation loss (nats/char)")
     if sentence:
         ax.set_yscale("log")
-    from kerasrnn.plots import save_figure
-
     save_figure(fig, path, [ax])
 
 
@@ -126,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation)
             for label, config in chosen:
                 config = dataclasses.replace(config, vocab_size=len(vocab))
-                print(f"training {label}: {lib.state_note(config)} for {args.minutes:g} min ...", flush=True)
-                results[label] = {"model": lib.state_note(config),
+                note = lib.state_note(config)
+                print(f"training {label}: {note} for {args.minutes:g} min ...", flush=True)
+                results[label] = {"model": note,
                                   **lib.train_for_time(config, train_ids, val_ids, args.minutes * 60)}
             header = "| variant | model | parameters | characters/s | validation bits/char (nats) | training time |"
             rows = [f"| {k} | {r['model']} | {r['params']:,} | {r['chars_per_s']:,} | "

@@ -16,7 +16,7 @@ import numpy as np
 
 from kerasrnn.callbacks import bits
 from kerasrnn.config import Config
-from kerasrnn.models import STATES_PER_LAYER, build_model
+from kerasrnn.models import build_model, input_note, state_size
 
 EVAL_STEPS = 40  # Shakespeare: training steps between validation measurements
 GATES = {"simplernn": 1, "lstm": 4, "gru": 3}  # weight blocks per recurrent layer
@@ -96,6 +96,4 @@ def train_sentence_variant(config: Config, text: str, epochs: int) -> dict:
 
 def state_note(config: Config) -> str:
     """A short description of a variant's model, e.g. 'GRU 384, embedding 64'."""
-    inputs = "one-hot" if config.embedding_dim == 0 else f"embedding {config.embedding_dim}"
-    states = STATES_PER_LAYER[config.cell] * config.units * config.layers
-    return f"{config.cell} {config.layers}x{config.units}, {inputs}, state {states}"
+    return f"{config.cell} {config.layers}x{config.units}, {input_note(config)}, state {state_size(config)}"

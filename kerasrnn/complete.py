@@ -58,12 +58,11 @@ class Autocompleter:
     def __init__(self, model_dir: str, model: str = "float", threads: int = 1,
                  beam_width: int = BEAM_WIDTH, max_len: int = MAX_COMPLETION):
         self.manifest, self.step = open_step(model_dir, model, threads)
-        tokens, specials = self.manifest["vocabulary"], set(self.manifest.get("specials", []))
-        usable = [i for i, t in enumerate(tokens) if t not in specials]
-        self._word_ids = np.array([i for i in usable if is_word_char(tokens[i])], np.int64)
-        self._end_ids = np.array([i for i in usable if not is_word_char(tokens[i])], np.int64)
-        self._tokens = tokens
+        self._tokens = self.manifest["vocabulary"]
         self._encode = Encoder(self.manifest)
+        usable = self._encode.index.items()  # (character, id) of every non-special token, in id order
+        self._word_ids = np.array([i for t, i in usable if is_word_char(t)], np.int64)
+        self._end_ids = np.array([i for t, i in usable if not is_word_char(t)], np.int64)
         self.beam_width, self.max_len = beam_width, max_len
         self.reset()
 

@@ -76,12 +76,18 @@ def _serving_fn(model: keras.Model, vocab: Vocabulary):
 
 def write_saved_model(model: keras.Model, config: Config, vocab: Vocabulary, path: str) -> None:
     """Writes the SavedModel with the "serving_default" and "step" signatures (see the module doc)."""
-    step_model = build_step_model(model, config)
     serve, table = _serving_fn(model, vocab)
     archive = keras.export.ExportArchive()
     archive.track(table)  # the endpoints' variables are tracked by add_endpoint, once each
     archive.add_endpoint("serving_default", serve,
                          input_signature=[tf.TensorSpec([None], tf.string, name="prefix")])
+    add_step_endpoint(archive, model, config)
+    archive.write_out(path, verbose=False)
+
+
+def add_step_endpoint(archive, model: keras.Model, config: Config) -> None:
+    """Adds the "step" signature of `model` (see `kerasrnn.litert`) to an ExportArchive."""
+    step_model = build_step_model(model, config)
 
     def step(token, state):
         out = step_model({"token": token, "state": state}, training=False)
@@ -90,7 +96,6 @@ def write_saved_model(model: keras.Model, config: Config, vocab: Vocabulary, pat
     archive.add_endpoint(litert.STEP, step, input_signature=[
         tf.TensorSpec([None], tf.int32, name="token"),
         tf.TensorSpec([None, state_size(config)], tf.float32, name="state")])
-    archive.write_out(path, verbose=False)
 
 
 def convert_tflite(saved_model: str, int8: bool, signatures: tuple[str, ...] = (litert.STEP,)) -> bytes:
@@ -193,11 +198,23 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log) -> di
     for name, step in steps.items():
         losses[name] = step_loss(step, val_ids, config.seq_len, size)
         log(f"  {name}: validation {losses[name]:.4f} nats/char = {bits(losses[name]):.4f} bits/char")
+    check_int8_bpc(losses, "model")
+    return losses
+
+
+def check_int8_bpc(losses: dict, noun: str) -> None:
+    """Raises ExportFailed when the int8 file's loss (nats/char) exceeds the float file's by more than
+    INT8_MAX_EXTRA_BPC bits/char."""
     extra = bits(losses[litert.TFLITE_FILES["int8"]]) - bits(losses[litert.TFLITE_FILES["float"]])
     if not extra <= INT8_MAX_EXTRA_BPC:
-        raise ExportFailed(f"check failed: the int8 model loses {extra:.4f} bits/char to the float one "
+        raise ExportFailed(f"check failed: the int8 {noun} loses {extra:.4f} bits/char to the float one "
                            f"(> {INT8_MAX_EXTRA_BPC})")
-    return losses
+
+
+def file_record(tmp: str, name: str) -> dict:
+    """An exported file's (or the SavedModel folder's) bytes and sha256, for the manifest."""
+    path = os.path.join(tmp, name)
+    return {"bytes": litert.size_path(path), "sha256": litert.sha256_path(path)}
 
 
 def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> dict:
@@ -206,9 +223,7 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
     record = read_metrics(run.path)
     files = {}
     for name in (litert.SAVED_MODEL, *litert.TFLITE_FILES.values()):
-        path = os.path.join(tmp, name)
-        files[name] = {"bytes": litert.size_path(path), "sha256": litert.sha256_path(path),
-                       "validation_loss_nats": round(losses[name], 5),
+        files[name] = {**file_record(tmp, name), "validation_loss_nats": round(losses[name], 5),
                        "validation_bpc": round(bits(losses[name]), 5)}
     return {
         "format": "kerasrnn-export", "version": litert.MANIFEST_VERSION,

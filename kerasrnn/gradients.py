@@ -15,6 +15,7 @@ import os
 import sys
 
 from kerasrnn import cli
+from kerasrnn.config import CELLS
 
 LONG_RANGE_LENGTHS = (10, 20, 50, 100)  # T of the long-range task
 
@@ -32,12 +33,9 @@ def build_parser() -> cli.ArgumentParser:
 
 def plot_norms(series: dict, path: str, title: str) -> None:
     """Gradient norm against distance from the loss, log scale, one line per model."""
-    import matplotlib
+    from kerasrnn.plots import new_figure, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = new_figure(figsize=(7, 4))
     for name, norms in series.items():
         distance = list(range(len(norms) - 1, -1, -1))  # the last input is 0 steps from the loss
         ax.plot(distance, [max(n, 1e-30) for n in norms], label=name)
@@ -45,8 +43,6 @@ def plot_norms(series: dict, path: str, title: str) -> None:
     ax.set_xlabel("steps between the input and the loss")
     ax.set_ylabel("|| d loss / d input ||")
     ax.set_title(title)
-    from kerasrnn.plots import save_figure
-
     save_figure(fig, path, [ax])
 
 
@@ -86,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_long_range:
             print(f"long-range task (output the first of T tokens; chance 0.125), {args.long_range_steps} steps:")
             table = {}
-            for cell in ("simplernn", "lstm", "gru"):
+            for cell in CELLS:
                 table[cell] = {T: g.long_range_task(cell, T, args.long_range_steps) for T in LONG_RANGE_LENGTHS}
                 print(f"  {cell:10s} " + "  ".join(f"T={T}: {a:.3f}" for T, a in table[cell].items()), flush=True)
             result["long_range"] = {"steps": args.long_range_steps, "accuracy": table}

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from kerasrnn.config import Config
+from kerasrnn.config import CELLS, Config
 from kerasrnn.models import LAYER_NAMES, RNN_LAYERS, build_model
 
 SEED = 1337  # every experiment's seed
@@ -56,7 +56,7 @@ def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32
     ids = rng.integers(1, vocab, size=(batch, length + 1)).astype(np.int32)
     table = rng.normal(size=(vocab, 16)).astype(np.float32)
     out = {}
-    for cell in RNN_LAYERS["fast"]:
+    for cell in CELLS:
         config = Config(cell=cell, units=units, embedding_dim=16, dropout=0.0, vocab_size=vocab, seed=SEED)
         model = build_model(config)
         model.get_layer("embedding").set_weights([table])
@@ -67,14 +67,14 @@ def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32
 def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 16) -> dict:
     """`input_gradient_norms` of trained runs, on windows of their validation text."""
     from kerasrnn.runs import load_run
-    from pipelines.text import load_corpus
+    from pipelines.text import load_corpus, make_windows
 
     out = {}
     for run_dir in run_dirs:
         run = load_run(run_dir)
         c = run.config
         ids = run.vocab.encode(load_corpus(c.dataset, c.text, c.data_dir).validation)
-        windows = ids[: batch * (length + 1)].reshape(batch, length + 1)
+        windows = make_windows(ids, length, stride=length + 1)[:batch]  # (batch, length + 1), apart
         out[f"{c.cell} ({run_dir})"] = input_gradient_norms(run.model, windows).tolist()
     return out
 

@@ -25,6 +25,7 @@ import os
 import numpy as np
 
 from kerasrnn.cli import UsageError, silenced_stderr
+from kerasrnn.config import SURNAME_TASKS
 
 MANIFEST = "manifest.json"
 SAVED_MODEL = "saved_model"
@@ -72,7 +73,7 @@ def load_manifest(model_dir: str) -> dict:
     try:
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
-        if manifest.get("task") in ("surnames", "surname-generation"):
+        if manifest.get("task") in SURNAME_TASKS:
             raise UsageError(f"{model_dir} is a {manifest['task']} export, not a character language model "
                              f"(see its manifest.json for its signatures)")
         for key in ("vocabulary", "unk_id", "state_size", "start_text", "files"):

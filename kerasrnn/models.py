@@ -78,10 +78,20 @@ def state_size(config: Config) -> int:
     return config.layers * STATES_PER_LAYER[config.cell] * config.units
 
 
+def input_layer_name(config: Config) -> str:
+    """The name of the model's input layer: "one_hot" or "embedding"."""
+    return "one_hot" if config.embedding_dim == 0 else "embedding"
+
+
+def input_note(config: Config) -> str:
+    """The inputs in words, e.g. 'one-hot' or 'embedding 64'."""
+    return "one-hot" if config.embedding_dim == 0 else f"embedding {config.embedding_dim}"
+
+
 def _input_layer(config: Config) -> keras.layers.Layer:
     if config.embedding_dim == 0:
-        return OneHot(config.vocab_size, name="one_hot")
-    return keras.layers.Embedding(config.vocab_size, config.embedding_dim, name="embedding")
+        return OneHot(config.vocab_size, name=input_layer_name(config))
+    return keras.layers.Embedding(config.vocab_size, config.embedding_dim, name=input_layer_name(config))
 
 
 def build_model(config: Config, stateful_batch: int | None = None) -> keras.Model:
@@ -124,8 +134,7 @@ def build_step_model(model: keras.Model, config: Config) -> keras.Model:
     units, per_layer = config.units, STATES_PER_LAYER[config.cell]
     token = keras.Input(shape=(), dtype="int32", name="token")
     state = keras.Input(shape=(state_size(config),), dtype="float32", name="state")
-    input_name = "one_hot" if config.embedding_dim == 0 else "embedding"
-    x = Unmasked(name="unmasked")(model.get_layer(input_name)(token))  # (batch, features)
+    x = Unmasked(name="unmasked")(model.get_layer(input_layer_name(config))(token))  # (batch, features)
     new_states = []
     offset = 0
     for i in range(config.layers):

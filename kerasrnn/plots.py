@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 
 
+def new_figure(**kwargs):
+    """A matplotlib figure and axes drawn off-screen (the Agg backend): `plt.subplots(**kwargs)`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(**kwargs)
+
+
 def save_figure(fig, path: str, axes=()) -> None:
     """Finishes a matplotlib figure (grid and legend on `axes`, tight layout) and writes it atomically as PNG."""
     import matplotlib.pyplot as plt

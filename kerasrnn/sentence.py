@@ -26,15 +26,15 @@ import numpy as np
 
 from kerasrnn import runs
 from kerasrnn.cli import UsageError
-from kerasrnn.config import TASK_DEFAULTS, Config
+from kerasrnn.config import Config
 from kerasrnn.callbacks import save_model_atomically
-from kerasrnn.models import build_model
+from kerasrnn.models import build_model, input_note
+from kerasrnn.training import create_run
 from pipelines.io import DataError, atomic_write_json, read_text
 from pipelines.text import make_windows
 from pipelines.vocab import Vocabulary
 
 DEFAULT_SENTENCE = "seoul is the capital of south korea"
-SENTENCE_DEFAULTS = TASK_DEFAULTS["sentence"]  # for every flag not given on the command line
 
 
 def sentence_text(config: Config) -> str:
@@ -68,19 +68,20 @@ class SentenceMonitor(keras.callbacks.Callback):
         super().__init__()
         self.inputs, self.targets, self.vocab, self.every, self.log = inputs, targets, vocab, every, log
         self.stop = stop
+        self.want = whole_prediction(targets)  # the whole target string, as ids
+        self.want_text = vocab.decode(self.want)
         self.exact_epoch = None
         self.history: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
-        pred = np.argmax(self.model(self.inputs, training=False), axis=-1)  # (windows, seq_len)
-        exact = bool((whole_prediction(pred) == whole_prediction(self.targets)).all())
+        pred = np.argmax(self.model.predict_on_batch(self.inputs), axis=-1)  # (windows, seq_len), compiled
+        exact = bool((whole_prediction(pred) == self.want).all())
         loss = float(logs["loss"])
         self.history.append({"epoch": epoch + 1, "loss_nats": round(loss, 5),
                              "accuracy": round(float((pred == self.targets).mean()), 4)})
         if exact or (epoch + 1) % self.every == 0:
             got = self.vocab.decode(whole_prediction(pred))
-            want = self.vocab.decode(whole_prediction(self.targets))
-            self.log(f"epoch {epoch + 1:4d}  loss {loss:.4f}  predicted {got!r}  target {want!r}")
+            self.log(f"epoch {epoch + 1:4d}  loss {loss:.4f}  predicted {got!r}  target {self.want_text!r}")
         if exact and self.exact_epoch is None:
             self.exact_epoch = epoch + 1
             self.model.stop_training = self.stop
@@ -112,7 +113,7 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     text = sentence_text(config)
     config, vocab, inputs, targets, model = prepare(config, text)
     log(f"{config.cell.upper()} {config.layers}x{config.units}, "
-        f"{'one-hot' if config.embedding_dim == 0 else f'embedding {config.embedding_dim}'} inputs, "
+        f"{input_note(config)} inputs, "
         f"{model.count_params():,} parameters; {len(text)} characters, {len(vocab) - 1} distinct, "
         f"{len(inputs)} window(s) of {config.seq_len}")
     monitor = SentenceMonitor(inputs, targets, vocab, config.print_every, log)
@@ -120,9 +121,7 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     model.fit(inputs, targets, batch_size=config.batch_size, epochs=config.epochs, shuffle=False,
               callbacks=[monitor], verbose=0)
     seconds = time.perf_counter() - start
-    os.makedirs(run_dir, exist_ok=True)
-    config.save(os.path.join(run_dir, runs.CONFIG))
-    vocab.save(os.path.join(run_dir, runs.VOCAB))
+    create_run(config, vocab, run_dir)
     save_model_atomically(model, os.path.join(run_dir, runs.BEST_MODEL))
     last = monitor.history[-1]
     final = {"exact_epoch": monitor.exact_epoch, "epochs": last["epoch"], "loss_nats": last["loss_nats"],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasrnn.plots import save_figure
+from kerasrnn.plots import new_figure, save_figure
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -55,15 +55,10 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, labels: list[s
 
 def plot_confusion(report: dict, path: str, title: str) -> None:
     """Draws the row-normalised confusion matrix (true class per row) as a labelled PNG, atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = report["confusion_matrix"]["labels"]
     share = np.array(report["confusion_matrix"]["row_normalised"])  # (classes, classes)
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(0.45 * n + 3, 0.45 * n + 2), dpi=100)
+    fig, ax = new_figure(figsize=(0.45 * n + 3, 0.45 * n + 2), dpi=100)
     image = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(n), labels, rotation=60, ha="right")
     ax.set_yticks(range(n), labels)
