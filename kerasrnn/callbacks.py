@@ -129,7 +129,7 @@ class BestModelSaver(keras.callbacks.Callback):
 
     Args:
         path: the `.keras` file to keep.
-        monitor: the logged value to watch.
+        monitor: the logged value to watch (None: save after every epoch, so the last one is kept).
         best: the value to beat (the earlier best when resuming; default: the worst possible).
         model: the model to save (default: the one being trained).
         mode: "min" (a loss) or "max" (an accuracy).
@@ -145,6 +145,9 @@ class BestModelSaver(keras.callbacks.Callback):
         self.to_save = model
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor is None:
+            save_model_atomically(self.to_save or self.model, self.path)
+            return
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(value) or self.sign * value >= self.sign * self.best:
             return

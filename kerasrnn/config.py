@@ -25,6 +25,7 @@ RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.f
 # a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames
 TASKS = ("shakespeare", "sentence", "surnames", "surname-generation")
 SURNAME_TASKS = ("surnames", "surname-generation")  # the tasks on pipelines/data/names
+TRAIN_ON = ("train", "train+validation")  # what a surname classifier learns from
 CLASS_WEIGHTS = ("none", "balanced")  # surnames: class weights in the loss (balanced: n / (classes * count))
 
 
@@ -60,6 +61,7 @@ class Config:
     ambiguous: str = "rarest"  # surnames: a name of several nationalities is labelled "rarest" (its rarest) or "all"
     max_len: int = 32  # surname tasks: longest name the model reads (longer ones are cut, with a notice)
     train_names: int = 0  # surname tasks: train on only this many training names, evenly spread (0 = all)
+    train_on: str = "train"  # surnames: learn from "train", or "train+validation" (a release: the last epoch is kept)
     vocab_size: int = 0  # filled in from the vocabulary when training starts
     labels: list = field(default_factory=list)  # surname tasks: the class names, in id order (from the data)
 
@@ -83,6 +85,10 @@ class Config:
             raise ValueError(f"unknown --ambiguous {self.ambiguous!r}: choose from {', '.join(AMBIGUOUS)}")
         if self.train_names < 0:
             raise ValueError("--train-names must be 0 (all) or more")
+        if self.train_on not in TRAIN_ON:
+            raise ValueError(f"unknown --train-on {self.train_on!r}: choose from {', '.join(TRAIN_ON)}")
+        if self.train_on != "train" and self.task != "surnames":
+            raise ValueError(f"--train-on {self.train_on} is for --task surnames only")
         if self.embedding_dim < 0:
             raise ValueError("--embedding-dim must be 0 (one-hot) or more")
         if not 0.0 <= self.dropout < 1.0:

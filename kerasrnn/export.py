@@ -3,12 +3,14 @@
 Examples:
     python -m kerasrnn.export runs/gru-20261125-120000 --out exported/my-gru
     python -m kerasrnn.export runs/release-gru --out exported/shakespeare-gru --force
+    python -m kerasrnn.export runs/surnames-gru --out exported/surnames-classifier --no-int8
 
 The work is in `kerasrnn.export_lib`; what an export holds is described in `kerasrnn.litert`.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -20,6 +22,8 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
     p.add_argument("--out", default=None, help="export directory (default: exported/<run directory name>)")
     p.add_argument("--force", action="store_true", help="replace --out if it exists (only once every check passed)")
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
+                   help="also write model_int8.tflite (int8 weights, about a quarter of the float file's size)")
     return p
 
 
@@ -31,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         from kerasrnn.export_lib import export_run
 
         out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
-        manifest = export_run(args.run_dir, out, force=args.force)
+        manifest = export_run(args.run_dir, out, force=args.force, int8=args.int8)
         for name, entry in manifest["files"].items():
             figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()
                                 if k not in ("bytes", "sha256"))

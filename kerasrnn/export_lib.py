@@ -5,7 +5,8 @@
       2. writes a SavedModel with `keras.export.ExportArchive`: "serving_default"
          (prefix strings -> five next characters and their probabilities, the vocabulary
          lookup inside the graph) and "step" (token, state -> logits, state),
-      3. converts "step" to TFLite with builtin ops only: float32 and dynamic-range int8,
+      3. converts "step" to TFLite with builtin ops only: float32 and (unless `int8=False`)
+         dynamic-range int8,
       4. checks, on the validation split: Keras, SavedModel and LiteRT float logits agree
          (`PARITY_ATOL`), "serving_default" agrees with Keras, and the int8 model loses at most
          `INT8_MAX_EXTRA_BPC` bits/char,
@@ -162,8 +163,9 @@ def _saved_step(loaded):
     return step
 
 
-def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log) -> dict:
-    """Runs the export's checks; returns each file's validation loss in nats/char.
+def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log, int8: bool = True) -> dict:
+    """Runs the export's checks (`int8`: the export has an int8 file); returns each file's validation
+    loss in nats/char.
 
     Raises:
         ExportFailed: naming the check that failed.
@@ -173,7 +175,7 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log) -> di
     expected = run.model(ids[None], training=False).numpy()  # (1, time, vocab)
     loaded = tf.saved_model.load(os.path.join(tmp, litert.SAVED_MODEL))
     steps = {litert.SAVED_MODEL: _saved_step(loaded)}
-    for name in litert.TFLITE_FILES.values():
+    for name in litert.tflite_files(int8).values():
         steps[name] = litert.LiteStep(os.path.join(tmp, name))
     for name in (litert.SAVED_MODEL, litert.TFLITE_FILES["float"]):
         got = run_steps(steps[name], ids[None], np.zeros((1, size), np.float32))
@@ -204,7 +206,9 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log) -> di
 
 def check_int8_bpc(losses: dict, noun: str) -> None:
     """Raises ExportFailed when the int8 file's loss (nats/char) exceeds the float file's by more than
-    INT8_MAX_EXTRA_BPC bits/char."""
+    INT8_MAX_EXTRA_BPC bits/char (nothing to check without an int8 file)."""
+    if litert.TFLITE_FILES["int8"] not in losses:
+        return
     extra = bits(losses[litert.TFLITE_FILES["int8"]]) - bits(losses[litert.TFLITE_FILES["float"]])
     if not extra <= INT8_MAX_EXTRA_BPC:
         raise ExportFailed(f"check failed: the int8 {noun} loses {extra:.4f} bits/char to the float one "
@@ -222,7 +226,7 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
     c, vocab = run.config, run.vocab
     record = read_metrics(run.path)
     files = {}
-    for name in (litert.SAVED_MODEL, *litert.TFLITE_FILES.values()):
+    for name in (litert.SAVED_MODEL, *(n for n in litert.TFLITE_FILES.values() if n in losses)):  # those written
         files[name] = {**file_record(tmp, name), "validation_loss_nats": round(losses[name], 5),
                        "validation_bpc": round(bits(losses[name]), 5)}
     return {
@@ -250,27 +254,31 @@ def _partial_prefix(out: str) -> str:
     return os.path.join(os.path.dirname(out), f".{os.path.basename(out)}.partial-")
 
 
-def write_tflite_files(tmp: str, signatures: tuple[str, ...] = (litert.STEP,), source: str | None = None) -> None:
-    """Converts the SavedModel in `tmp` (or `source`) to the float and int8 `.tflite` files in `tmp`."""
-    for kind, name in litert.TFLITE_FILES.items():
+def write_tflite_files(tmp: str, signatures: tuple[str, ...] = (litert.STEP,), source: str | None = None,
+                       int8: bool = True) -> None:
+    """Converts the SavedModel in `tmp` (or `source`) to the float and (with `int8`) int8 `.tflite` files in `tmp`."""
+    for kind, name in litert.tflite_files(int8).items():
         data = convert_tflite(source or os.path.join(tmp, litert.SAVED_MODEL), int8=kind == "int8",
                               signatures=signatures)
         with open(os.path.join(tmp, name), "wb") as f:
             f.write(data)
 
 
-def export_char_model(run: Run, tmp: str, log, started: float) -> dict:
+def export_char_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
     corpus = load_corpus(run.config.dataset, run.config.text, run.config.data_dir)
     val_ids = run.vocab.encode(corpus.validation)
     write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
-    write_tflite_files(tmp)
-    losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log)
+    write_tflite_files(tmp, int8=int8)
+    losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log, int8=int8)
     return manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)
 
 
-def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
+def export_run(run_dir: str, out: str, force: bool = False, log=print, int8: bool = True) -> dict:
     """Exports a run to `out` (see the module doc; surname runs: `kerasrnn.export_surnames`).
+
+    Args:
+        int8: also write and check `model_int8.tflite` (off: the float `.tflite` only, a smaller export).
 
     Returns:
         The manifest.
@@ -295,7 +303,7 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print) -> dict:
     try:
         log(f"exporting {run_dir} ({run.config.task}: {run.config.cell}, {run.config.layers}x{run.config.units}) "
             f"to {out}")
-        manifest = write(run, tmp, log, started)
+        manifest = write(run, tmp, log, started, int8=int8)
         atomic_write_json(os.path.join(tmp, litert.MANIFEST), manifest)
         _replace_dir(tmp, out)
     except BaseException:

@@ -4,7 +4,7 @@
       saved_model/   "serving_default": surname string (batch,) -> probs float32 (batch, classes),
                      labels string (batch, 3) (the three likeliest nationalities);
                      "classify": tokens int32 (batch, max_len), 0-padded -> probs (batch, classes)
-      model.tflite, model_int8.tflite   "classify", builtin ops
+      model.tflite, model_int8.tflite   "classify", builtin ops (model_int8 unless int8=False)
     generator (--task surname-generation):
       saved_model/   "start": nationality int32 (batch,) -> state float32 (batch, S) (zeros when
                      unconditioned); "step": token, state -> logits, state (as the character models)
@@ -119,7 +119,7 @@ def _check(name: str, what: str, err: float, log) -> None:
         raise ExportFailed(f"check failed: {name} {what} differ from Keras by {err:.2e} (> {PARITY_ATOL:g})")
 
 
-def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
+def verify_classifier(run: Run, tmp: str, test_pairs, log, int8: bool = True) -> dict:
     """Checks every file against Keras on the test names; returns each file's test accuracy and macro-F1."""
     config = run.config
     names = [name for name, _ in test_pairs]
@@ -134,7 +134,7 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
     first = [row[0].decode() for row in served["labels"].numpy()]
     if first != [config.labels[i] for i in expected.argmax(axis=-1)]:
         raise ExportFailed("check failed: serving_default's first label differs from Keras' prediction")
-    for kind, name in litert.TFLITE_FILES.items():
+    for kind, name in litert.tflite_files(int8).items():
         probs[name] = _lite_runner(os.path.join(tmp, name), CLASSIFY)(tokens=ids)["probs"]
         if kind == "float":
             _check(name, "probabilities", float(np.abs(probs[name] - expected).max()), log)
@@ -144,7 +144,8 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log) -> dict:
         report = classification_report(truth, np.argmax(p, axis=-1), config.labels)
         figures[name] = {"test_accuracy": report["accuracy"], "test_macro_f1": report["macro_f1"]}
         log(f"  {name}: test accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}")
-    drop = figures["keras"]["test_accuracy"] - figures[litert.TFLITE_FILES["int8"]]["test_accuracy"]
+    int8_name = litert.TFLITE_FILES["int8"]
+    drop = figures["keras"]["test_accuracy"] - figures[int8_name]["test_accuracy"] if int8_name in figures else 0.0
     if not drop <= INT8_MAX_ACCURACY_DROP:
         raise ExportFailed(f"check failed: the int8 classifier loses {drop:.4f} test accuracy "
                            f"(> {INT8_MAX_ACCURACY_DROP})")
@@ -157,7 +158,7 @@ def _loss(logits: np.ndarray, targets: np.ndarray) -> float:
     return nll / count
 
 
-def verify_generator(run: Run, tmp: str, test_pairs, log) -> dict:
+def verify_generator(run: Run, tmp: str, test_pairs, log, int8: bool = True) -> dict:
     """Checks every file's start states and step logits against Keras; returns each file's test loss."""
     config = run.config
     x, targets = next(iter(S.generation_dataset(test_pairs, run.vocab, config.labels, len(test_pairs),
@@ -169,7 +170,7 @@ def verify_generator(run: Run, tmp: str, test_pairs, log) -> dict:
     loaded = tf.saved_model.load(_saved_model_path(tmp))
     starts = {litert.SAVED_MODEL: loaded.signatures[START](nationality=tf.constant(nationality))["state"].numpy()}
     steps = {litert.SAVED_MODEL: _saved_step(loaded)}
-    for name in litert.TFLITE_FILES.values():
+    for name in litert.tflite_files(int8).values():
         steps[name] = litert.LiteStep(os.path.join(tmp, name))
         starts[name] = steps[name].interpreter.get_signature_runner(START)(nationality=nationality)["state"]
     losses = {"keras": _loss(expected, targets)}
@@ -196,7 +197,7 @@ SIGNATURES = {
 }
 
 
-def export_surname_model(run: Run, tmp: str, log, started: float) -> dict:
+def export_surname_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a surname run's export in `tmp`; returns its manifest."""
     c, vocab = run.config, run.vocab
     classifier = c.task == "surnames"
@@ -208,14 +209,14 @@ def export_surname_model(run: Run, tmp: str, log, started: float) -> dict:
         write_classifier(run, _saved_model_path(tmp))
         unrolled = tempfile.mkdtemp(dir=tmp, prefix=".unrolled-")  # removed with tmp on failure
         write_unrolled_classifier(run, unrolled)
-        write_tflite_files(tmp, (CLASSIFY,), source=unrolled)
+        write_tflite_files(tmp, (CLASSIFY,), source=unrolled, int8=int8)
         shutil.rmtree(unrolled)
     else:
         write_generator(run, _saved_model_path(tmp))
-        write_tflite_files(tmp, (START, litert.STEP))
-    figures = (verify_classifier if classifier else verify_generator)(run, tmp, test_pairs, log)
+        write_tflite_files(tmp, (START, litert.STEP), int8=int8)
+    figures = (verify_classifier if classifier else verify_generator)(run, tmp, test_pairs, log, int8=int8)
     files = {name: {**file_record(tmp, name), **figures[name]}
-             for name in (litert.SAVED_MODEL, *litert.TFLITE_FILES.values())}
+             for name in (litert.SAVED_MODEL, *litert.tflite_files(int8).values())}
     return {
         "format": "kerasrnn-export", "version": litert.MANIFEST_VERSION, "task": c.task,
         "cell": c.cell, "units": c.units, "layers": c.layers, "embedding_dim": c.embedding_dim,

@@ -18,7 +18,7 @@ import shlex
 import sys
 
 from kerasrnn import cli
-from kerasrnn.config import CELLS, CLASS_WEIGHTS, SURNAME_TASKS, TASK_DEFAULTS, TASKS, Config
+from kerasrnn.config import CELLS, CLASS_WEIGHTS, SURNAME_TASKS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
 from kerasrnn.distribute import STRATEGIES
 from pipelines.surnames import AMBIGUOUS
 
@@ -81,6 +81,10 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--train-names", type=int, default=d.train_names,
                    help="surname tasks: train on only this many training names, evenly spread (0 = all); "
                         "for quick checks, the test figures still use the whole test split")
+    p.add_argument("--train-on", default=d.train_on, choices=TRAIN_ON,
+                   help="surnames: the split(s) the classifier learns from; train+validation makes a release "
+                        "model once the flags are chosen on validation (it keeps the last epoch and reports "
+                        "test figures only)")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES,
                    help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "

@@ -45,19 +45,27 @@ def open_surname_run(config: Config, run_dir: str, resume: bool) -> tuple[Config
     """
     if resume:
         config, vocab, record = training.reopen_run(run_dir)
-        return config, vocab, subset(load_data(config), config.train_names), record
+        return config, vocab, subset(learning_split(config, load_data(config)), config.train_names), record
     training.check_new_run_dir(run_dir)
     config.validate()
     data = load_data(config)
     config.labels = S.nationalities(data["train"])
     vocab = S.surname_vocabulary(data["train"])
     training.create_run(config, vocab, run_dir)
-    return config, vocab, subset(data, config.train_names), {"epochs": []}
+    return config, vocab, subset(learning_split(config, data), config.train_names), {"epochs": []}
 
 
 def load_data(config: Config) -> dict:
     """The split pairs a run learns from: the classifier labels ambiguous names by `config.ambiguous`."""
     return S.load_surnames(ambiguous=config.ambiguous if config.task == "surnames" else "all")
+
+
+def learning_split(config: Config, data: dict) -> dict:
+    """The split as training sees it: with `--train-on train+validation` the validation names join the
+    training ones (the labels and vocabulary still come from the training split alone)."""
+    if config.train_on == "train":
+        return data
+    return {**data, "train": data["train"] + data["validation"]}
 
 
 def subset(data: dict, n: int) -> dict:
@@ -101,8 +109,9 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     config, vocab, data, record = open_surname_run(config, run_dir, resume)
     classifier = config.task == "surnames"
     model = build_classifier(config) if classifier else build_generator(config)
+    held_out = config.train_on == "train"  # else the validation names are training names
     train_ds = make_dataset(config, vocab, data["train"], shuffle=True)
-    val_ds = make_dataset(config, vocab, data["validation"], batch_size=EVAL_BATCH)
+    val_ds = make_dataset(config, vocab, data["validation"], batch_size=EVAL_BATCH) if held_out else None
     steps = int(train_ds.cardinality())
     training.compile_model(model, config, steps * config.epochs, metrics=["accuracy"] if classifier else None)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
@@ -117,7 +126,7 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     per_step = config.batch_size if classifier else chars / steps
     callbacks = training.fit_callbacks(config, run_dir, record, model, per_step, resume,
                                        unit="names" if classifier else "chars",
-                                       monitor="val_accuracy" if classifier else "val_loss")
+                                       monitor=("val_accuracy" if classifier else "val_loss") if held_out else None)
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
                         verbose=verbose, shuffle=False,
                         class_weight=class_weights(config, data["train"]) if classifier else None)
@@ -135,7 +144,9 @@ def predict_classes(model: keras.Model, config: Config, vocab: Vocabulary, pairs
 
 def _summary(record: dict, key: str = "val_loss_nats") -> dict:
     epochs = record["epochs"]
-    if key == "val_loss_nats":
+    if not any(r.get(key) is not None for r in epochs):  # nothing held out: the last epoch is kept
+        best = epochs[-1]
+    elif key == "val_loss_nats":
         best = min(epochs, key=lambda r: r.get(key) or np.inf)
     else:
         best = max(epochs, key=lambda r: r.get(key) or -np.inf)
@@ -146,14 +157,15 @@ def finish_classifier(run_dir: str, data: dict, record: dict) -> dict:
     """Measures the best classifier on validation and test; writes metrics.json and the confusion matrix."""
     run = runs.load_run(run_dir)
     config = run.config
+    held_out = ("validation",) if config.train_on == "train" else ()  # validation names it never learnt from
     reports = {split: classification_report(*predict_classes(run.model, config, run.vocab, data[split]),
-                                            config.labels) for split in ("validation", "test")}
-    test = reports["test"]
+                                            config.labels) for split in (*held_out, "test")}
+    test, val = reports["test"], reports.get("validation", {})
     majority = max(config.labels, key=lambda lab: sum(1 for _, x in data["train"] if x == lab))
     record["test"] = test
     record["final"] = {
         "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"],
-        "val_accuracy": reports["validation"]["accuracy"], "val_macro_f1": reports["validation"]["macro_f1"],
+        "val_accuracy": val.get("accuracy"), "val_macro_f1": val.get("macro_f1"), "train_on": config.train_on,
         "majority_baseline_accuracy": round(sum(1 for _, x in data["test"] if x == majority) / len(data["test"]), 5),
         "class_weight": config.class_weight, "ambiguous": config.ambiguous, **_summary(record, "val_accuracy")}
     atomic_write_json(os.path.join(run_dir, CONFUSION_JSON), test["confusion_matrix"])

@@ -127,7 +127,7 @@ def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=
 
 
 def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model, per_step: float,
-                  resume: bool, unit: str = "chars", monitor: str = "val_loss", backup=None) -> list:
+                  resume: bool, unit: str = "chars", monitor: str | None = "val_loss", backup=None) -> list:
     """The callbacks of every run: resumable backups, NaN stop, atomic best model, metrics.json,
     history.csv and TensorBoard.
 
@@ -135,7 +135,7 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
         model: the model to save as best.keras (may differ from the one fitted: --tbptt).
         per_step: `unit`s in one training batch, for the speed figure.
         unit: what the loss is averaged over ("chars": also in bits per character).
-        monitor: what picks best.keras: "val_loss" (lowest) or "val_accuracy" (highest).
+        monitor: what picks best.keras: "val_loss" (lowest), "val_accuracy" (highest) or None (the last epoch).
         backup: the resume callback (default: `callbacks.Backup` in the run's backup/).
     """
     key, mode = ("val_loss_nats", "min") if monitor == "val_loss" else (monitor, "max")

@@ -82,3 +82,25 @@ def test_fit_rejects_bad_surname_options():
     assert result.returncode == 2 and "invalid choice: 'heavy'" in result.stderr
     result = run_cli("kerasrnn.fit", "--task", "surnames", "--embedding-dim", "0")
     assert result.returncode == 2 and "need an embedding" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("kerasrnn.fit", "--task", "surname-generation", "--train-on", "train+validation")
+    assert result.returncode == 2 and "for --task surnames only" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_on_train_and_validation_learns_the_validation_names(tmp_path):
+    from kerasrnn.config import Config
+    from kerasrnn.surname_training import learning_split, load_data
+
+    config = Config(task="surnames", train_on="train+validation")
+    data = load_data(config)
+    merged = learning_split(config, data)
+    assert merged["train"] == data["train"] + data["validation"] and merged["test"] == data["test"]
+    run_dir = str(tmp_path / "release")
+    assert fit.main(["--task", "surnames", "--train-on", "train+validation", "--run-dir", run_dir,
+                     "--units", "16", "--embedding-dim", "8", "--train-names", "600", "--epochs", "2",
+                     "--verbose", "0"]) == 0
+    record = json.load(open(os.path.join(run_dir, "metrics.json"), encoding="utf-8"))
+    final = record["final"]
+    assert final["train_on"] == "train+validation" and final["val_accuracy"] is None
+    assert final["best_epoch"] == 2 and final["test_accuracy"] > 0  # the last epoch, measured on test
+    assert all("val_accuracy" not in epoch for epoch in record["epochs"])
+    assert os.path.exists(os.path.join(run_dir, "best.keras"))

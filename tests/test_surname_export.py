@@ -87,3 +87,12 @@ def test_autocomplete_refuses_a_surname_export(classifier_export, capsys):
 
     assert complete.main([classifier_export, "Nak"]) == 2
     assert "is a surnames export, not a character language model" in capsys.readouterr().err
+
+
+def test_no_int8_writes_and_lists_the_float_file_only(surname_generator, tmp_path):
+    out = str(tmp_path / "generator")
+    assert export.main([surname_generator, "--out", out, "--no-int8"]) == 0
+    manifest = json.load(open(os.path.join(out, "manifest.json"), encoding="utf-8"))
+    assert sorted(manifest["files"]) == ["model.tflite", "saved_model"]
+    assert sorted(os.listdir(out)) == ["manifest.json", "model.tflite", "saved_model"]
+    assert manifest["files"]["model.tflite"]["test_bpc"] > 0
