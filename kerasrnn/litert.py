@@ -30,13 +30,13 @@ from kerasrnn.config import SURNAME_TASKS
 MANIFEST = "manifest.json"
 SAVED_MODEL = "saved_model"
 TFLITE_FILES = {"float": "model.tflite", "int8": "model_int8.tflite"}  # --model choice -> file
+STEP = "step"  # the signature every exported model has
+MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
 
 
 def tflite_files(int8: bool = True) -> dict[str, str]:
     """The `.tflite` files an export writes: always the float one, the int8 one unless `int8` is off."""
     return {kind: name for kind, name in TFLITE_FILES.items() if int8 or kind == "float"}
-STEP = "step"  # the signature every exported model has
-MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
 
 
 def sha256_path(path: str) -> str:

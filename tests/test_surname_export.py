@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from kerasrnn import export
+from kerasrnn import export, litert
+from kerasrnn.cli import UsageError
 from kerasrnn.runs import load_run
 from kerasrnn.surname_infer import SurnameClassifier, names_to_ids
 from kerasrnn.surname_models import start_state
@@ -96,3 +97,5 @@ def test_no_int8_writes_and_lists_the_float_file_only(surname_generator, tmp_pat
     assert sorted(manifest["files"]) == ["model.tflite", "saved_model"]
     assert sorted(os.listdir(out)) == ["manifest.json", "model.tflite", "saved_model"]
     assert manifest["files"]["model.tflite"]["test_bpc"] > 0
+    with pytest.raises(UsageError, match="lists no model_int8.tflite"):
+        litert.verify_file(out, manifest, litert.TFLITE_FILES["int8"])
