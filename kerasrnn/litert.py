@@ -4,7 +4,7 @@
       manifest.json       vocabulary, state size, model shape, training data, and per file:
                           bytes, sha256, validation loss (nats/char and bits/char)
       model.tflite        float32 step model, signature "step"
-      model_int8.tflite   the same with dynamic-range int8 weights
+      model_int8.tflite   the same with dynamic-range int8 weights (left out by export --no-int8)
       saved_model/        for TensorFlow: signatures "serving_default" (strings) and "step"
 
 The "step" signature: token (batch,) int32, state (batch, S) float32
