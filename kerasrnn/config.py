@@ -57,6 +57,7 @@ class Config:
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     bidirectional: bool = False  # surnames: read each name both ways (Bidirectional RNN)
     class_weight: str = "none"  # surnames: "none" or "balanced" (weights n / (classes * count) in the loss)
+    class_weight_power: float = 1.0  # surnames: the balanced weights raised to this power (0.5: their square root)
     conditioned: bool = False  # surname-generation: the nationality sets the initial state
     ambiguous: str = "rarest"  # surnames: a name of several nationalities is labelled "rarest" (its rarest) or "all"
     max_len: int = 32  # surname tasks: longest name the model reads (longer ones are cut, with a notice)
@@ -85,6 +86,8 @@ class Config:
             raise ValueError(f"unknown --ambiguous {self.ambiguous!r}: choose from {', '.join(AMBIGUOUS)}")
         if self.train_names < 0:
             raise ValueError("--train-names must be 0 (all) or more")
+        if not 0.0 < self.class_weight_power <= 1.0:
+            raise ValueError("--class-weight-power must be in (0, 1]")
         if self.train_on not in TRAIN_ON:
             raise ValueError(f"unknown --train-on {self.train_on!r}: choose from {', '.join(TRAIN_ON)}")
         if self.train_on != "train" and self.task != "surnames":

@@ -71,6 +71,9 @@ def build_parser() -> cli.ArgumentParser:
                         "default, --no-bidirectional turns it off)")
     p.add_argument("--class-weight", default=d.class_weight, choices=CLASS_WEIGHTS,
                    help="surnames: 'balanced' weighs each class's names by n / (classes * count) in the loss")
+    p.add_argument("--class-weight-power", type=float, default=d.class_weight_power,
+                   help="surnames: with --class-weight balanced, raise each weight to this power in (0, 1] "
+                        "(1 = balanced; smaller = milder, between balanced and none)")
     p.add_argument("--ambiguous", default=d.ambiguous, choices=AMBIGUOUS,
                    help="surnames: label a surname listed under several nationalities with its rarest one "
                         "(one right answer per name), or keep all its pairs")

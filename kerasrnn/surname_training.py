@@ -94,7 +94,8 @@ def class_weights(config: Config, pairs) -> dict[int, float] | None:
     """The loss weight of each class for `--class-weight` (None: every name counts alike)."""
     if config.class_weight == "none":
         return None
-    return balanced_class_weights(np.array([config.labels.index(lab) for _, lab in pairs]), len(config.labels))
+    return balanced_class_weights(np.array([config.labels.index(lab) for _, lab in pairs]), len(config.labels),
+                                  config.class_weight_power)
 
 
 def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
@@ -167,7 +168,8 @@ def finish_classifier(run_dir: str, data: dict, record: dict) -> dict:
         "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"],
         "val_accuracy": val.get("accuracy"), "val_macro_f1": val.get("macro_f1"), "train_on": config.train_on,
         "majority_baseline_accuracy": round(sum(1 for _, x in data["test"] if x == majority) / len(data["test"]), 5),
-        "class_weight": config.class_weight, "ambiguous": config.ambiguous, **_summary(record, "val_accuracy")}
+        "class_weight": config.class_weight, "class_weight_power": config.class_weight_power,
+        "ambiguous": config.ambiguous, **_summary(record, "val_accuracy")}
     atomic_write_json(os.path.join(run_dir, CONFUSION_JSON), test["confusion_matrix"])
     kind = model_kind(config)
     plot_confusion(test, os.path.join(run_dir, CONFUSION_PNG),

@@ -82,6 +82,8 @@ def test_fit_rejects_bad_surname_options():
     assert result.returncode == 2 and "invalid choice: 'heavy'" in result.stderr
     result = run_cli("kerasrnn.fit", "--task", "surnames", "--embedding-dim", "0")
     assert result.returncode == 2 and "need an embedding" in result.stderr and "Traceback" not in result.stderr
+    result = run_cli("kerasrnn.fit", "--task", "surnames", "--class-weight-power", "0")
+    assert result.returncode == 2 and "--class-weight-power must be in (0, 1]" in result.stderr
     result = run_cli("kerasrnn.fit", "--task", "surname-generation", "--train-on", "train+validation")
     assert result.returncode == 2 and "for --task surnames only" in result.stderr and "Traceback" not in result.stderr
 

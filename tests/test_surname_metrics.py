@@ -35,6 +35,8 @@ def test_macro_f1_skips_classes_without_examples():
 def test_balanced_weights_are_n_over_classes_times_count():
     weights = balanced_class_weights(np.array([0, 0, 0, 1]), 2)
     assert weights == {0: 4 / (2 * 3), 1: 4 / (2 * 1)}
+    milder = balanced_class_weights(np.array([0, 0, 0, 1]), 2, power=0.5)
+    assert milder == pytest.approx({0: (2 / 3) ** 0.5, 1: 2 ** 0.5})
 
 
 def test_confusion_png_is_written(tmp_path):
