@@ -57,7 +57,6 @@ def char_table(vocab: Vocabulary) -> tf.lookup.StaticHashTable:
 
 def _serving_fn(model: keras.Model, vocab: Vocabulary):
     """The "serving_default" function: prefixes (batch,) string -> top characters and probabilities."""
-    chars = [t for t in vocab.tokens if t not in vocab.specials]
     table = char_table(vocab)
     tokens = tf.constant(vocab.tokens)
     banned = np.zeros(len(vocab), np.float32)
@@ -69,7 +68,7 @@ def _serving_fn(model: keras.Model, vocab: Vocabulary):
         ids = tf.cast(ids, tf.int32)
         logits = model(ids.to_tensor(0), training=False)  # (batch, time, vocab); padding comes after
         last = tf.gather(logits, ids.row_lengths() - 1, batch_dims=1) + banned  # (batch, vocab)
-        top = tf.math.top_k(tf.nn.softmax(last), k=min(TOP_CHARS, len(chars)))
+        top = tf.math.top_k(tf.nn.softmax(last), k=min(TOP_CHARS, len(vocab) - len(vocab.specials)))
         return {"next_chars": tf.gather(tokens, top.indices), "probs": top.values}
 
     return serve, table

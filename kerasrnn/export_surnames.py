@@ -35,7 +35,7 @@ from kerasrnn.export_lib import (PARITY_ATOL, _saved_step, add_step_endpoint, ch
                                  run_steps, write_tflite_files)
 from kerasrnn.models import state_size
 from kerasrnn.runs import Run, read_metrics
-from kerasrnn.samplers import log_softmax
+from kerasrnn.samplers import softmax
 from kerasrnn.surname_infer import names_to_ids
 from kerasrnn.surname_metrics import classification_report, next_char_counts
 from kerasrnn.surname_training import load_data
@@ -123,9 +123,8 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log, int8: bool = True) ->
     """Checks every file against Keras on the test names; returns each file's test accuracy and macro-F1."""
     config = run.config
     names = [name for name, _ in test_pairs]
-    ids = names_to_ids(names, run.vocab, config.max_len, warn=lambda line: None)
-    ids = np.pad(ids, ((0, 0), (0, config.max_len - ids.shape[1])))  # (names, max_len)
-    expected = np.exp(log_softmax(np.asarray(run.model(ids, training=False))))  # (names, classes)
+    ids = names_to_ids(names, run.vocab, config.max_len, warn=lambda line: None, pad_to=config.max_len)
+    expected = softmax(np.asarray(run.model(ids, training=False)))  # (names, classes)
     loaded = tf.saved_model.load(_saved_model_path(tmp))
     served = loaded.signatures["serving_default"](surname=tf.constant(names))
     probs = {litert.SAVED_MODEL: served["probs"].numpy()}
@@ -138,7 +137,7 @@ def verify_classifier(run: Run, tmp: str, test_pairs, log, int8: bool = True) ->
         probs[name] = _lite_runner(os.path.join(tmp, name), CLASSIFY)(tokens=ids)["probs"]
         if kind == "float":
             _check(name, "probabilities", float(np.abs(probs[name] - expected).max()), log)
-    truth = np.array([config.labels.index(label) for _, label in test_pairs])
+    truth = S.class_ids(test_pairs, config.labels)
     figures = {}
     for name, p in {"keras": expected, **probs}.items():
         report = classification_report(truth, np.argmax(p, axis=-1), config.labels)

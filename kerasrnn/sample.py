@@ -33,7 +33,7 @@ def build_parser() -> cli.ArgumentParser:
     return p
 
 
-def sample_surnames(run, args) -> None:
+def print_surnames(run, args) -> None:
     """Prints `args.count` surnames of a surname-generation run, one per line."""
     import numpy as np
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         if run.config.task == "surnames":
             raise cli.UsageError(f"{args.run_dir} is a classifier: use python -m kerasrnn.classify")
         if run.config.task == "surname-generation":
-            sample_surnames(run, args)
+            print_surnames(run, args)
             return 0
         stepper = Stepper(run.model, run.config)
         if not args.no_prime:

@@ -17,11 +17,10 @@ import numpy as np
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Probabilities from logits (numerically stable; -inf entries get probability 0)."""
+    """Probabilities from logits over the last axis (numerically stable; -inf entries get probability 0)."""
     z = np.asarray(logits, dtype=np.float64)
-    z = z - np.max(z)
-    e = np.exp(z)
-    return e / e.sum()
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import unicodedata
 import numpy as np
 
 from kerasrnn.cli import UsageError
-from kerasrnn.samplers import log_softmax, sample
+from kerasrnn.samplers import sample, softmax
 from pipelines.vocab import BOS, EOS, Vocabulary
 
 
@@ -24,7 +24,7 @@ def clean_name(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip()
 
 
-def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None) -> np.ndarray:
+def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None, pad_to: int | None = None) -> np.ndarray:
     """Encodes names for a classifier: NFC, stripped, cut to `max_len`, unknown characters -> <unk>.
 
     Args:
@@ -32,8 +32,9 @@ def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None) -
         vocab: the model's vocabulary (<pad> is id 0).
         max_len: the longest name the model reads; longer names are cut, with a notice.
         warn: where notices go (a function of one line; default: stderr).
+        pad_to: the width to pad to (default: the longest name).
     Returns:
-        (batch, longest) int32 ids, padded with 0.
+        (batch, pad_to or longest) int32 ids, padded with 0.
     Raises:
         UsageError: an empty name.
     """
@@ -51,7 +52,7 @@ def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None) -
         if unknown:
             warn(f"notice: {''.join(unknown)!r} in {name!r} never appeared in training; read as <unk>")
         rows.append(vocab.encode(name))
-    out = np.zeros((len(rows), max(len(r) for r in rows)), np.int32)  # 0 is <pad>
+    out = np.zeros((len(rows), pad_to or max(len(r) for r in rows)), np.int32)  # 0 is <pad>
     for i, r in enumerate(rows):
         out[i, :len(r)] = r
     return out
@@ -75,7 +76,7 @@ class SurnameClassifier:
         out = []
         for start in range(0, len(names), batch_size):
             ids = names_to_ids(names[start:start + batch_size], self.run.vocab, self.run.config.max_len, self.warn)
-            out.append(np.exp(log_softmax(np.asarray(self.run.model(ids, training=False)))))  # (batch, classes)
+            out.append(softmax(np.asarray(self.run.model(ids, training=False))))  # (batch, classes)
         return np.concatenate(out) if out else np.zeros((0, len(self.labels)))
 
     def top(self, names: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
@@ -140,4 +141,4 @@ def nationality_share(classifier: SurnameClassifier, samples: list[str], request
     if not kept:
         return 0.0
     predicted = np.argmax(classifier.probs([s for s, _ in kept]), axis=-1)
-    return float(np.mean(predicted == np.array([r for _, r in kept]))) * len(kept) / len(samples)
+    return float(np.sum(predicted == np.array([r for _, r in kept]))) / len(samples)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasrnn.plots import new_figure, save_figure
+from kerasrnn.samplers import log_softmax
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -77,8 +78,6 @@ def plot_confusion(report: dict, path: str, title: str) -> None:
 def next_char_counts(logits: np.ndarray, targets: np.ndarray) -> tuple[float, int, int]:
     """Over the non-padding targets (id > 0) of a generator's teacher-forced logits (batch, time, vocab):
     the summed negative log-likelihood in nats, the argmax hits, and the number of characters."""
-    from kerasrnn.samplers import log_softmax
-
     real = targets > 0  # padding is not a character
     picked = np.take_along_axis(log_softmax(logits), targets[..., None].astype(np.int64), axis=-1)[..., 0]
     hits = (np.argmax(logits, axis=-1) == targets)[real]

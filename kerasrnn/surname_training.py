@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import Counter
 
 import keras
 import numpy as np
@@ -94,8 +95,7 @@ def class_weights(config: Config, pairs) -> dict[int, float] | None:
     """The loss weight of each class for `--class-weight` (None: every name counts alike)."""
     if config.class_weight == "none":
         return None
-    return balanced_class_weights(np.array([config.labels.index(lab) for _, lab in pairs]), len(config.labels),
-                                  config.class_weight_power)
+    return balanced_class_weights(S.class_ids(pairs, config.labels), len(config.labels), config.class_weight_power)
 
 
 def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
@@ -115,7 +115,7 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     val_ds = make_dataset(config, vocab, data["validation"], batch_size=EVAL_BATCH) if held_out else None
     steps = int(train_ds.cardinality())
     training.compile_model(model, config, steps * config.epochs, metrics=["accuracy"] if classifier else None)
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    device = training.device_name()
     chars = sum(len(s[:config.max_len]) + 1 for s, _ in data["train"])  # targets: each name and its end
     record.update(command=command or record.get("command", ""), task=config.task, data="bundled surnames",
                   split={s: len(data[s]) for s in S.SPLITS}, vocab_size=len(vocab), labels=config.labels,
@@ -140,7 +140,7 @@ def predict_classes(model: keras.Model, config: Config, vocab: Vocabulary, pairs
     """(true class ids, predicted class ids) of `pairs`."""
     ds = make_dataset(config, vocab, pairs, batch_size=EVAL_BATCH)
     logits = model.predict(ds, verbose=0)  # (names, classes)
-    return np.array([config.labels.index(lab) for _, lab in pairs]), np.argmax(logits, axis=-1)
+    return S.class_ids(pairs, config.labels), np.argmax(logits, axis=-1)
 
 
 def _summary(record: dict, key: str = "val_loss_nats") -> dict:
@@ -162,7 +162,8 @@ def finish_classifier(run_dir: str, data: dict, record: dict) -> dict:
     reports = {split: classification_report(*predict_classes(run.model, config, run.vocab, data[split]),
                                             config.labels) for split in (*held_out, "test")}
     test, val = reports["test"], reports.get("validation", {})
-    majority = max(config.labels, key=lambda lab: sum(1 for _, x in data["train"] if x == lab))
+    counts = Counter(label for _, label in data["train"])
+    majority = max(config.labels, key=counts.__getitem__)
     record["test"] = test
     record["final"] = {
         "test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"],

@@ -153,6 +153,11 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
     ]
 
 
+def device_name() -> str:
+    """"GPU" when TensorFlow sees one (training runs there), else "CPU"."""
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
 def check_finite(history, run_dir: str, record: dict, config: Config) -> None:
     """Raises TrainingFailed (and drops the backup, which holds NaN weights) when the loss diverged."""
     losses = history.history.get("loss", [])
@@ -207,7 +212,7 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         model = build_model(config)  # what is saved and evaluated
         fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
         compile_model(fitted, config, steps * config.epochs)
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+    device = device_name()
     record.update(command=command or record.get("command", ""), data=corpus.source,
                   train_chars=len(corpus.train), val_chars=len(corpus.validation),
                   vocab_size=len(vocab), params=model.count_params(), device=device,

@@ -153,6 +153,12 @@ def surname_vocabulary(pairs: list[tuple[str, str]]) -> Vocabulary:
     return Vocabulary.build((surname for surname, _ in pairs), specials=SPECIALS)
 
 
+def class_ids(pairs, labels: list[str]) -> np.ndarray:
+    """Each pair's nationality as its class id (its index in `labels`): (pairs,) int32."""
+    index = {label: i for i, label in enumerate(labels)}
+    return np.array([index[label] for _, label in pairs], np.int32)
+
+
 def encode_names(names, vocab: Vocabulary, max_len: int | None = None) -> list[np.ndarray]:
     """Each name's character ids (unknown characters -> <unk>), cut to `max_len` characters."""
     return [vocab.encode(name[:max_len] if max_len else name) for name in names]
@@ -181,7 +187,7 @@ def classification_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_si
     import tensorflow as tf
 
     rows = encode_names((surname for surname, _ in pairs), vocab, max_len)
-    classes = np.array([labels.index(label) for _, label in pairs], np.int32)
+    classes = class_ids(pairs, labels)
     ds = _batched(rows, {}, classes, batch_size, shuffle, seed)
     return ds.map(lambda ids, _, y: (ids, y)).prefetch(tf.data.AUTOTUNE)
 
@@ -197,7 +203,7 @@ def generation_dataset(pairs, vocab: Vocabulary, labels: list[str], batch_size: 
     bos, eos = vocab.id_of(BOS), vocab.id_of(EOS)
     encoded = encode_names((surname for surname, _ in pairs), vocab, max_len)
     rows = [np.concatenate([[bos], e, [eos]]).astype(np.int32) for e in encoded]  # <s> surname </s>
-    classes = np.array([labels.index(label) for _, label in pairs], np.int32)
+    classes = class_ids(pairs, labels)
     ds = _batched(rows, {"nationality": classes}, classes, batch_size, shuffle, seed)
 
     def split(ids, extra, _):  # ids (batch, time + 1): <s> surname </s> 0 ...
