@@ -15,13 +15,13 @@ import os
 import shlex
 import sys
 
-from kerasrnn import cli
+from kerasrnn.core import cli
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
     sub = p.add_subparsers(dest="what", required=True, metavar="{train,export}", parser_class=cli.ArgumentParser)
-    from kerasrnn.bench_train import TrainShape
+    from kerasrnn.benchmarks.throughput import TrainShape
 
     d = TrainShape()
     t = sub.add_parser("train", help="training characters per second: kerasrnn, stock Keras, PyTorch",
@@ -49,64 +49,42 @@ def build_parser() -> cli.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = "python -m kerasrnn.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
         if args.what == "train":
-            return train(args, argv)
+            from kerasrnn.benchmarks.throughput import CELLS, TrainShape, run_and_report
+
+            cells = [c.strip() for c in args.cells.split(",") if c.strip()]
+            unknown = [c for c in cells if c not in CELLS]
+            if unknown or not cells:
+                raise cli.UsageError(f"unknown cell(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(CELLS)}")
+            if min(args.units, args.embedding_dim, args.layers, args.batch_size, args.seq_len, args.steps) < 1:
+                raise cli.UsageError("sizes and --steps must be at least 1")
+            if args.compare_torch:
+                import importlib.util
+
+                if importlib.util.find_spec("torch") is None:
+                    raise cli.UsageError("--compare-torch needs PyTorch: pip install -e \".[bench]\" (torch==2.13.0)")
+            base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
+                              batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
+            try:
+                run_and_report(cells, base, args.compare_torch, args.sizes,
+                               args.json or os.path.join("runs", "bench", "train.json"), args.plot, command)
+            except RuntimeError as e:
+                raise cli.Failed(str(e)) from None
+            return 0
         if args.calls < 4 or args.long_prefix < 0:
             raise cli.UsageError("--calls must be at least 4 and --long-prefix not negative")
         cli.quiet_tensorflow()
-        from kerasrnn.bench_export import bench_export, format_table
-        from pipelines.io import atomic_write_json
+        from kerasrnn.benchmarks.latency import run_and_report
 
         name = os.path.basename(os.path.normpath(args.model_dir))
-        result = bench_export(args.model_dir, args.calls, args.long_prefix)
-        path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
-        atomic_write_json(path, {"command": _command(argv), **result})
-        print(format_table(name, result))
-        print(f"wrote {path}")
+        run_and_report(args.model_dir, args.calls, args.long_prefix,
+                       args.json or os.path.join("runs", "bench", f"export-{name}.json"), command)
         return 0
 
     return cli.run(body, "kerasrnn.bench")
-
-
-def _command(argv: list[str] | None) -> str:
-    return "python -m kerasrnn.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
-
-
-def train(args, argv: list[str] | None) -> int:
-    """The `train` subcommand: measure, write JSON (and the sweep's PNG), print the table."""
-    from dataclasses import asdict
-
-    from kerasrnn.bench_train import CELLS, TrainShape, bench_train, format_train_table, plot_sweep
-    from pipelines.io import atomic_write_json
-
-    cells = [c.strip() for c in args.cells.split(",") if c.strip()]
-    unknown = [c for c in cells if c not in CELLS]
-    if unknown or not cells:
-        raise cli.UsageError(f"unknown cell(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(CELLS)}")
-    if min(args.units, args.embedding_dim, args.layers, args.batch_size, args.seq_len, args.steps) < 1:
-        raise cli.UsageError("sizes and --steps must be at least 1")
-    if args.compare_torch:
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None:
-            raise cli.UsageError("--compare-torch needs PyTorch: pip install -e \".[bench]\" (torch==2.13.0)")
-    base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
-                      batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
-    try:
-        result = bench_train(cells, base, args.compare_torch, args.sizes)
-    except RuntimeError as e:
-        raise cli.Failed(str(e)) from None
-    path = args.json or os.path.join("runs", "bench", "train.json")
-    atomic_write_json(path, {"command": _command(argv), "shape": asdict(base), **result})
-    print(format_train_table(result))
-    if args.sizes:
-        plot = args.plot or os.path.splitext(path)[0] + "-sizes.png"
-        plot_sweep(result, plot)
-        print(f"wrote {plot}")
-    print(f"wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

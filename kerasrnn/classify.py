@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn import cli
+from kerasrnn.core import cli
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             raise cli.UsageError("--top must be at least 1")
         names = read_names(args)
         cli.quiet_tensorflow()
-        from kerasrnn.runs import load_run
-        from kerasrnn.surname_infer import SurnameClassifier
+        from kerasrnn.models.loading import load_run
+        from kerasrnn.tasks.surnames.inference import SurnameClassifier
 
         classifier = SurnameClassifier(load_run(args.run_dir))
         for name, top in zip(names, classifier.top(names, k=args.top)):

@@ -5,7 +5,8 @@ Examples:
     python -m kerasrnn.export runs/release-gru --out exported/shakespeare-gru --force
     python -m kerasrnn.export runs/surnames-gru --out exported/surnames-classifier --no-int8
 
-The work is in `kerasrnn.export_lib`; what an export holds is described in `kerasrnn.litert`.
+The work is in `kerasrnn.tasks.registry.export_run` (each task's `export` module and `kerasrnn.exporting`);
+what an export holds is described in `kerasrnn.ondevice.litert`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import os
 import sys
 
-from kerasrnn import cli
+from kerasrnn.core import cli
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         cli.quiet_tensorflow()
-        from kerasrnn.export_lib import export_run
+        from kerasrnn.tasks.registry import export_run
 
         out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
         manifest = export_run(args.run_dir, out, force=args.force, int8=args.int8)

@@ -17,9 +17,9 @@ import os
 import shlex
 import sys
 
-from kerasrnn import cli
-from kerasrnn.config import CELLS, CLASS_WEIGHTS, SURNAME_TASKS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
-from kerasrnn.distribute import STRATEGIES
+from kerasrnn.core import cli
+from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
+from kerasrnn.training.strategies import STRATEGIES
 from pipelines.surnames import AMBIGUOUS
 
 
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as e:
                 raise cli.UsageError(str(e)) from None
         cli.quiet_tensorflow()
-        from kerasrnn import runs, training
+        from kerasrnn.tasks import registry
+        from kerasrnn.core import runs
 
         run_dir = args.run_dir or runs.new_run_dir(prefix=config.cell)
         if args.resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)):
@@ -142,19 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         if config.task != "shakespeare" and args.strategy not in ("auto", "one-device"):
             raise cli.UsageError(f"--strategy {args.strategy} trains corpus models (--task shakespeare); "
                                  f"the {config.task} task trains in a minute on one device")
-        if config.task == "sentence":
-            if args.resume:
-                raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
-            from kerasrnn.sentence import train_sentence
-
-            train_sentence(config, run_dir, command=command)
-            return 0
-        if config.task in SURNAME_TASKS:
-            from kerasrnn.surname_training import train_surnames
-
-            train_surnames(config, run_dir, resume=args.resume, verbose=args.verbose, command=command)
-            return 0
-        training.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command,
+        if config.task == "sentence" and args.resume:
+            raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
+        registry.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command,
                        strategy=args.strategy)
         return 0
 

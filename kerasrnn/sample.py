@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn import cli
+from kerasrnn.core import cli
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -33,25 +33,6 @@ def build_parser() -> cli.ArgumentParser:
     return p
 
 
-def print_surnames(run, args) -> None:
-    """Prints `args.count` surnames of a surname-generation run, one per line."""
-    import numpy as np
-
-    from kerasrnn.surname_infer import class_id
-    from kerasrnn.surname_training import draw_samples, requested_classes
-
-    config = run.config
-    if args.nationality and not config.conditioned:
-        raise cli.UsageError(f"{args.run_dir} is an unconditioned generator: it takes no --nationality")
-    if args.nationality:
-        requested = np.full(args.count, class_id(config.labels, args.nationality), np.int32)
-    else:
-        requested = requested_classes(config, args.count)
-    names = draw_samples(run, requested, args.seed, args.temperature, args.top_k, args.top_p)
-    for name, r in zip(names, requested):
-        print(f"{name}\t({config.labels[r]})" if config.conditioned and not args.nationality else name)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -65,14 +46,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.prime:
             raise cli.UsageError("--prime must not be empty")
         cli.quiet_tensorflow()
-        from kerasrnn.generate import Stepper, generate
-        from kerasrnn.runs import load_run
+        from kerasrnn.inference.stepping import Stepper, generate
+        from kerasrnn.models.loading import load_run
 
         run = load_run(args.run_dir)
         if run.config.task == "surnames":
             raise cli.UsageError(f"{args.run_dir} is a classifier: use python -m kerasrnn.classify")
         if run.config.task == "surname-generation":
-            print_surnames(run, args)
+            from kerasrnn.tasks.surnames.report import print_surnames
+
+            print_surnames(run, args.count, args.nationality, args.seed, args.temperature, args.top_k, args.top_p)
             return 0
         stepper = Stepper(run.model, run.config)
         if not args.no_prime:

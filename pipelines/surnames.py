@@ -30,7 +30,7 @@ from collections import Counter, defaultdict
 import numpy as np
 
 from pipelines.io import DataError, atomic_write_json, read_text
-from pipelines.text import DATA_DIR
+from pipelines.bundled import DATA_DIR
 from pipelines.vocab import BOS, EOS, PAD, UNK, Vocabulary
 
 NAMES_DIR = os.path.join(DATA_DIR, "names")

@@ -1,7 +1,7 @@
-"""Character language-model data: corpora, the 90/10 split, and the tf.data window pipeline.
+"""Character language-model data: corpora and the tf.data window pipelines.
 
 A corpus is one long string cut by characters: the first 90% trains, the last
-10% validates (the char-rnn and nanoGPT convention). Each split is cut into
+10% validates (the char-rnn and nanoGPT convention; `pipelines.bundled`). Each split is cut into
 windows of `seq_len + 1` characters with stride `seq_len`, so every character
 after the first is a target exactly once per epoch and no window crosses the cut:
 
@@ -16,11 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipelines.bundled import BUNDLED, bundled_path, split_text
 from pipelines.io import DataError, read_text
-
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
-BUNDLED = {"shakespeare": "tinyshakespeare.txt"}  # bundled corpus name -> file in DATA_DIR
-TRAIN_FRACTION = 0.9  # share of characters that trains; the rest validates
 
 
 @dataclass
@@ -30,17 +27,6 @@ class Corpus:
     source: str  # where it came from: "shakespeare", "file:PATH" or "tfds:NAME"
     train: str  # training text
     validation: str  # validation text
-
-
-def bundled_path(name: str) -> str:
-    """Path of a bundled corpus file, by corpus name."""
-    return os.path.join(DATA_DIR, BUNDLED[name])
-
-
-def split_text(text: str, train_fraction: float = TRAIN_FRACTION) -> tuple[str, str]:
-    """Cuts `text` by characters: the first `train_fraction` trains, the rest validates."""
-    cut = int(len(text) * train_fraction)
-    return text[:cut], text[cut:]
 
 
 def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,

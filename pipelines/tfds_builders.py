@@ -15,7 +15,7 @@ from __future__ import annotations
 import tensorflow_datasets as tfds
 
 from pipelines.io import DataError, read_text
-from pipelines.text import bundled_path, split_text
+from pipelines.bundled import bundled_path, split_text
 
 NO_GCS = tfds.download.DownloadConfig(try_download_gcs=False)  # offline: never ask GCS
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from kerasrnn.cli import quiet_tensorflow
-from pipelines.text import bundled_path
+from kerasrnn.core.cli import quiet_tensorflow
+from pipelines.bundled import bundled_path
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_ARGS = ["--units", "32", "--embedding-dim", "16", "--seq-len", "32", "--batch-size", "16",

@@ -5,8 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from kerasrnn import litert
-from kerasrnn.complete import Autocompleter
+from kerasrnn.ondevice import litert
+from kerasrnn.ondevice.autocomplete import Autocompleter
 from conftest import ROOT
 
 RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]

@@ -1,0 +1,176 @@
+"""Latency of an exported model: one step in Keras, SavedModel and LiteRT, and autocomplete per keystroke.
+
+Behind `python -m kerasrnn.bench export exported/NAME` (`run_and_report`). Every figure is measured on one
+thread (an interactive keyboard has one core to spare, not all of them), after a warm-up,
+as p50 and p99 over many calls, and written as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from kerasrnn.ondevice import litert
+from kerasrnn.ondevice.autocomplete import Autocompleter
+
+# Typed key by key for the autocomplete figures (Hamlet III.i, in the corpus' spelling).
+TYPED_TEXT = ("HAMLET:\nTo be, or not to be: that is the question:\nWhether 'tis nobler in the mind to suffer\n"
+              "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles,\n"
+              "And by opposing end them? To die: to sleep;\nNo more; and by a sleep to say we end\n")
+WARMUP = 30  # calls before timing
+
+
+def percentiles(seconds: list[float]) -> dict:
+    """p50 and p99 of per-call times, in microseconds."""
+    us = np.asarray(seconds) * 1e6
+    return {"p50_us": round(float(np.percentile(us, 50)), 1), "p99_us": round(float(np.percentile(us, 99)), 1),
+            "calls": len(us)}
+
+
+def time_calls(fn, calls: int) -> dict:
+    """Times `calls` calls of `fn()` after a warm-up."""
+    for _ in range(WARMUP):
+        fn()
+    seconds = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return percentiles(seconds)
+
+
+def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> tuple[bool, dict]:
+    """Step latency of the Keras model (eager call) and of the SavedModel's "step" signature.
+
+    Returns:
+        (whether TensorFlow could be held to one thread, {path: latency figures}).
+    """
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        one_thread = True
+    except RuntimeError:  # TensorFlow already started in this process (a test): its threads stay
+        one_thread = False
+    import keras
+
+    from kerasrnn.core.config import Config
+    from kerasrnn.models.char_model import build_step_model  # (importing it registers the custom layers)
+    from kerasrnn.core.runs import BEST_MODEL
+
+    token, state = np.array([5], np.int32), np.zeros((1, manifest["state_size"]), np.float32)
+    out = {}
+    run_model = os.path.join(manifest["run"], BEST_MODEL)
+    if os.path.exists(run_model):  # the training run is on this machine
+        step_model = build_step_model(keras.saving.load_model(run_model, compile=False),
+                                      Config.from_dict(manifest["config"]))
+        inputs = {"token": tf.constant(token), "state": tf.constant(state)}
+        out["keras_eager"] = time_calls(lambda: step_model(inputs, training=False), calls // 4)
+    loaded = tf.saved_model.load(os.path.join(model_dir, litert.SAVED_MODEL))
+    step = loaded.signatures[litert.STEP]
+    t, s = tf.constant(token), tf.constant(state)
+    out["saved_model"] = time_calls(lambda: step(token=t, state=s), calls // 4)
+    return one_thread, out
+
+
+def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
+    """Per keystroke while typing `TYPED_TEXT`: feeding the key, and computing k suggestions."""
+    completer = Autocompleter(model_dir, model, threads=1)
+    completer.feed(TYPED_TEXT[:WARMUP])
+    completer.suggestions(k)
+    completer.reset()
+    feed, suggest = [], []
+    for c in TYPED_TEXT:
+        start = time.perf_counter()
+        completer.feed(c)
+        middle = time.perf_counter()
+        completer.suggestions(k)
+        feed.append(middle - start)
+        suggest.append(time.perf_counter() - middle)
+    return {"feed": percentiles(feed), "suggestions": percentiles(suggest),
+            "feed_and_suggestions": percentiles([a + b for a, b in zip(feed, suggest)])}
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def long_prefix(model_dir: str, chars: int) -> dict:
+    """Feeding a long prefix: seconds, characters per second, resident memory before and after."""
+    completer = Autocompleter(model_dir, "float", threads=1)
+    text = (TYPED_TEXT * (chars // len(TYPED_TEXT) + 1))[:chars]
+    before = rss_mb()
+    start = time.perf_counter()
+    completer.feed(text)
+    seconds = time.perf_counter() - start
+    return {"chars": chars, "seconds": round(seconds, 2), "chars_per_s": round(chars / seconds),
+            "rss_mb_before": round(before, 1), "rss_mb_after": round(rss_mb(), 1)}
+
+
+def bench_export(model_dir: str, calls: int = 2000, long_prefix_chars: int = 0) -> dict:
+    """All figures for one export directory.
+
+    Args:
+        model_dir: the export.
+        calls: timed LiteRT step calls (the slower TensorFlow paths get a quarter).
+        long_prefix_chars: also time feeding a prefix this long (0 = skip).
+    Returns:
+        A JSON-ready record.
+    """
+    manifest = litert.load_manifest(model_dir)
+    token, result = np.array([5], np.int32), {}
+    steps = {}
+    for kind, name in litert.TFLITE_FILES.items():
+        _, step = litert.open_step(model_dir, kind, threads=1)
+        state = step.zero_state()
+        steps[f"tflite_{kind}"] = time_calls(lambda: step(token, state), calls)
+    result["tensorflow_one_thread"], tensorflow = tensorflow_steps(model_dir, manifest, calls)
+    steps.update(tensorflow)
+    result["step"] = steps
+    result["autocomplete"] = {kind: keystroke_latency(model_dir, kind) for kind in litert.TFLITE_FILES}
+    if long_prefix_chars:
+        result["long_prefix"] = long_prefix(model_dir, long_prefix_chars)
+    if "keras_eager" in steps:
+        result["tflite_float_speedup_vs_keras_eager"] = round(
+            steps["keras_eager"]["p50_us"] / steps["tflite_float"]["p50_us"], 1)
+    result["file_mb"] = {name: round(entry["bytes"] / 1e6, 3) for name, entry in manifest["files"].items()}
+    result["validation_bpc"] = {name: entry["validation_bpc"] for name, entry in manifest["files"].items()}
+    result["model"] = {key: manifest[key] for key in ("cell", "units", "layers", "embedding_dim", "state_size")}
+    result["threads"] = 1
+    return result
+
+
+def format_table(name: str, result: dict) -> str:
+    """A readable summary of `bench_export`'s record."""
+    lines = [f"{name}: {result['model']['cell']} {result['model']['layers']}x{result['model']['units']}, 1 thread",
+             f"  {'one step':38s} {'p50 µs':>9s} {'p99 µs':>9s}"]
+    for key, value in result["step"].items():
+        lines.append(f"  {key:38s} {value['p50_us']:9.1f} {value['p99_us']:9.1f}")
+    for kind, figures in result["autocomplete"].items():
+        for key in ("feed", "suggestions", "feed_and_suggestions"):
+            value = figures[key]
+            lines.append(f"  {f'keystroke {kind}: {key}':38s} {value['p50_us']:9.1f} {value['p99_us']:9.1f}")
+    if "long_prefix" in result:
+        lp = result["long_prefix"]
+        lines.append(f"  feeding {lp['chars']:,} characters: {lp['seconds']} s ({lp['chars_per_s']:,}/s), "
+                     f"RSS {lp['rss_mb_before']} -> {lp['rss_mb_after']} MB")
+    if "tflite_float_speedup_vs_keras_eager" in result:
+        lines.append(f"  LiteRT float step vs Keras eager step: {result['tflite_float_speedup_vs_keras_eager']}x faster")
+    lines.append("  files (MB): " + ", ".join(f"{k} {v}" for k, v in result["file_mb"].items()))
+    return "\n".join(lines)
+
+
+def run_and_report(model_dir: str, calls: int, long_prefix_chars: int, json_path: str, command: str = "") -> dict:
+    """`python -m kerasrnn.bench export`: measures, writes the JSON, prints the table."""
+    from pipelines.io import atomic_write_json
+
+    result = bench_export(model_dir, calls, long_prefix_chars)
+    atomic_write_json(json_path, {"command": command, **result})
+    print(format_table(os.path.basename(os.path.normpath(model_dir)), result))
+    print(f"wrote {json_path}")
+    return result

@@ -1,0 +1,263 @@
+"""Training throughput: Keras through the real `kerasrnn.fit` path, the input pipeline alone, and PyTorch.
+
+Behind `python -m kerasrnn.bench train`. Each measurement runs in its own process (one
+framework, one model, its own peak memory), started by `measure` with
+`python -m kerasrnn.benchmarks.throughput WORKER JSON-ARGS`, and prints one JSON line. Rates are
+characters of target per second, from the median time of a training step after warm-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+CELLS = ("simplernn", "lstm", "gru")  # what `bench train` compares
+
+
+@dataclass
+class TrainShape:
+    """One benchmarked model and batch shape (the defaults: the issue's reference model)."""
+
+    cell: str = "gru"  # simplernn, lstm or gru
+    rnn_impl: str = "fast"  # Keras only: "fast" (kerasrnn's CPU loop) or "keras" (the stock layers)
+    units: int = 512  # hidden units per layer
+    embedding_dim: int = 128  # embedding size
+    layers: int = 1  # stacked recurrent layers
+    batch_size: int = 64  # windows per step
+    seq_len: int = 100  # characters per window
+    steps: int = 30  # timed training steps
+    warmup: int = 5  # untimed steps first (tracing, allocation)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def shakespeare_ids():
+    """The training part of the bundled corpus, encoded (the vocabulary as `kerasrnn.fit` builds it)."""
+    from pipelines.text import load_corpus
+    from pipelines.vocab import Vocabulary
+
+    corpus = load_corpus("shakespeare")
+    vocab = Vocabulary.build(corpus.train)
+    return vocab.encode(corpus.train), len(vocab)
+
+
+class _StepTimer:
+    """A Keras callback recording the wall time of each training batch."""
+
+    def __new__(cls):
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            def on_train_batch_begin(self, batch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.times.append(time.perf_counter() - self._start)
+
+        timer = Timer()
+        timer.times = []
+        return timer
+
+
+def keras_worker(shape: TrainShape) -> dict:
+    """Trains the kerasrnn model with `model.fit` on the real pipeline and times each step."""
+    from kerasrnn.core.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    from kerasrnn.core.config import Config
+    from kerasrnn.models.char_model import build_model
+    from kerasrnn.training.fitting import compile_model
+    from pipelines.text import lm_dataset
+
+    ids, vocab_size = shakespeare_ids()
+    config = Config(cell=shape.cell, rnn_impl=shape.rnn_impl, units=shape.units, embedding_dim=shape.embedding_dim, layers=shape.layers,
+                    batch_size=shape.batch_size, seq_len=shape.seq_len, vocab_size=vocab_size)
+    total = shape.warmup + shape.steps
+    ds = lm_dataset(ids, shape.seq_len, shape.batch_size).repeat().take(total)
+    model = build_model(config)
+    compile_model(model, config, total)
+    timer = _StepTimer()
+    model.fit(ds, epochs=1, steps_per_epoch=total, callbacks=[timer], verbose=0)
+    median = statistics.median(timer.times[shape.warmup:])
+    import keras
+    import tensorflow as tf
+
+    return {"framework": f"keras {keras.__version__} / tensorflow {tf.__version__}",
+            "chars_per_s": round(shape.batch_size * shape.seq_len / median), "step_ms": round(median * 1e3, 1),
+            "params": model.count_params()}
+
+
+def pipeline_worker(shape: TrainShape, batches: int = 2000) -> dict:
+    """The tf.data training pipeline alone: batches of the real windows, as fast as they come."""
+    from kerasrnn.core.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    from pipelines.text import lm_dataset
+
+    ids, _ = shakespeare_ids()
+    ds = lm_dataset(ids, shape.seq_len, shape.batch_size).repeat()
+    it = iter(ds)
+    for _ in range(20):
+        next(it)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    seconds = time.perf_counter() - start
+    return {"framework": "tf.data", "chars_per_s": round(batches * shape.batch_size * shape.seq_len / seconds)}
+
+
+def torch_worker(shape: TrainShape) -> dict:
+    """The same model trained in PyTorch (see `kerasrnn.benchmarks.torch_yardstick`)."""
+    from kerasrnn.benchmarks.torch_yardstick import train_rate
+
+    ids, vocab_size = shakespeare_ids()
+    return train_rate(shape, ids, vocab_size)
+
+
+WORKERS = {"keras": keras_worker, "pipeline": pipeline_worker, "torch": torch_worker}
+
+
+def measure(worker: str, shape: TrainShape, timeout: float = 1800) -> dict:
+    """Runs one worker in a fresh process and returns its record (with `cell`, `peak_rss_mb`, the shape).
+
+    Raises:
+        RuntimeError: the worker failed (its last stderr line says why).
+    """
+    proc = subprocess.run([sys.executable, "-m", "kerasrnn.benchmarks.throughput", worker, json.dumps(asdict(shape))],
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{worker} benchmark of {shape.cell} failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+SWEEP_UNITS = (128, 256, 512, 1024)  # --sizes: units swept at the base batch size
+SWEEP_BATCHES = (32, 64, 128, 256)  # --sizes: batch sizes swept at the base units
+
+
+def _frameworks(compare_torch: bool) -> list[tuple[str, str]]:
+    """(worker, rnn_impl) pairs to measure: kerasrnn's default, stock Keras, and PyTorch if asked."""
+    return [("keras", "fast"), ("keras", "keras")] + ([("torch", "fast")] if compare_torch else [])
+
+
+def _label(record: dict) -> str:
+    if record["worker"] == "torch":
+        return "pytorch"
+    return "kerasrnn (fast loop)" if record["rnn_impl"] == "fast" else "keras (stock layers)"
+
+
+def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False, sizes: bool = False,
+                log=print) -> dict:
+    """Measures training throughput for each cell (and, with `sizes`, a units and batch sweep).
+
+    Returns:
+        {"results": [...], "pipeline": {...}, "sweep": [...]}; each result has `framework`, `cell`,
+        `chars_per_s`, `step_ms`, `peak_rss_mb`, and for Keras with `compare_torch` a `vs_torch` ratio.
+    """
+    from dataclasses import replace
+
+    results = []
+    for cell in cells:
+        rows = []
+        for worker, impl in _frameworks(compare_torch):
+            record = measure(worker, replace(base, cell=cell, rnn_impl=impl))
+            record["label"] = _label(record)
+            rows.append(record)
+            log(f"  {cell:10s} {record['label']:22s} {record['chars_per_s']:>9,} chars/s")
+        torch_rate = next((r["chars_per_s"] for r in rows if r["worker"] == "torch"), None)
+        for r in rows:
+            if torch_rate and r["worker"] == "keras":
+                r["vs_torch"] = round(r["chars_per_s"] / torch_rate, 2)
+        results.extend(rows)
+    pipeline = measure("pipeline", base)
+    fastest = max(r["chars_per_s"] for r in results)
+    pipeline["vs_fastest_training"] = round(pipeline["chars_per_s"] / fastest, 1)
+    log(f"  input pipeline alone: {pipeline['chars_per_s']:,} chars/s ({pipeline['vs_fastest_training']}x training)")
+    sweep = []
+    if sizes:
+        shapes = [("units", replace(base, units=u)) for u in SWEEP_UNITS] + \
+                 [("batch", replace(base, batch_size=b)) for b in SWEEP_BATCHES if b != base.batch_size]
+        for cell in cells:
+            for axis, shape in shapes:
+                for worker, impl in _frameworks(compare_torch)[::2]:  # kerasrnn's default and PyTorch
+                    record = measure(worker, replace(shape, cell=cell, rnn_impl=impl))
+                    record.update(label=_label(record), sweep=axis)
+                    sweep.append(record)
+                    log(f"  sweep {cell} units {shape.units} batch {shape.batch_size} {record['label']}: "
+                        f"{record['chars_per_s']:,} chars/s")
+    return {"base": asdict(base), "results": results, "pipeline": pipeline, "sweep": sweep}
+
+
+def format_train_table(result: dict) -> str:
+    """The results as a readable table."""
+    lines = [f"  {'cell':10s} {'framework':22s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
+    for r in result["results"]:
+        ratio = f"{r['vs_torch']:.2f}x" if "vs_torch" in r else ""
+        lines.append(f"  {r['cell']:10s} {r['label']:22s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
+                     f"{r['peak_rss_mb']:>8.0f}")
+    p = result["pipeline"]
+    lines.append(f"  input pipeline alone: {p['chars_per_s']:,} chars/s = {p['vs_fastest_training']}x the fastest training")
+    return "\n".join(lines)
+
+
+def plot_sweep(result: dict, path: str) -> None:
+    """Characters per second against units and against batch size, one line per cell and framework."""
+    from kerasrnn.core.plots import new_figure, save_figure
+
+    base, sweep = result["base"], result["sweep"]
+    fig, axes = new_figure(ncols=2, figsize=(10, 4))
+    for key in sorted({(r["cell"], r["label"]) for r in sweep}):
+        mine = [r for r in sweep if (r["cell"], r["label"]) == key]
+        by_units = sorted((r["units"], r["chars_per_s"]) for r in mine if r["sweep"] == "units")
+        by_batch = sorted((r["batch_size"], r["chars_per_s"]) for r in mine
+                          if r["sweep"] == "batch" or r["units"] == base["units"])
+        for ax, points in ((axes[0], by_units), (axes[1], by_batch)):
+            ax.plot(*zip(*points), marker="o", label=f"{key[0]}, {key[1]}")
+    labels = (f"units (batch {base['batch_size']})", f"batch size ({base['units']} units)")
+    for ax, name in zip(axes, labels):
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(name)
+        ax.set_ylabel("training characters / s")
+    fig.suptitle(f"Training throughput, embedding {base['embedding_dim']}, sequence {base['seq_len']}")
+    save_figure(fig, path, axes)
+
+
+def run_and_report(cells: list[str], base: TrainShape, compare_torch: bool, sizes: bool, json_path: str,
+                   plot_path: str | None = None, command: str = "") -> dict:
+    """`python -m kerasrnn.bench train`: measures, writes the JSON (and the sweep's PNG), prints the table."""
+    from pipelines.io import atomic_write_json
+
+    result = bench_train(cells, base, compare_torch, sizes)
+    atomic_write_json(json_path, {"command": command, "shape": asdict(base), **result})
+    print(format_train_table(result))
+    if sizes:
+        plot = plot_path or os.path.splitext(json_path)[0] + "-sizes.png"
+        plot_sweep(result, plot)
+        print(f"wrote {plot}")
+    print(f"wrote {json_path}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Worker entry point: `python -m kerasrnn.benchmarks.throughput WORKER JSON-SHAPE` prints one JSON line."""
+    worker, shape = (argv or sys.argv[1:])[:2]
+    shape = TrainShape(**json.loads(shape))
+    result = WORKERS[worker](shape)
+    print(json.dumps({**result, "worker": worker, "cell": shape.cell, **asdict(shape),
+                      "peak_rss_mb": round(peak_rss_mb(), 1)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""Writing exports for servers and devices: SavedModel endpoints, TFLite conversion, the checks every
+export passes, and the export directory written atomically. Each task's export uses it."""

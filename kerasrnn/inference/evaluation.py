@@ -1,0 +1,125 @@
+"""Losses in nats and bits per character: of a Keras sequence model, a stateful copy carrying the
+state, or any step function (SavedModel, LiteRT) fed one character at a time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from kerasrnn.core.config import Config
+from kerasrnn.inference.samplers import log_softmax
+from pipelines.io import DataError
+
+LN2 = math.log(2.0)
+DEFAULT_BATCH = 128  # windows per evaluation batch
+LOSS_BATCH = 1024  # windows per step call when measuring a step function's loss
+
+
+def bits(nats: float) -> float:
+    """Nats per character to bits per character."""
+    return nats / LN2
+
+
+def evaluate_loss(model, ids, seq_len: int, batch_size: int = DEFAULT_BATCH) -> float:
+    """Mean cross-entropy in nats per character of `model` on encoded text.
+
+    The text is cut into windows as in training (stride `seq_len`, each window
+    starting from a zero state); a text shorter than one window is one window.
+
+    Args:
+        model: a sequence model, tokens (batch, time) -> logits (batch, time, vocab).
+        ids: encoded text, (n,) with n >= 2.
+        seq_len: window length.
+        batch_size: windows per batch.
+    Returns:
+        Nats per character.
+    """
+    import keras
+
+    from pipelines.text import lm_dataset
+
+    if len(ids) < 2:
+        raise DataError("text too short to evaluate: it needs at least 2 characters")
+    seq_len = min(seq_len, len(ids) - 1)
+    ds = lm_dataset(ids, seq_len, batch_size, shuffle=False, drop_remainder=False)
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return float(model.evaluate(ds, verbose=0))
+
+
+def evaluate_carried(model, config: Config, ids, streams: int = 16) -> float:
+    """Nats per character with the state carried through the text (as a `--tbptt` model was trained).
+
+    The text is cut into `streams` contiguous streams read in chunks of `config.seq_len` by a
+    stateful copy of `model`, so every character but the first of a stream has all its history.
+    """
+    import keras
+
+    from kerasrnn.models.char_model import build_model
+    from pipelines.text import stream_dataset
+
+    stateful = build_model(config, stateful_batch=streams)
+    stateful.set_weights(model.get_weights())
+    stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return float(stateful.evaluate(stream_dataset(ids, config.seq_len, streams), verbose=0))
+
+
+def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = False) -> dict:
+    """Evaluates a run's best model on its validation split or on a text file.
+
+    Returns:
+        {"run", "data", "state", "characters", "loss_nats", "bpc"}.
+    """
+    from kerasrnn.models.loading import load_run
+    from pipelines.io import read_text
+    from pipelines.text import load_corpus
+
+    run = load_run(run_dir)
+    if text_file:
+        text, data = read_text(text_file), text_file
+    else:
+        c = run.config
+        text, data = load_corpus(c.dataset, c.text, c.data_dir).validation, "validation split"
+    ids = run.vocab.encode(text, warn=True)
+    if carried:
+        nats = evaluate_carried(run.model, run.config, ids)
+    else:
+        nats = evaluate_loss(run.model, ids, run.config.seq_len)
+    return {"run": run_dir, "data": data, "state": "carried" if carried else "windows", "characters": len(text),
+            "loss_nats": round(nats, 5), "bpc": round(bits(nats), 5)}
+
+
+def run_steps(step, ids: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """Feeds id columns through a step function carrying the state.
+
+    Args:
+        step: (tokens (batch,), state (batch, S)) -> (logits (batch, vocab), state).
+        ids: (batch, time) ids.
+        state: (batch, S) start state.
+    Returns:
+        Logits (batch, time, vocab).
+    """
+    out = []
+    for t in range(ids.shape[1]):
+        logits, state = step(ids[:, t], state)
+        out.append(np.asarray(logits))
+    return np.stack(out, axis=1)
+
+
+def step_loss(step, ids: np.ndarray, seq_len: int, size: int) -> float:
+    """Loss in nats/char through a step function, on the windows `evaluate_loss` uses.
+
+    Each window starts from a zero state, as in training and in `evaluate_loss`, so the
+    figure is directly comparable with the Keras model's.
+    """
+    from pipelines.text import make_windows
+
+    windows = make_windows(ids, min(seq_len, len(ids) - 1))  # (windows, seq_len + 1)
+    total, count = 0.0, 0
+    for start in range(0, len(windows), LOSS_BATCH):
+        chunk = windows[start:start + LOSS_BATCH]
+        log_probs = log_softmax(run_steps(step, chunk[:, :-1], np.zeros((len(chunk), size), np.float32)))
+        picked = np.take_along_axis(log_probs, chunk[:, 1:, None].astype(np.int64), axis=-1)
+        total -= float(picked.sum())
+        count += picked.size
+    return total / count

@@ -1,0 +1,178 @@
+"""An exported model directory, read with numpy and the LiteRT runtime only (no TensorFlow, no Keras).
+
+    exported/NAME/
+      manifest.json       vocabulary, state size, model shape, training data, and per file:
+                          bytes, sha256, validation loss (nats/char and bits/char)
+      model.tflite        float32 step model, signature "step"
+      model_int8.tflite   the same with dynamic-range int8 weights (left out by export --no-int8)
+      saved_model/        for TensorFlow: signatures "serving_default" (strings) and "step"
+
+The "step" signature: token (batch,) int32, state (batch, S) float32
+-> logits (batch, vocab) float32, state (batch, S) float32. A zero state is the start
+state; every prefix is read as if it followed the manifest's `start_text` (a line break).
+
+This module and `kerasrnn.complete` import nothing but the standard library, numpy and
+`ai_edge_litert`, so they run where only the LiteRT runtime is installed (a phone, a
+small server); a test checks it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from kerasrnn.core.cli import UsageError, silenced_stderr
+from kerasrnn.core.config import SURNAME_TASKS
+
+MANIFEST = "manifest.json"
+SAVED_MODEL = "saved_model"
+TFLITE_FILES = {"float": "model.tflite", "int8": "model_int8.tflite"}  # --model choice -> file
+STEP = "step"  # the signature every exported model has
+MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
+
+
+def tflite_files(int8: bool = True) -> dict[str, str]:
+    """The `.tflite` files an export writes: always the float one, the int8 one unless `int8` is off."""
+    return {kind: name for kind, name in TFLITE_FILES.items() if int8 or kind == "float"}
+
+
+def sha256_path(path: str) -> str:
+    """SHA-256 of a file, or of a directory (every file's relative path and bytes, in sorted order)."""
+    digest = hashlib.sha256()
+    if os.path.isdir(path):
+        files = sorted(os.path.relpath(os.path.join(d, f), path)
+                       for d, _, names in os.walk(path) for f in names)
+    else:
+        files = [None]
+    for rel in files:
+        full = path if rel is None else os.path.join(path, rel)
+        if rel is not None:
+            digest.update(rel.replace(os.sep, "/").encode() + b"\0")
+        with open(full, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def size_path(path: str) -> int:
+    """Bytes of a file, or of all files under a directory."""
+    if not os.path.isdir(path):
+        return os.path.getsize(path)
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, names in os.walk(path) for f in names)
+
+
+def load_manifest(model_dir: str) -> dict:
+    """Reads and checks an export's manifest.json.
+
+    Raises:
+        UsageError: not an export directory, or an unreadable or incomplete manifest.
+    """
+    path = os.path.join(model_dir, MANIFEST)
+    if not os.path.isdir(model_dir):
+        raise UsageError(f"no such model directory: {model_dir}")
+    if not os.path.exists(path):
+        raise UsageError(f"{model_dir} is not a kerasrnn export (no {MANIFEST})")
+    try:
+        with open(path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        if manifest.get("task") in SURNAME_TASKS:
+            raise UsageError(f"{model_dir} is a {manifest['task']} export, not a character language model "
+                             f"(see its manifest.json for its signatures)")
+        for key in ("vocabulary", "unk_id", "state_size", "start_text", "files"):
+            manifest[key]  # noqa: B018 - a KeyError names what is missing
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{path} is corrupt or incomplete ({type(e).__name__}: {e})") from None
+    return manifest
+
+
+def verify_file(model_dir: str, manifest: dict, name: str) -> str:
+    """Checks that an exported file exists and matches the manifest's sha256.
+
+    Returns:
+        The file's path.
+    Raises:
+        UsageError: the file is missing or its checksum differs (corrupt or replaced).
+    """
+    path = os.path.join(model_dir, name)
+    entry = manifest["files"].get(name)
+    if entry is None:
+        raise UsageError(f"{model_dir}: the manifest lists no {name}")
+    if not os.path.exists(path):
+        raise UsageError(f"missing model file: {path}")
+    if sha256_path(path) != entry["sha256"]:
+        raise UsageError(f"{path} does not match its sha256 in {MANIFEST}: corrupt or replaced")
+    return path
+
+
+class LiteStep:
+    """The "step" signature of a `.tflite` file in the LiteRT interpreter.
+
+    Args:
+        path: the `.tflite` file.
+        threads: CPU threads for the interpreter (XNNPACK).
+    Raises:
+        UsageError: an unreadable file, or one without the "step" signature.
+    """
+
+    def __init__(self, path: str, threads: int = 1):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self.interpreter = Interpreter(model_path=path, num_threads=threads)
+            signatures = self.interpreter.get_signature_list()
+        except (ValueError, RuntimeError) as e:
+            raise UsageError(f"cannot load {path}: not a valid .tflite model ({str(e).splitlines()[0]})") from None
+        if STEP not in signatures:
+            raise UsageError(f"{path} has no {STEP!r} signature (it has: {', '.join(signatures) or 'none'})")
+        wanted = {"inputs": ["state", "token"], "outputs": ["logits", "state"]}
+        if {k: sorted(signatures[STEP][k]) for k in wanted} != wanted:
+            raise UsageError(f"{path}: the {STEP!r} signature has inputs {signatures[STEP]['inputs']} and "
+                             f"outputs {signatures[STEP]['outputs']}; expected token, state -> logits, state")
+        self._runner = self.interpreter.get_signature_runner(STEP)
+        self.state_size = int(self._runner.get_input_details()["state"]["shape_signature"][-1])
+        with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
+            self(np.zeros(1, np.int32), self.zero_state())
+
+    def zero_state(self, batch: int = 1) -> np.ndarray:
+        """The start state, (batch, S) zeros."""
+        return np.zeros((batch, self.state_size), np.float32)
+
+    def __call__(self, tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One step: tokens (batch,) int32, state (batch, S) -> logits (batch, vocab), new state (batch, S)."""
+        out = self._runner(token=np.asarray(tokens, np.int32), state=np.asarray(state, np.float32))
+        return out["logits"], out["state"]
+
+
+def open_step(model_dir: str, model: str = "float", threads: int = 1) -> tuple[dict, LiteStep]:
+    """Loads an export's manifest and one of its `.tflite` files, checksum verified.
+
+    Args:
+        model_dir: the export directory.
+        model: "float" or "int8".
+        threads: interpreter threads.
+    Returns:
+        (manifest, step runner).
+    """
+    if model not in TFLITE_FILES:
+        raise UsageError(f"unknown model {model!r}: choose from {', '.join(TFLITE_FILES)}")
+    manifest = load_manifest(model_dir)
+    path = verify_file(model_dir, manifest, TFLITE_FILES[model])
+    step = LiteStep(path, threads)
+    if step.state_size != manifest["state_size"]:
+        raise UsageError(f"{path}: state size {step.state_size} differs from the manifest's {manifest['state_size']}")
+    return manifest, step
+
+
+class Encoder:
+    """Characters to ids by an export's vocabulary; unknown characters (and special tokens) -> the unknown id."""
+
+    def __init__(self, manifest: dict):
+        specials = set(manifest.get("specials", []))
+        self.index = {t: i for i, t in enumerate(manifest["vocabulary"]) if t not in specials}
+        self.unk_id = manifest["unk_id"]
+
+    def __call__(self, text: str) -> list[int]:
+        return [self.index.get(c, self.unk_id) for c in text]

@@ -1,0 +1,1 @@
+"""The character language model of a corpus (tiny Shakespeare by default): training and export."""

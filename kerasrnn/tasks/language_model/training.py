@@ -1,0 +1,189 @@
+"""Training a character language model of a corpus with `model.fit` (`python -m kerasrnn.fit`, the
+default task), on one device, mirrored over several, or on a multi-worker cluster."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasrnn.core import runs
+from kerasrnn.core.cli import TrainingFailed, UsageError
+from kerasrnn.core.config import Config
+from kerasrnn.inference.evaluation import bits, evaluate_loss
+from kerasrnn.inference.stepping import Stepper, generate
+from kerasrnn.models.char_model import build_model
+from kerasrnn.models.loading import load_run
+from kerasrnn.training.callbacks import Backup, StatefulValidation, plot_curves
+from kerasrnn.training.fitting import check_finite, compile_model, device_name, fit_callbacks
+from kerasrnn.training.multi_worker import fit_distributed
+from kerasrnn.training.strategies import describe, is_chief, make_strategy
+from pipelines.io import DataError, atomic_write_json
+from pipelines.text import Corpus, lm_dataset, load_corpus, stream_dataset
+from pipelines.vocab import Vocabulary
+
+SAMPLE_CHARS = 300  # characters of the sample printed when training ends
+
+
+def open_run(config: Config, run_dir: str, resume: bool, write: bool = True) -> tuple[Config, Vocabulary, Corpus, dict]:
+    """Creates a new run directory, or reopens one to resume; `write=False` (a cluster's non-chief
+    worker) builds the same config and vocabulary without writing anything.
+
+    Returns:
+        The config, vocabulary, corpus and the metrics record so far.
+    Raises:
+        UsageError: an existing directory without --resume, or --resume of a finished run.
+    """
+    if resume:
+        config, vocab, record = runs.reopen_run(run_dir)
+        return config, vocab, load_corpus(config.dataset, config.text, config.data_dir), record
+    if write:
+        runs.check_new_run_dir(run_dir)
+    config.validate()
+    corpus = load_corpus(config.dataset, config.text, config.data_dir)
+    vocab = Vocabulary.build(corpus.train)
+    config.vocab_size = len(vocab)
+    if write:
+        runs.create_run(config, vocab, run_dir)
+    return config, vocab, corpus, {"epochs": []}
+
+
+def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> None:
+    """Raises DataError unless each split holds at least one window of seq_len + 1 characters."""
+    for name, ids in (("training", train_ids), ("validation", val_ids)):
+        if len(ids) < seq_len + 1:
+            raise DataError(
+                f"text too short: its {name} part has {len(ids)} characters, fewer than one "
+                f"window of {seq_len + 1} (--seq-len {seq_len}); use a longer text or a smaller --seq-len")
+
+
+def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, replicas: int = 1):
+    """The training pipeline (shuffled, full batches; with --tbptt consecutive chunks in order) and the
+    validation pipeline (in order, every window), batched by the global batch (batch size × replicas).
+
+    Each split is windowed on its own, so no window crosses the train/validation cut.
+    """
+    batch = config.batch_size * replicas
+    if config.tbptt:
+        train_ds = stream_dataset(train_ids, config.seq_len, batch)
+    else:
+        train_ds = lm_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed)
+    val_ds = lm_dataset(val_ids, config.seq_len, batch, shuffle=False, drop_remainder=False)
+    return train_ds, val_ds
+
+
+def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
+          command: str = "", strategy: str = "one-device") -> dict:
+    """Trains (or resumes) a run and writes everything into `run_dir`.
+
+    Args:
+        config: the run's config (ignored when resuming: the saved one is used).
+        run_dir: the run directory.
+        resume: continue an interrupted run from its last checkpoint (implied for a cluster job
+            restarted on an unfinished run).
+        verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
+        command: the command line, recorded in metrics.json.
+        strategy: a `kerasrnn.training.strategies.STRATEGIES` name.
+    Returns:
+        The `final` figures written to metrics.json (a non-chief worker: its last epoch's figures).
+    Raises:
+        UsageError, DataError: bad options or data. TrainingFailed: the loss became NaN.
+    """
+    try:
+        dist = make_strategy(strategy)  # first: a multi-worker strategy must precede other TF work
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    cluster = isinstance(dist, tf.distribute.MultiWorkerMirroredStrategy)
+    chief = is_chief() if cluster else True
+    if cluster and not resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)) \
+            and "final" not in runs.read_metrics(run_dir):
+        resume = True  # a restarted job continues its unfinished run
+    config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief)
+    if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
+        raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
+    if config.mixed_precision and cluster:
+        raise UsageError("--mixed-precision runs with model.fit (one device or mirrored), not multi-worker")
+    out_dir = run_dir if chief else tempfile.mkdtemp(prefix="kerasrnn-worker-")  # a worker's own writes
+    train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation, warn=True)
+    check_lengths(train_ids, val_ids, config.seq_len)
+    if config.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    replicas = dist.num_replicas_in_sync
+    train_ds, val_ds = make_datasets(config, train_ids, val_ids, replicas)
+    steps = int(train_ds.cardinality())
+
+    with dist.scope():
+        model = build_model(config)  # what is saved and evaluated
+        fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
+        compile_model(fitted, config, steps * config.epochs)
+    device = device_name()
+    record.update(command=command or record.get("command", ""), data=corpus.source,
+                  train_chars=len(corpus.train), val_chars=len(corpus.validation),
+                  vocab_size=len(vocab), params=model.count_params(), device=device,
+                  strategy=describe(dist), global_batch=config.batch_size * replicas)
+    print(f"{config.cell.upper()} {config.layers}x{config.units}, {model.count_params():,} parameters, "
+          f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device} ({describe(dist)}); "
+          f"run: {run_dir}{'' if chief else f' (this worker writes to {out_dir})'}")
+
+    per_step = config.batch_size * replicas * config.seq_len
+    backup = Backup(os.path.join(run_dir, runs.BACKUP_DIR), chief, save_freq=config.checkpoint_every,
+                    double_checkpoint=True)  # in a cluster the chief's, read by every worker
+    callbacks = fit_callbacks(config, out_dir, record, model, per_step, resume, backup=backup)
+    if config.tbptt:  # the stateful model cannot validate itself: a stateless twin does, first
+        callbacks.insert(0, StatefulValidation(model, lambda twin: evaluate_loss(twin, val_ids, config.seq_len)))
+        val_ds = None
+    if cluster:
+        try:
+            history = fit_distributed(fitted, dist, train_ds, val_ds, config.epochs, callbacks,
+                                      config.batch_size * replicas, verbose)
+        except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
+            raise TrainingFailed(f"lost a worker of the cluster ({type(e).__name__}); run the job again to "
+                                 f"resume from the last backup") from None
+    else:
+        history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                             callbacks=callbacks, verbose=verbose, shuffle=False)
+    check_finite(history, run_dir, record, config)
+    if not chief:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return record["epochs"][-1] if record["epochs"] else {}
+    return finish(run_dir, config, vocab, val_ids, record)
+
+
+def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict) -> dict:
+    """Evaluates the best model, writes `final` into metrics.json and curves.png, prints a sample."""
+    run = load_run(run_dir)
+    val_nats = evaluate_loss(run.model, val_ids, config.seq_len)
+    epochs = record["epochs"]
+    best = min(epochs, key=lambda r: r.get("val_loss_nats") or math.inf)
+    rates = sorted(r["chars_per_s"] for r in epochs)
+    record["final"] = {
+        "val_loss_nats": round(val_nats, 5),
+        "val_bpc": round(bits(val_nats), 5),
+        "train_loss_nats": best.get("train_loss_nats"),
+        "train_bpc": best.get("train_bpc"),
+        "best_epoch": best["epoch"],
+        "epochs": len(epochs),
+        "chars_per_s": rates[len(rates) // 2],
+        "wall_s": epochs[-1]["wall_s"],
+    }
+    atomic_write_json(os.path.join(run_dir, runs.METRICS), record)
+    plot_curves(epochs, os.path.join(run_dir, runs.CURVES),
+                f"{config.cell.upper()} {config.layers}x{config.units} on {record.get('data', '')}")
+    final = record["final"]
+    print(f"\nvalidation loss {final['val_loss_nats']:.4f} nats/char = {final['val_bpc']:.4f} bits/char "
+          f"(best epoch {final['best_epoch']} of {final['epochs']}), {final['chars_per_s']:,} chars/s, "
+          f"{final['wall_s'] / 60:.1f} min")
+    prime = "\n" if "\n" in vocab.tokens else vocab.tokens[-1]
+    print(f"sample (temperature 0.8):\n{'-' * 40}")
+    for ch in generate(Stepper(run.model, config), vocab, prime, SAMPLE_CHARS, seed=config.seed,
+                       temperature=0.8):
+        sys.stdout.write(ch)
+    sys.stdout.write(f"\n{'-' * 40}\n")
+    sys.stdout.flush()
+    return final

@@ -1,0 +1,2 @@
+"""The surname tasks: nationality classification and (conditioned) surname generation: training,
+metrics, inference and export."""

@@ -1,0 +1,144 @@
+"""Using trained surname models: classify names, sample new surnames, and score the samples.
+
+    names_to_ids(names, vocab, max_len)          ids (batch, time), padded with 0; bad names rejected
+    SurnameClassifier(run).probs(names)          (batch, classes) probabilities
+    sample_surnames(stepper, vocab, states, ...) new surnames, all drawn in one batch
+    novelty(samples, known)                      the share of samples not in the data
+    nationality_share(classifier, samples, requested)  the share classified as requested
+"""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import numpy as np
+
+from kerasrnn.core.cli import UsageError
+from kerasrnn.inference.samplers import sample, softmax
+from pipelines.vocab import BOS, EOS, Vocabulary
+
+
+def clean_name(name: str) -> str:
+    """A name as the training data holds it: NFC-normalised and stripped."""
+    return unicodedata.normalize("NFC", name).strip()
+
+
+def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None, pad_to: int | None = None) -> np.ndarray:
+    """Encodes names for a classifier: NFC, stripped, cut to `max_len`, unknown characters -> <unk>.
+
+    Args:
+        names: the surnames.
+        vocab: the model's vocabulary (<pad> is id 0).
+        max_len: the longest name the model reads; longer names are cut, with a notice.
+        warn: where notices go (a function of one line; default: stderr).
+        pad_to: the width to pad to (default: the longest name).
+    Returns:
+        (batch, pad_to or longest) int32 ids, padded with 0.
+    Raises:
+        UsageError: an empty name.
+    """
+    warn = warn or (lambda line: print(line, file=sys.stderr))
+    rows = []
+    for raw in names:
+        name = clean_name(raw)
+        if not name:
+            raise UsageError("an empty name cannot be classified")
+        if len(name) > max_len:
+            warn(f"notice: {name!r} is longer than the model's {max_len} characters; "
+                 f"only {name[:max_len]!r} is read")
+            name = name[:max_len]
+        unknown = vocab.unknown_chars(name)
+        if unknown:
+            warn(f"notice: {''.join(unknown)!r} in {name!r} never appeared in training; read as <unk>")
+        rows.append(vocab.encode(name))
+    out = np.zeros((len(rows), pad_to or max(len(r) for r in rows)), np.int32)  # 0 is <pad>
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
+class SurnameClassifier:
+    """A trained nationality classifier (a `--task surnames` run) on raw names.
+
+    Args:
+        run: the loaded run (`kerasrnn.models.loading.load_run`).
+        warn: where notices about long names and unknown characters go (default: stderr).
+    """
+
+    def __init__(self, run, warn=None):
+        if run.config.task != "surnames":
+            raise UsageError(f"{run.path} is a {run.config.task!r} run, not a surname classifier (--task surnames)")
+        self.run, self.labels, self.warn = run, run.config.labels, warn
+
+    def probs(self, names: list[str], batch_size: int = 1024) -> np.ndarray:
+        """Class probabilities, (len(names), classes), in `labels` order."""
+        out = []
+        for start in range(0, len(names), batch_size):
+            ids = names_to_ids(names[start:start + batch_size], self.run.vocab, self.run.config.max_len, self.warn)
+            out.append(softmax(np.asarray(self.run.model(ids, training=False))))  # (batch, classes)
+        return np.concatenate(out) if out else np.zeros((0, len(self.labels)))
+
+    def top(self, names: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
+        """The k likeliest nationalities of each name, with their probabilities."""
+        probs = self.probs(names)
+        return [[(self.labels[i], float(row[i])) for i in np.argsort(-row)[:k]] for row in probs]
+
+
+def class_id(labels: list[str], nationality: str) -> int:
+    """The class id of a nationality name (case-insensitive).
+
+    Raises:
+        UsageError: an unknown nationality, listing the valid ones.
+    """
+    lowered = {label.lower(): i for i, label in enumerate(labels)}
+    if nationality.lower() not in lowered:
+        raise UsageError(f"unknown nationality {nationality!r}: choose from {', '.join(labels)}")
+    return lowered[nationality.lower()]
+
+
+def sample_surnames(stepper, vocab: Vocabulary, states: np.ndarray, max_len: int, seed: int = 1337,
+                    temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> list[str]:
+    """Draws one surname per start state, all in one batch, each ending at the end token.
+
+    Args:
+        stepper: the generator's `kerasrnn.inference.stepping.Stepper`.
+        vocab: its vocabulary.
+        states: (batch, S) start states (`surname_models.start_state`).
+        max_len: the most characters a surname may have (a longer one is cut there).
+        seed, temperature, top_k, top_p: sampling settings (`kerasrnn.inference.samplers.sample`).
+    Returns:
+        The surnames, one per state.
+    """
+    rng = np.random.default_rng(seed)
+    eos = vocab.id_of(EOS)
+    banned = [vocab.id_of(t) for t in vocab.specials if t != EOS]
+    batch = len(states)
+    tokens = np.full((batch,), vocab.id_of(BOS), np.int32)
+    done = np.zeros(batch, bool)
+    out = [[] for _ in range(batch)]
+    for _ in range(max_len):
+        logits, states = stepper.step(tokens, states)  # (batch, vocab)
+        for i in np.flatnonzero(~done):
+            tokens[i] = sample(logits[i], rng, temperature, top_k, top_p, banned=banned)
+            if tokens[i] == eos:
+                done[i] = True
+            else:
+                out[i].append(int(tokens[i]))
+        if done.all():
+            break
+    return [vocab.decode(ids) for ids in out]
+
+
+def novelty(samples: list[str], known: set[str]) -> float:
+    """The share of samples that are not known surnames (0 for no samples)."""
+    return sum(s not in known for s in samples) / max(len(samples), 1)
+
+
+def nationality_share(classifier: SurnameClassifier, samples: list[str], requested: list[int]) -> float:
+    """The share of samples the classifier assigns to the nationality requested for each (empty ones miss)."""
+    kept = [(s, r) for s, r in zip(samples, requested) if s.strip()]
+    if not kept:
+        return 0.0
+    predicted = np.argmax(classifier.probs([s for s, _ in kept]), axis=-1)
+    return float(np.sum(predicted == np.array([r for _, r in kept]))) / len(samples)

@@ -1,0 +1,78 @@
+"""A local multi-worker cluster on 127.0.0.1: N `python -m kerasrnn.fit ... --strategy multi-worker`
+processes, each with free ports and its own TF_CONFIG (worker 0 is the chief), their output
+streamed with a `[worker i]` prefix. When any worker fails the others are stopped (the survivors of
+a lost peer would otherwise wait in a collective). The work behind `python -m kerasrnn.launch`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+
+
+def free_ports(n: int) -> list[int]:
+    """n distinct TCP ports that were free on 127.0.0.1 a moment ago."""
+    sockets = [socket.socket() for _ in range(n)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def tf_configs(ports: list[int]) -> list[str]:
+    """The TF_CONFIG of each worker of a loopback cluster (worker 0 is the chief)."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    return [json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}) for i in range(len(ports))]
+
+
+def _stream(proc: subprocess.Popen, prefix: str) -> None:
+    for line in proc.stdout:
+        sys.stdout.write(f"{prefix}{line}")
+        sys.stdout.flush()
+
+
+def launch(workers: int, fit_args: list[str]) -> int:
+    """Runs the cluster (see the module doc). Returns the chief's exit status (1 when a worker failed)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
+    command = [sys.executable, "-m", "kerasrnn.fit", *fit_args, "--strategy", "multi-worker"]
+    procs, threads = [], []
+    try:
+        for i, config in enumerate(tf_configs(free_ports(workers))):
+            proc = subprocess.Popen(command, env={**env, "TF_CONFIG": config}, stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, bufsize=1)
+            procs.append(proc)
+            threads.append(threading.Thread(target=_stream, args=(proc, f"[worker {i}] "), daemon=True))
+            threads[-1].start()
+        failed = None
+        while failed is None and any(p.poll() is None for p in procs):
+            for i, p in enumerate(procs):
+                try:
+                    code = p.wait(timeout=0.2)
+                except subprocess.TimeoutExpired:
+                    continue
+                if code != 0:
+                    failed = (i, code)
+                    break
+        if failed is not None:
+            print(f"kerasrnn.launch: worker {failed[0]} exited with status {failed[1]}; stopping the others",
+                  file=sys.stderr)
+        return procs[0].returncode if failed is None else (procs[0].returncode or 1)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for t in threads:
+            t.join(timeout=5)

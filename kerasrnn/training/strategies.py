@@ -1,0 +1,91 @@
+"""Where training runs: TensorFlow's `tf.distribute` strategies, and each process's role in a cluster.
+
+    --strategy auto          mirrored when more than one GPU is visible, else one device
+    --strategy one-device    one GPU, or the CPU (TensorFlow's default strategy: exactly the plain Keras path)
+    --strategy mirrored      every local GPU (or every logical CPU device) of this machine: `model.fit`
+    --strategy multi-worker  MultiWorkerMirroredStrategy over the hosts of the standard TF_CONFIG
+                             variable: a custom train step (`kerasrnn.training.multi_worker`), since Keras 3's
+                             `model.fit` does not run under it (keras-team/keras#20585)
+
+`--batch-size` is per replica: the global batch is batch size × replicas (every replica of every
+worker). The learning rate is not scaled with it: raise `--learning-rate` yourself when the global
+batch grows (the linear rule, with the warm-up, is the usual start).
+
+In a cluster the chief (the "chief" task, or worker 0 when there is none) writes the run directory;
+every other worker writes its checkpoints, logs and metrics to a temporary directory removed at the
+end, and reads the chief's backup when the job restarts (the run directory must be on storage all
+hosts share, as it is on one machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
+
+
+def tf_config() -> dict:
+    """The parsed TF_CONFIG environment variable ({} when unset).
+
+    Raises:
+        ValueError: TF_CONFIG is not JSON with a cluster and a task.
+    """
+    raw = os.environ.get("TF_CONFIG", "")
+    if not raw.strip():
+        return {}
+    try:
+        config = json.loads(raw)
+        config["cluster"], config["task"]["type"], config["task"]["index"]  # noqa: B018 - KeyError names it
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"TF_CONFIG is not a cluster description ({type(e).__name__}: {e})") from None
+    return config
+
+
+def is_chief(config: dict | None = None) -> bool:
+    """Whether this process writes the run: the chief task, or worker 0 of a cluster without one."""
+    config = tf_config() if config is None else config
+    if not config:
+        return True
+    task = config["task"]
+    if task["type"] == "chief":
+        return True
+    return task["type"] == "worker" and int(task["index"]) == 0 and "chief" not in config["cluster"]
+
+
+def make_strategy(name: str):
+    """Builds the tf.distribute strategy for `--strategy name` (see the module doc).
+
+    Raises:
+        ValueError: an unknown name, or multi-worker without TF_CONFIG.
+    """
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown --strategy {name!r}: choose from {', '.join(STRATEGIES)}")
+    if name == "multi-worker":  # before anything starts TensorFlow's runtime: collectives are set up first
+        if not tf_config():
+            raise ValueError("--strategy multi-worker needs the TF_CONFIG environment variable (the cluster and "
+                             "this task); python -m kerasrnn.launch sets it for a local cluster")
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        name = "mirrored" if len(gpus) > 1 else "one-device"
+    if name == "one-device":
+        return tf.distribute.get_strategy()  # TensorFlow's default: the first GPU if any, else the CPU
+    devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices=devices)
+
+
+def describe(strategy) -> str:
+    """One line for the log, e.g. 'MultiWorkerMirroredStrategy, 2 replicas'."""
+    import tensorflow as tf
+
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        name = "MultiWorkerMirroredStrategy"  # its class is CollectiveAllReduceStrategy
+    elif strategy is tf.distribute.get_strategy() and not tf.distribute.has_strategy():
+        name = "one device"
+    else:
+        name = type(strategy).__name__
+    n = strategy.num_replicas_in_sync
+    return f"{name}, {n} replica{'s' if n != 1 else ''}"

@@ -1,0 +1,61 @@
+"""The export benchmark: it runs in a tiny configuration and writes every figure it promises."""
+
+import importlib.util
+import json
+
+import pytest
+
+from kerasrnn import bench
+
+
+def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main(["export", tiny_export, "--calls", "40", "--long-prefix", "2000", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["step"]) == {"tflite_float", "tflite_int8", "keras_eager", "saved_model"}
+    for figures in [*result["step"].values(), *result["autocomplete"]["float"].values(),
+                    *result["autocomplete"]["int8"].values()]:
+        assert 0 < figures["p50_us"] <= figures["p99_us"]
+    assert result["autocomplete"]["float"]["suggestions"]["calls"] == len(bench_text())
+    assert result["long_prefix"]["chars"] == 2000 and result["long_prefix"]["chars_per_s"] > 0
+    assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite"}
+    assert result["command"].startswith("python -m kerasrnn.bench export")
+    assert "LiteRT float step vs Keras eager step" in capsys.readouterr().out
+
+
+def bench_text():
+    from kerasrnn.benchmarks.latency import TYPED_TEXT
+
+    return TYPED_TEXT
+
+
+def test_bench_rejects_unknown_subcommands_and_bad_directories(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["nonsense"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert bench.main(["export", str(tmp_path)]) == 2
+    assert "is not a kerasrnn export" in capsys.readouterr().err
+
+
+def test_bench_train_writes_positive_rates(tmp_path, capsys):
+    out = tmp_path / "train.json"
+    argv = ["train", "--cells", "gru", "--units", "8", "--embedding-dim", "4", "--batch-size", "4",
+            "--seq-len", "8", "--steps", "3", "--warmup", "1", "--json", str(out)]
+    if importlib.util.find_spec("torch"):
+        argv.append("--compare-torch")
+    assert bench.main(argv) == 0
+    result = json.loads(out.read_text())
+    labels = [r["label"] for r in result["results"]]
+    assert labels[:2] == ["kerasrnn (fast loop)", "keras (stock layers)"]
+    for r in result["results"]:
+        assert r["cell"] == "gru" and r["chars_per_s"] > 0 and r["peak_rss_mb"] > 0 and r["framework"]
+        assert r["params"] == result["results"][0]["params"]  # the same model in every framework
+    if "--compare-torch" in argv:
+        assert labels[2] == "pytorch" and result["results"][0]["vs_torch"] > 0
+    assert result["pipeline"]["chars_per_s"] > 0 and result["shape"]["units"] == 8
+    assert "input pipeline alone" in capsys.readouterr().out
+
+
+def test_bench_train_rejects_unknown_cells(capsys):
+    assert bench.main(["train", "--cells", "gru,transformer"]) == 2
+    assert "unknown cell(s) transformer" in capsys.readouterr().err

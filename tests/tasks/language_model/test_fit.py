@@ -1,0 +1,145 @@
+"""The training command end to end: what it writes, bad input, NaN, kill and resume."""
+
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from kerasrnn import fit
+from conftest import ROOT, TINY_ARGS, run_cli
+
+
+def test_run_directory_contents(tiny_run):
+    names = set(os.listdir(tiny_run))
+    assert {"config.json", "vocab.json", "best.keras", "history.csv", "logs", "metrics.json",
+            "curves.png"} <= names
+    assert "backup" not in names  # removed once training has finished
+    config = json.load(open(os.path.join(tiny_run, "config.json")))
+    vocab = json.load(open(os.path.join(tiny_run, "vocab.json")))
+    assert config["cell"] == "gru" and config["units"] == 32 and config["vocab_size"] == len(vocab["tokens"])
+    assert vocab["tokens"][vocab["unk_id"]] == "<unk>"
+
+
+def test_metrics_json_values(tiny_run):
+    m = json.load(open(os.path.join(tiny_run, "metrics.json")))
+    assert [e["epoch"] for e in m["epochs"]] == [1, 2]
+    for e in m["epochs"]:
+        assert math.isclose(e["val_bpc"], e["val_loss_nats"] / math.log(2), rel_tol=1e-3)
+        assert math.isclose(e["train_bpc"], e["train_loss_nats"] / math.log(2), rel_tol=1e-3)
+        assert e["chars_per_s"] > 0 and e["wall_s"] > 0
+    assert m["epochs"][1]["train_loss_nats"] < m["epochs"][0]["train_loss_nats"]
+    f = m["final"]
+    best = min(e["val_loss_nats"] for e in m["epochs"])
+    assert abs(f["val_loss_nats"] - best) < 1e-3  # re-measured on the saved best model
+    assert math.isclose(f["val_bpc"], f["val_loss_nats"] / math.log(2), rel_tol=1e-3)
+    assert f["val_loss_nats"] < math.log(m["vocab_size"])  # better than uniform guessing
+    for key in ("train_loss_nats", "chars_per_s", "wall_s"):
+        assert f[key] > 0
+    assert m["command"].startswith("python -m kerasrnn.fit ") and "--run-dir" in m["command"]
+    with open(os.path.join(tiny_run, "history.csv")) as h:
+        assert h.readline().strip().split(",")[:1] == ["epoch"]
+
+
+def test_help_lists_defaults():
+    out = run_cli("kerasrnn.fit", "--help")
+    assert out.returncode == 0
+    for flag in ("--cell", "--units", "--layers", "--embedding-dim", "--dropout", "--seq-len",
+                 "--batch-size", "--epochs", "--learning-rate", "--seed", "--text", "--dataset",
+                 "--run-dir", "--resume", "--mixed-precision"):
+        assert flag in out.stdout
+    assert "(default: gru)" in out.stdout
+
+
+def _short_file(tmp_path, data: bytes) -> str:
+    p = tmp_path / "bad.txt"
+    p.write_bytes(data)
+    return str(p)
+
+
+@pytest.mark.parametrize("make_args, message", [
+    (lambda t: ["--text", str(t / "missing.txt")], "no such file"),
+    (lambda t: ["--text", _short_file(t, b"caf\xe9 au lait\n" * 50)], "not UTF-8"),
+    (lambda t: ["--text", _short_file(t, b"")], "empty"),
+    (lambda t: ["--text", _short_file(t, b"hello there\n" * 3)], "too short"),
+    (lambda t: ["--cell", "transformer"], "unknown cell"),
+    (lambda t: ["--task", "poetry"], "unknown task"),
+    (lambda t: ["--dataset", "nonsense"], "unknown dataset"),
+    (lambda t: ["--units", "0"], "at least 1"),
+    (lambda t: ["--bogus-flag"], "unrecognized arguments"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, make_args, message):
+    out = run_cli("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), *make_args(tmp_path))
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
+
+
+def test_existing_run_dir_needs_resume(tiny_run, tiny_text, capsys):
+    assert fit.main(["--text", tiny_text, "--run-dir", tiny_run, *TINY_ARGS]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert fit.main(["--run-dir", tiny_run, "--resume"]) == 2  # finished: nothing to resume
+    assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_with_a_message(tmp_path, tiny_text, capsys, monkeypatch):
+    from kerasrnn.training import fitting
+
+    # a NaN learning rate turns every weight into NaN after the first update
+    monkeypatch.setattr(fitting, "learning_rate_schedule", lambda config, steps: float("nan"))
+    run_dir = tmp_path / "nan"
+    code = fit.main(["--text", tiny_text, "--run-dir", str(run_dir), *TINY_ARGS, "--epochs", "3"])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "NaN" in err[-1] and "epoch 1" in err[-1]
+    assert not (run_dir / "best.keras").exists()
+
+
+SHAKESPEARE_KILL_ARGS = ["--units", "32", "--embedding-dim", "16", "--seq-len", "16", "--batch-size", "8"]
+SURNAME_KILL_ARGS = ["--task", "surnames", "--units", "16", "--embedding-dim", "8", "--train-names", "2000",
+                     "--batch-size", "16"]
+
+
+@pytest.mark.parametrize("sig,task_args", [(signal.SIGKILL, SHAKESPEARE_KILL_ARGS),
+                                           (signal.SIGTERM, SHAKESPEARE_KILL_ARGS),
+                                           (signal.SIGKILL, SURNAME_KILL_ARGS)],
+                         ids=["SIGKILL", "SIGTERM", "surnames-SIGKILL"])
+def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, task_args):
+    run_dir = tmp_path / "run"
+    args = ["--text", tiny_text, "--run-dir", str(run_dir), *task_args, "--epochs", "3", "--checkpoint-every", "10",
+            "--verbose", "0"]
+    proc = subprocess.Popen([sys.executable, "-m", "kerasrnn.fit", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    meta = run_dir / "backup" / "training_metadata.json"
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait for a checkpoint inside epoch 2
+        if meta.exists():
+            try:
+                state = json.loads(meta.read_text())
+            except ValueError:
+                state = {}
+            if state.get("epoch", 0) >= 1 and state.get("batch", 0) > 0:
+                break
+        if proc.poll() is not None:
+            pytest.fail(f"training ended before it could be killed: {proc.stderr.read()}")
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("no mid-epoch checkpoint within 120 s")
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    done_before = len(metrics["epochs"])
+    assert done_before >= 1 and "final" not in metrics
+
+    out = run_cli("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert [e["epoch"] for e in metrics["epochs"]] == [1, 2, 3]
+    assert metrics["final"]["epochs"] == 3
+    assert metrics["epochs"][-1]["train_loss_nats"] < metrics["epochs"][0]["train_loss_nats"]
+    assert not (run_dir / "backup").exists()
