@@ -1,14 +1,23 @@
-"""`python -m kerasrnn.evaluate RUN_DIR [--text FILE]`: loss in nats and bits per character.
+"""`python -m kerasrnn.evaluate RUN_OR_EXPORT [--text FILE]`: loss in nats and bits per character.
 
-Without --text it measures the run's own validation split (the last 10% of its corpus), in
-windows of the run's --seq-len each read from a zero state (as in training), or with --carried
-with the state carried through the text (as a --tbptt model is trained and used).
-The work is in `kerasrnn.inference.evaluation`.
+Without --text it measures the validation split (the last 10% of the corpus), in windows of the
+run's --seq-len (or --window N) each read from a zero state, as in training, or with --carried with
+the state carried through the text (as a --tbptt model is trained and used). `--window 256` is how
+nanoGPT measures: every position of 256-character windows, each predicted from the characters
+before it in its window. An export folder is measured through its `.tflite` file with LiteRT alone.
+
+Examples:
+    python -m kerasrnn.evaluate runs/gru-... --window 256
+    python -m kerasrnn.evaluate exported/shakespeare-gru --window 256
+    python -m kerasrnn.evaluate exported/shakespeare-gru --carried --model int8
+
+The work is in `kerasrnn.inference.evaluation` (runs) and `kerasrnn.ondevice.evaluation` (exports).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from kerasrnn.core import cli
@@ -16,10 +25,14 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.evaluate", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
+    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit, or an export folder (LiteRT)")
     p.add_argument("--text", default=None, help="a UTF-8 text file to evaluate on (default: the run's validation split)")
     p.add_argument("--carried", action="store_true",
                    help="carry the state through the text (16 streams) instead of windows of --seq-len from a zero state")
+    p.add_argument("--window", type=int, default=None,
+                   help="characters per window, each read from a zero state (default: the run's --seq-len; "
+                        "256: the nanoGPT measurement)")
+    p.add_argument("--model", default="float", choices=("float", "int8"), help="an export's .tflite file")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
     return p
 
@@ -28,10 +41,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        cli.quiet_tensorflow()
-        from kerasrnn.inference.evaluation import evaluate_run
+        if args.window is not None and args.window < 1:
+            raise cli.UsageError("--window must be at least 1")
+        if os.path.isfile(os.path.join(args.run_dir, "manifest.json")):  # an export: LiteRT only
+            from kerasrnn.ondevice.evaluation import evaluate_export
 
-        result = evaluate_run(args.run_dir, args.text, args.carried)
+            result = evaluate_export(args.run_dir, args.text, args.carried, args.window, args.model)
+        else:
+            cli.quiet_tensorflow()
+            from kerasrnn.inference.evaluation import evaluate_run
+
+            result = evaluate_run(args.run_dir, args.text, args.carried, args.window)
         if args.json:
             print(json.dumps(result))
         else:

@@ -64,11 +64,16 @@ def evaluate_carried(model, config: Config, ids, streams: int = 16) -> float:
     return float(stateful.evaluate(stream_dataset(ids, config.seq_len, streams), verbose=0))
 
 
-def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = False) -> dict:
+def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = False,
+                 window: int | None = None) -> dict:
     """Evaluates a run's best model on its validation split or on a text file.
 
+    Args:
+        carried: carry the state through the text (`evaluate_carried`) instead of windows.
+        window: characters per window, each read from a zero state (default: the run's seq_len);
+            256 measures the way nanoGPT does.
     Returns:
-        {"run", "data", "state", "characters", "loss_nats", "bpc"}.
+        {"run", "data", "state", "window", "characters", "loss_nats", "bpc"}.
     """
     from kerasrnn.models.loading import load_run
     from pipelines.io import read_text
@@ -81,11 +86,18 @@ def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = Fal
         c = run.config
         text, data = load_corpus(c.dataset, c.text, c.data_dir).validation, "validation split"
     ids = run.vocab.encode(text, warn=True)
+    window = window or run.config.seq_len
     if carried:
         nats = evaluate_carried(run.model, run.config, ids)
     else:
-        nats = evaluate_loss(run.model, ids, run.config.seq_len)
-    return {"run": run_dir, "data": data, "state": "carried" if carried else "windows", "characters": len(text),
+        nats = evaluate_loss(run.model, ids, window)
+    return loss_record(run_dir, data, text, nats, carried, window)
+
+
+def loss_record(model: str, data: str, text: str, nats: float, carried: bool, window: int) -> dict:
+    """The record `evaluate` prints: what was measured, how, and the loss in nats and bits per character."""
+    return {"run": model, "data": data, "state": "carried" if carried else f"windows of {window}",
+            "window": None if carried else window, "characters": len(text),
             "loss_nats": round(nats, 5), "bpc": round(bits(nats), 5)}
 
 
@@ -104,6 +116,28 @@ def run_steps(step, ids: np.ndarray, state: np.ndarray) -> np.ndarray:
         logits, state = step(ids[:, t], state)
         out.append(np.asarray(logits))
     return np.stack(out, axis=1)
+
+
+def carried_step_loss(step, ids: np.ndarray, size: int, seq_len: int, streams: int = 16) -> float:
+    """Loss in nats/char through a step function with the state carried through the text.
+
+    The text is cut into `streams` contiguous streams stepped side by side from a zero state, over
+    exactly the characters `evaluate_carried` covers (whole chunks of `seq_len` per stream, as
+    `pipelines.text.stream_dataset` cuts them), so the two figures are directly comparable.
+    """
+    stride = (len(ids) - 1) // streams  # characters per stream
+    length = (stride - 1) // seq_len * seq_len if stride > 1 else 0  # targets per stream
+    if length < 1:
+        raise DataError(f"text of {len(ids)} characters is too short for {streams} streams of "
+                        f"{seq_len + 1} characters")
+    rows = np.asarray(ids[:streams * stride], np.int64).reshape(streams, stride)
+    inputs, targets = rows[:, :length].astype(np.int32), rows[:, 1:length + 1]  # (streams, length) each
+    state = np.zeros((streams, size), np.float32)
+    total = 0.0
+    for t in range(length):
+        logits, state = step(inputs[:, t], state)
+        total -= float(np.take_along_axis(log_softmax(logits), targets[:, t, None], axis=-1).sum())
+    return total / targets.size
 
 
 def step_loss(step, ids: np.ndarray, seq_len: int, size: int) -> float:

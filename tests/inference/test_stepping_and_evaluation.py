@@ -103,3 +103,21 @@ def test_carried_evaluation_is_one_long_pass_per_stream(tiny_run, capsys):
     assert abs(evaluate_carried(run.model, config, ids, streams=1) - expected) < 1e-4
     assert evaluate.main([tiny_run, "--carried"]) == 0
     assert "validation split (carried)" in capsys.readouterr().out
+
+
+def test_windows_of_any_length_and_the_carried_state_through_a_step_function(tiny_run, tiny_export, capsys):
+    from kerasrnn.inference.evaluation import carried_step_loss, evaluate_run
+    from kerasrnn.ondevice.litert import open_step
+
+    run = load_run(tiny_run)
+    ids = run.vocab.encode("First Citizen:\nYou are all resolved rather to die than to famish?\n" * 2)
+    logits = np.asarray(run.model(ids[None, :-1], training=False))[0].astype(np.float64)
+    z = logits - logits.max(-1, keepdims=True)
+    _, step = open_step(tiny_export)
+    n = len(ids) - 2  # one stream: every target but the last (whole chunks of 1 character)
+    expected = -(z - np.log(np.exp(z).sum(-1, keepdims=True)))[np.arange(n), ids[1:n + 1]].mean()
+    assert abs(carried_step_loss(step, ids, step.state_size, seq_len=1, streams=1) - expected) < 1e-4
+    for window in (16, 40):
+        result = evaluate_run(tiny_run, window=window)
+        assert result["window"] == window and result["state"] == f"windows of {window}"
+    assert evaluate_run(tiny_run, window=16)["loss_nats"] != evaluate_run(tiny_run, window=40)["loss_nats"]
