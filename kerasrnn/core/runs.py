@@ -36,7 +36,8 @@ LOGS_DIR = "logs"
 METRICS = "metrics.json"
 CURVES = "curves.png"
 LOCK = ".lock"
-_created: set[str] = set()  # run directories this process created (removed again if training never started)
+_created: set[str] = set()  # run directories (and runs/ folders) this process created
+_claimed: set[str] = set()  # new run directories this process claimed (emptied again if training never started)
 
 
 def new_run_dir(root: str = "runs", prefix: str = "run") -> str:
@@ -151,16 +152,21 @@ def claim_run_dir(run_dir: str) -> None:
         UsageError: it holds a run, another process is writing it, or it cannot be created.
     """
     check_new_run_dir(run_dir)
+    missing, folder = [], os.path.abspath(run_dir)
+    while not os.path.lexists(folder):  # the run and the parents that fit makes for it
+        missing.append(folder)
+        folder = os.path.dirname(folder)
     try:
         os.makedirs(os.path.dirname(os.path.abspath(run_dir)), exist_ok=True)
         os.mkdir(run_dir)
-        _created.add(os.path.abspath(run_dir))
+        _created.update(missing)
     except FileExistsError:
         pass  # an empty directory (checked above, and again under the lock below)
     except OSError as e:
         raise UsageError(f"cannot create run directory {run_dir}: {e.strerror}") from None
     lock_run(run_dir)
     check_new_run_dir(run_dir)  # a run written by another process between the first check and the lock
+    _claimed.add(os.path.abspath(run_dir))
 
 
 def lock_run(run_dir: str) -> None:
@@ -173,10 +179,11 @@ def lock_run(run_dir: str) -> None:
 
 
 def discard_unstarted(run_dir: str) -> None:
-    """Removes a run directory this process created when training never got as far as a checkpoint, a metrics
-    record or a model (refused or failed before it started): the same command can then be run again."""
+    """Empties a new run directory this process claimed when training never got as far as a checkpoint, a
+    metrics record or a model (refused or failed before it started), and removes it if this process created
+    it: the same command can then be run again."""
     path = os.path.abspath(run_dir)
-    if path not in _created or not os.path.isdir(path) or \
+    if path not in _claimed | _created or not os.path.isdir(path) or \
             any(os.path.exists(os.path.join(path, name)) for name in (METRICS, BEST_MODEL, BACKUP_DIR)):
         return
     locks.release(os.path.join(path, LOCK))
@@ -184,13 +191,15 @@ def discard_unstarted(run_dir: str) -> None:
         if os.path.isfile(os.path.join(path, name)):
             os.remove(os.path.join(path, name))
     shutil.rmtree(os.path.join(path, LOGS_DIR), ignore_errors=True)
-    for folder in (path, os.path.dirname(path)):  # the run, and a runs/ folder made for it
-        if folder in _created:
-            try:
-                os.rmdir(folder)  # only when nothing else is in it
-            except OSError:
-                break
-            _created.discard(folder)
+    folder = path
+    while folder in _created:  # the run, and the folders made for it (only while nothing else is in them)
+        try:
+            os.rmdir(folder)
+        except OSError:
+            break
+        _created.discard(folder)
+        folder = os.path.dirname(folder)
+    _claimed.discard(path)
 
 
 def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:

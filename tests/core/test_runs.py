@@ -169,3 +169,24 @@ def test_config_json_stores_the_text_absolute(tmp_path, monkeypatch):
     finally:
         locks.release_all()
     assert json.load(open(tmp_path / "run" / "config.json"))["text"] == str(tmp_path / "book.txt")
+
+
+def test_an_unstarted_run_is_undone_and_an_empty_folder_given_is_kept(tmp_path):
+    given = tmp_path / "given"
+    given.mkdir()  # the user's empty folder: emptied again, kept
+    made = tmp_path / "made" / "run"  # created by fit, parents too: removed
+    try:
+        for run_dir in (given, made):
+            runs.create_run(Config(), Vocabulary.build("ab"), str(run_dir))
+            runs.discard_unstarted(str(run_dir))
+    finally:
+        locks.release_all()
+    assert os.listdir(given) == [] and not (tmp_path / "made").exists()
+    started = tmp_path / "started"
+    try:
+        runs.create_run(Config(), Vocabulary.build("ab"), str(started))
+        (started / "metrics.json").write_text('{"epochs": []}')
+        runs.discard_unstarted(str(started))  # it got as far as a record: kept for --resume
+    finally:
+        locks.release_all()
+    assert sorted(os.listdir(started)) == ["config.json", "metrics.json", "vocab.json"]
