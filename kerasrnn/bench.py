@@ -39,16 +39,16 @@ def build_parser() -> cli.ArgumentParser:
     t.add_argument("--warmup", type=cli.Range(int, 0, 100_000), default=d.warmup, help="untimed steps first")
     t.add_argument("--compare-torch", action="store_true", help="also train the same model in PyTorch (extra: bench)")
     t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
-    t.add_argument("--plot", default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
-    t.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/train.json)")
+    t.add_argument("--plot", type=cli.utf8, default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
+    t.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/train.json)")
     e = sub.add_parser("export", help="step and keystroke latency of an export directory",
                        formatter_class=p.formatter_class)
-    e.add_argument("model_dir", help="an export directory written by kerasrnn.export")
+    e.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
     e.add_argument("--calls", type=cli.Range(int, 4, 1_000_000), default=2000,
                    help="timed LiteRT step calls (TensorFlow paths: a quarter)")
     e.add_argument("--long-prefix", type=cli.Range(int, 0, 10_000_000), default=0,
                    help="also time feeding a prefix of this many characters")
-    e.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    e.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
     return p
 
 

@@ -21,10 +21,10 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.classify", __doc__.splitlines()[0])
-    p.add_argument("run_dir", metavar="model",
+    p.add_argument("run_dir", metavar="model", type=cli.utf8,
                    help="a run directory of kerasrnn.fit --task surnames, or its export (kerasrnn.export)")
     p.add_argument("names", nargs="*", help="surnames to classify")
-    p.add_argument("--file", default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
+    p.add_argument("--file", type=cli.utf8, default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
     p.add_argument("--top", type=cli.Range(int, 1, 100), default=3, help="nationalities shown per name")
     return p
 

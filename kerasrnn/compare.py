@@ -27,8 +27,8 @@ def build_parser() -> cli.ArgumentParser:
     what.add_argument("--inputs", default=None, help="compare input encodings: onehot,embedding")
     p.add_argument("--task", default="shakespeare", help="shakespeare (a time budget) or sentence (an epoch budget)")
     sentence = p.add_mutually_exclusive_group()
-    sentence.add_argument("--text", default=None, help="sentence task: a UTF-8 file holding the sentence")
-    sentence.add_argument("--sentence", default=None,
+    sentence.add_argument("--text", type=cli.utf8, default=None, help="sentence task: a UTF-8 file holding the sentence")
+    sentence.add_argument("--sentence", type=cli.utf8, default=None,
                           help="sentence task: the sentence itself (default: the seoul sentence)")
     p.add_argument("--cell", default="gru", help="the cell of --inputs, and the reference of --match params")
     p.add_argument("--units", type=LIMITS["units"], default=None,
@@ -39,7 +39,7 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--minutes", type=cli.Range(float, 0.0, 600.0, lo_open=True), default=2.0,
                    help="shakespeare: training minutes per variant")
     p.add_argument("--epochs", type=LIMITS["epochs"], default=200, help="sentence: epochs per variant")
-    p.add_argument("--out", default=os.path.join("runs", "compare"), help="folder for compare.json and compare.png")
+    p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "compare"), help="folder for compare.json and compare.png")
     return p
 
 

@@ -21,9 +21,9 @@ MAX_PREFIX_BYTES = 10_000_000  # fed one step per character (about 20,000 a seco
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.complete", __doc__.splitlines()[0])
-    p.add_argument("model_dir", help="an export directory written by kerasrnn.export")
+    p.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
     p.add_argument("prefix", nargs="?", default="", help="the text typed so far (empty: the start of a text)")
-    p.add_argument("--prefix-file", default=None,
+    p.add_argument("--prefix-file", type=cli.utf8, default=None,
                    help=f"read the typed text from this UTF-8 file instead (at most {MAX_PREFIX_BYTES:,} bytes)")
     p.add_argument("-k", type=cli.Range(int, 1, 20), default=3, help="suggestions to show")
     p.add_argument("--model", default="float", help="which .tflite file: float or int8")

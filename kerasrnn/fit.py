@@ -61,15 +61,15 @@ def build_parser() -> cli.ArgumentParser:
     number("--warmup-steps", "training steps of linear warm-up to the peak learning rate")
     number("--clipnorm", "gradient norm clipping (0 = off)")
     number("--seed", "seed for weights, shuffling and dropout")
-    p.add_argument("--text", default=d.text,
+    p.add_argument("--text", type=cli.utf8, default=d.text,
                    help="train on this UTF-8 text file instead of --dataset (sentence task: the file holding the "
                         "text; config.json stores its absolute path)")
-    p.add_argument("--sentence", default=d.sentence,
+    p.add_argument("--sentence", type=cli.utf8, default=d.sentence,
                    help="sentence task: the sentence itself, e.g. --sentence \"hihello\" (default: the seoul "
                         "sentence)")
     p.add_argument("--dataset", default=d.dataset,
                    help="bundled corpus (shakespeare) or tfds:NAME for a TensorFlow Datasets text set")
-    p.add_argument("--data-dir", default=d.data_dir, help="TFDS data directory for --dataset tfds:NAME")
+    p.add_argument("--data-dir", type=cli.utf8, default=d.data_dir, help="TFDS data directory for --dataset tfds:NAME")
     number("--checkpoint-every", "training steps between the checkpoints that --resume continues from")
     p.add_argument("--tbptt", action="store_true",
                    help="truncated backprop through time: train on consecutive chunks, carrying the state "
@@ -99,7 +99,7 @@ def build_parser() -> cli.ArgumentParser:
                    help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "
                         "are several, else one device; multi-worker reads TF_CONFIG (see python -m "
                         "kerasrnn.launch); --batch-size is per replica")
-    p.add_argument("--run-dir", default=None,
+    p.add_argument("--run-dir", type=cli.utf8, default=None,
                    help="where to write the run (default: a new runs/<cell>-<time>, or runs/<task>-<cell>-<time> "
                         "for the other tasks); locked while fit writes it")
     p.add_argument("--resume", action="store_true",

@@ -23,11 +23,11 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--length", type=cli.Range(int, 1, 10_000), default=100,
                    help="sequence length T of the gradient-norm measurement")
     p.add_argument("--units", type=LIMITS["units"], default=64, help="units of the untrained models")
-    p.add_argument("--runs", nargs="*", default=[], help="trained run directories to measure as well")
+    p.add_argument("--runs", nargs="*", type=cli.utf8, default=[], help="trained run directories to measure as well")
     p.add_argument("--long-range-steps", type=cli.Range(int, 1, 100_000), default=400,
                    help="training steps per cell and T")
     p.add_argument("--skip-long-range", action="store_true", help="leave out the long-range task (the slow part)")
-    p.add_argument("--out", default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
+    p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
     return p
 
 

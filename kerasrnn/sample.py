@@ -23,10 +23,10 @@ MAX_PRIME_BYTES = 1_000_000  # a prime is fed one step per character: a million 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.sample", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
+    p.add_argument("run_dir", type=cli.utf8, help="a run directory written by kerasrnn.fit")
     prime = p.add_mutually_exclusive_group()
     prime.add_argument("--prime", default="\n", help="text to start from (its state is carried on)")
-    prime.add_argument("--prime-file", default=None,
+    prime.add_argument("--prime-file", type=cli.utf8, default=None,
                        help=f"read the prime from this UTF-8 file instead (at most {MAX_PRIME_BYTES:,} bytes)")
     p.add_argument("--length", type=cli.Range(int, 0, 1_000_000), default=500, help="characters to generate")
     p.add_argument("--temperature", type=cli.TEMPERATURE, default=0.8, help="softmax temperature")

@@ -23,13 +23,13 @@ DEFAULT_SAMPLES = 1000
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.surname_eval", __doc__.splitlines()[0])
-    p.add_argument("generators", nargs="+", help="run directories of kerasrnn.fit --task surname-generation")
-    p.add_argument("--classifier", required=True, help="a run directory of kerasrnn.fit --task surnames")
+    p.add_argument("generators", nargs="+", type=cli.utf8, help="run directories of kerasrnn.fit --task surname-generation")
+    p.add_argument("--classifier", type=cli.utf8, required=True, help="a run directory of kerasrnn.fit --task surnames")
     p.add_argument("--samples", type=cli.Range(int, 1, 100_000), default=DEFAULT_SAMPLES,
                    help="surnames sampled per generator")
     p.add_argument("--temperature", type=cli.TEMPERATURE, default=0.7, help="sampling temperature")
     p.add_argument("--seed", type=LIMITS["seed"], default=1337, help="sampling seed")
-    p.add_argument("--out", default=None, help="also write the report as JSON here")
+    p.add_argument("--out", type=cli.utf8, default=None, help="also write the report as JSON here")
     return p
 
 

@@ -82,6 +82,18 @@ class Range:
         return self.describe()
 
 
+def utf8(text: str) -> str:
+    """An argparse `type` for file names and for text that is written into files: valid UTF-8, as TensorFlow,
+    LiteRT and JSON need (bytes that are not UTF-8 arrive as lone surrogates and are refused in one line)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise argparse.ArgumentTypeError(f"must be UTF-8 (got '{shown}'): name files and write text in UTF-8") \
+            from None
+    return text
+
+
 TEMPERATURE = Range(float, 0.01, 100.0)  # sampling temperatures (below 0.01 the logits / t overflow)
 
 

@@ -105,3 +105,18 @@ def test_system_failures_are_one_line(capsys):
     assert capsys.readouterr().err.startswith("prog: error: out of memory (MemoryError)")
     with pytest.raises(ZeroDivisionError):  # a bug is not hidden
         cli.run(lambda: 1 / 0, "prog")
+
+
+def test_names_that_are_not_utf8_are_refused_before_tensorflow_sees_them(capsys):
+    from kerasrnn import export, fit
+
+    undecodable = b"runs/\xff".decode("utf-8", "surrogateescape")  # how Linux passes such a file name
+    for main, argv, flag in [(export.main, [undecodable], "argument run_dir"),
+                             (export.main, ["runs/a", "--out", undecodable], "--out"),
+                             (fit.main, ["--run-dir", undecodable], "--run-dir"),
+                             (fit.main, ["--task", "sentence", "--sentence", "ab\udcff"], "--sentence")]:
+        with pytest.raises(SystemExit) as info:  # was: a UnicodeEncodeError traceback from TensorFlow
+            main(argv)
+        err = capsys.readouterr().err
+        assert info.value.code == 2 and flag in err and "must be UTF-8 (got '" in err and "\\udcff" in err, err
+        assert err.count("\n") == 1

@@ -110,6 +110,8 @@ def choose_variants(task: str, cells: str | None, inputs: str | None, cell: str 
     Raises:
         UsageError: an unknown input, cell or match.
     """
+    if cell not in CELLS:
+        raise UsageError(f"unknown --cell {cell!r}: choose from {', '.join(CELLS)}")
     sentence = task == "sentence"
     base = Config(task=task, cell=cell, units=units or (32 if sentence else 384), embedding_dim=embedding_dim,
                   vocab_size=66)
