@@ -64,6 +64,36 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
                           timeout=timeout, cwd=ROOT)
 
 
+def type_in_terminal(model_dir: str, keys: list[bytes]) -> tuple[int, list[str]]:
+    """Runs `python -m kerasrnn.complete MODEL --interactive` in a pseudo-terminal, types `keys` (one
+    write each, the first after a second for the start-up), and returns the exit status and the frames
+    it drew (each redraw starts with a carriage return and a line clear)."""
+    import pty
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command a user types in a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", model_dir, "--interactive"])
+    output = b""
+    try:
+        for n, key in enumerate(keys):
+            time.sleep(1.0 if n == 0 else 0.3)
+            os.write(fd, key)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace").split("\r\x1b[K")
+
+
 SURNAME_ARGS = ["--units", "32", "--embedding-dim", "16", "--train-names", "3000", "--epochs", "3",
                 "--learning-rate", "0.01", "--verbose", "0"]  # surname models that train in seconds
 
@@ -87,3 +117,27 @@ def surname_generator(tmp_path_factory) -> str:
     assert fit.main(["--task", "surname-generation", "--conditioned", "--cell", "lstm", "--run-dir", run_dir,
                      *SURNAME_ARGS]) == 0
     return run_dir
+
+
+KOREAN_ARGS = ["--task", "korean", "--units", "24", "--embedding-dim", "8", "--seq-len", "32", "--batch-size", "128",
+               "--epochs", "2", "--learning-rate", "0.01", "--verbose", "0"]  # a key model that trains in seconds
+
+
+@pytest.fixture(scope="session")
+def korean_run(tmp_path_factory) -> str:
+    """A run directory of a tiny GRU over Korean keyboard keys (`--task korean`)."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "korean")
+    assert fit.main(["--run-dir", run_dir, *KOREAN_ARGS]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def korean_export(korean_run, tmp_path_factory) -> str:
+    """The session's tiny Korean key model, exported."""
+    from kerasrnn import export
+
+    out = str(tmp_path_factory.mktemp("exports") / "korean")
+    assert export.main([korean_run, "--out", out]) == 0
+    return out
