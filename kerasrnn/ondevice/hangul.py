@@ -62,6 +62,14 @@ _TO_KEYS = {c: _syllable_keys(c) for c in range(_SBASE, _SBASE + _SCOUNT)}
 _TO_KEYS.update({ord(j): k for j, k in (_COMPOUND_VOWELS | _COMPOUND_FINALS).items()})
 
 
+def keyboard_tables() -> dict:
+    """What a program elsewhere (a web page) needs to type text as these keys and compose them back."""
+    return {"layout": "2-beolsik (KS X 5002)", "keys": KEYS,
+            "syllable": "chr(0xAC00 + (initial * 21 + medial) * 28 + final), final 0 = none",
+            "initials": _INITIALS, "medials": _MEDIALS, "finals": _FINALS[1:],  # final i is finals[i - 1]
+            "two_keys": {**_COMPOUND_VOWELS, **_COMPOUND_FINALS}, "never_final": "".join(sorted(_NOT_FINAL))}
+
+
 def is_key(ch: str) -> bool:
     """True for the 33 jamo keys of the layout."""
     return ch in _CONSONANTS or ch in _VOWELS

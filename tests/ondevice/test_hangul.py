@@ -8,7 +8,7 @@ import unicodedata
 
 import pytest
 
-from kerasrnn.ondevice.hangul import (KEYS, Composer, OpenAlternative, is_key, keys_to_text,
+from kerasrnn.ondevice.hangul import (KEYS, Composer, OpenAlternative, is_key, keyboard_tables, keys_to_text,
                                       open_syllable_alternatives, roundtrips, split_open, text_to_keys)
 from pipelines.korean import load_documents
 
@@ -144,6 +144,18 @@ def test_grown_alternatives_filter_words_like_a_key_prefix():
             by_alts = any(w[0] == a.syllable and (not a.carry or text_to_keys(w[1:2]).startswith(a.carry))
                           for a in alts)
             assert text_to_keys(w).startswith(typed) == by_alts, (typed, w)
+
+
+def test_the_exported_tables_type_every_syllable():
+    """What a manifest gives a program without kerasrnn (a web page) is enough to type any syllable."""
+    t = keyboard_tables()
+
+    def keys(ch):
+        s = ord(ch) - 0xAC00
+        medial, final = t["medials"][s % 588 // 28], s % 28 and t["finals"][s % 28 - 1]
+        return t["initials"][s // 588] + t["two_keys"].get(medial, medial) + (t["two_keys"].get(final, final) or "")
+
+    assert t["keys"] == KEYS and all(keys(chr(c)) == text_to_keys(chr(c)) for c in range(0xAC00, 0xD7A4))
 
 
 def test_every_corpus_line_round_trips(corpus_lines):

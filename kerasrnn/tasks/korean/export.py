@@ -8,7 +8,8 @@ keys: "serving_default" takes its prefixes as keys, e.g. 'ㄱㅣ' for '기'). Ad
   agree with the Keras model's (`CARRIED_ATOL` nats/key), and int8 may lose at most
   `INT8_MAX_EXTRA_BPC` bits per character to float;
 - the manifest says what the tokens are: "input": "keys-2beolsik", "keys" (the 33 jamo keys of the
-  layout), and holds those figures and the 5-gram baseline's (from the run's metrics.json).
+  layout), "keyboard" (the tables that type text as keys and compose them back, for a program
+  without kerasrnn), and holds those figures and the 5-gram baseline's (from the run's metrics.json).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from kerasrnn.exporting.archive import INT8_MAX_EXTRA_BPC, write_tflite_files
 from kerasrnn.models.char_model import state_size
 from kerasrnn.models.loading import Run
 from kerasrnn.ondevice import litert
-from kerasrnn.ondevice.hangul import KEYBOARD, KEYS
+from kerasrnn.ondevice.hangul import KEYBOARD, KEYS, keyboard_tables
 from kerasrnn.tasks.korean import evaluation
 from kerasrnn.tasks.korean.baseline import ORDER
 from kerasrnn.tasks.korean.corpus import SPLIT_RULE, key_corpus, key_streams
@@ -88,7 +89,7 @@ def export_korean_model(run: Run, tmp: str, log, started: float, int8: bool = Tr
         split=SPLIT_RULE, **{f"{split}_{unit}": len(getattr(streams[split], attr)) for split in ("train", "validation")
                              for unit, attr in (("chars", "text"), ("keys", "keys"))})
     manifest.update({
-        "task": "korean", "input": KEYBOARD, "keys": list(KEYS), "input_note": INPUT_NOTE,
+        "task": "korean", "input": KEYBOARD, "keys": list(KEYS), "input_note": INPUT_NOTE, "keyboard": keyboard_tables(),
         **{split: final[split] for split in EVALUATED},
         f"baseline_{ORDER}gram": final[f"baseline_{ORDER}gram"],
         "evaluation": final.get("evaluation", ""),
