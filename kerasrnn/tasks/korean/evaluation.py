@@ -58,7 +58,7 @@ def model_nats(model, config: Config, ids: np.ndarray, streams: int = STREAMS) -
     stateful.set_weights(model.get_weights())
     total = 0.0
     for start in range(0, inputs.shape[1], CHUNK):
-        logits = np.asarray(stateful(inputs[:, start:start + CHUNK], training=False))  # (streams, time, vocab)
+        logits = np.asarray(stateful.predict_on_batch(inputs[:, start:start + CHUNK]))  # (streams, time, vocab)
         total += _picked_nats(logits, targets[:, start:start + CHUNK])
     return total
 
