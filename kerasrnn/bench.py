@@ -1,10 +1,13 @@
-"""`python -m kerasrnn.bench train|export`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export|keystrokes`: benchmarks that write JSON and print a table.
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
     python -m kerasrnn.bench train --cells gru --sizes --compare-torch --plot sweep.png
     python -m kerasrnn.bench export exported/shakespeare-gru
     python -m kerasrnn.bench export exported/shakespeare-gru --long-prefix 1000000 --json gru.json
+    python -m kerasrnn.bench keystrokes exported/shakespeare-gru --split validation
+    python -m kerasrnn.bench keystrokes exported/korean-gru --split test --chars 20000
+    python -m kerasrnn.bench keystrokes exported/korean-gru --text my_korean.txt
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
 """
@@ -21,7 +24,7 @@ from kerasrnn.core.config import LIMITS, MAX_UNITS
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export}", parser_class=cli.ArgumentParser)
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes}", parser_class=cli.ArgumentParser)
     from kerasrnn.benchmarks.throughput import TrainShape
 
     d = TrainShape()
@@ -49,6 +52,20 @@ def build_parser() -> cli.ArgumentParser:
     e.add_argument("--long-prefix", type=cli.Range(int, 0, 10_000_000), default=0,
                    help="also time feeding a prefix of this many characters")
     e.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    s = sub.add_parser("keystrokes", help="keystrokes saved by accepting the top suggestions while typing a text",
+                       formatter_class=p.formatter_class)
+    s.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
+    source = s.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", type=cli.utf8, default=None, help="the UTF-8 text the simulated user types")
+    source.add_argument("--split", default=None,
+                        help="type a split of the model's own bundled corpus instead (Shakespeare: validation; "
+                             "Korean: validation or test)")
+    s.add_argument("--chars", type=cli.Range(int, 0, 100_000_000), default=0,
+                   help="type only the first this many characters (0 = all)")
+    s.add_argument("-k", type=cli.Range(int, 1, 20), default=3, help="suggestions the user looks at")
+    s.add_argument("--model", default="float", choices=("float", "int8"), help="which .tflite file")
+    s.add_argument("--json", type=cli.utf8, default=None,
+                   help="where to write the JSON (None: runs/bench/keystrokes-<name>.json)")
     return p
 
 
@@ -81,6 +98,21 @@ def main(argv: list[str] | None = None) -> int:
                 raise cli.Failed(str(e)) from None
             return 0
         name = os.path.basename(os.path.normpath(args.model_dir))
+        if args.what == "keystrokes":
+            from kerasrnn.benchmarks import keystrokes
+
+            json_path = args.json or os.path.join("runs", "bench", f"keystrokes-{name}.json")
+            cli.check_output_file(json_path, "--json")
+            if args.text:
+                from pipelines.io import read_text
+
+                text, source = read_text(args.text), args.text
+            else:
+                text, source = keystrokes.split_text(args.model_dir, args.split)
+            if args.chars:
+                text, source = text[:args.chars], f"the first {args.chars:,} characters of {source}"
+            keystrokes.run_and_report(args.model_dir, text, source, json_path, args.model, args.k, command)
+            return 0
         json_path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
         cli.check_output_file(json_path, "--json")
         cli.quiet_tensorflow()

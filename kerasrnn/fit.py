@@ -4,6 +4,7 @@ Examples:
     python -m kerasrnn.fit --cell gru
     python -m kerasrnn.fit --task surnames --cell gru             # surname -> nationality
     python -m kerasrnn.fit --task surname-generation --conditioned  # new surnames of a nationality
+    python -m kerasrnn.fit --task korean --cell gru                 # Korean keyboard keys (autocomplete)
     python -m kerasrnn.fit --cell lstm --units 256 --layers 2 --epochs 10
     python -m kerasrnn.fit --text my_book.txt --run-dir runs/book
     python -m kerasrnn.fit --run-dir runs/book --resume
@@ -19,7 +20,7 @@ import shlex
 import sys
 
 from kerasrnn.core import cli
-from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, LIMITS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
+from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, CORPUS_TASKS, LIMITS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
 from kerasrnn.training.strategies import STRATEGIES
 from pipelines.surnames import AMBIGUOUS
 
@@ -145,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                 config.validate()
             except ValueError as e:
                 raise cli.UsageError(str(e)) from None
-        if config.task != "shakespeare" and args.strategy not in ("auto", "one-device"):
-            raise cli.UsageError(f"--strategy {args.strategy} trains corpus models (--task shakespeare); "
+        if config.task not in CORPUS_TASKS and args.strategy not in ("auto", "one-device"):
+            raise cli.UsageError(f"--strategy {args.strategy} trains corpus models (--task {' or '.join(CORPUS_TASKS)}); "
                                  f"the {config.task} task trains in a minute on one device")
         if config.task == "sentence" and args.resume:
             raise cli.UsageError("the sentence task trains in seconds: it has no --resume")

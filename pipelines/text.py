@@ -53,6 +53,9 @@ def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,
     if dataset in BUNDLED:
         train, validation = split_text(read_text(bundled_path(dataset)))
         return Corpus(dataset, train, validation)
+    if dataset == "korean":
+        raise DataError("the Korean corpus is read as keyboard keys, by --task korean only: its run's figures are in "
+                        "metrics.json (final), or evaluate it on a text of keys with --text")
     names = ", ".join(sorted(BUNDLED))
     raise DataError(f"unknown dataset {dataset!r}: use one of {names}, tfds:NAME, or --text FILE")
 

@@ -119,3 +119,27 @@ def surname_generator(tmp_path_factory) -> str:
     assert fit.main(["--task", "surname-generation", "--conditioned", "--cell", "lstm", "--run-dir", run_dir,
                      *SURNAME_ARGS]) == 0
     return run_dir
+
+
+KOREAN_ARGS = ["--task", "korean", "--units", "24", "--embedding-dim", "8", "--seq-len", "32", "--batch-size", "128",
+               "--epochs", "2", "--learning-rate", "0.01", "--verbose", "0"]  # a key model that trains in seconds
+
+
+@pytest.fixture(scope="session")
+def korean_run(tmp_path_factory) -> str:
+    """A run directory of a tiny GRU over Korean keyboard keys (`--task korean`)."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "korean")
+    assert fit.main(["--run-dir", run_dir, *KOREAN_ARGS]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def korean_export(korean_run, tmp_path_factory) -> str:
+    """The session's tiny Korean key model, exported."""
+    from kerasrnn import export
+
+    out = str(tmp_path_factory.mktemp("exports") / "korean")
+    assert export.main([korean_run, "--out", out]) == 0
+    return out

@@ -9,7 +9,7 @@ from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
 from conftest import ROOT
 
-RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]
+RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn", "korean-gru"]
 
 
 @pytest.mark.parametrize("name", RELEASES)
@@ -36,6 +36,24 @@ def test_best_release_model_reaches_the_target_and_completes_words():
     completer.reset()
     completer.feed("My gracious lo")
     assert completer.suggestions(1)[0].word == "lord"
+
+
+def test_korean_release_model_beats_the_ngram_and_completes_hangul():
+    folder = os.path.join(ROOT, "exported", "korean-gru")
+    manifest = litert.load_manifest(folder)
+    assert manifest["input"] == "keys-2beolsik" and len(manifest["keys"]) == 33
+    files = manifest["files"]
+    for split in ("validation", "test"):
+        assert files["model.tflite"][f"{split}_bits_per_char"] < manifest["baseline_5gram"][split]["bits_per_char"]
+        assert files["model_int8.tflite"][f"{split}_bits_per_char"] <= files["model.tflite"][f"{split}_bits_per_char"] + 0.03
+    assert files["model.tflite"]["test_bits_per_char"] < 3.0  # documented: 2.9967 (the 5-gram: 3.3858)
+    completer = Autocompleter(folder)
+    completer.feed("기")
+    assert [s.word for s in completer.suggestions(3)] == ["기본", "기존", "기준"]  # as documented
+    assert completer.suggestions(1, words=2)[0].word == "기본 설정"
+    completer.reset()
+    completer.feed("깋")  # an open syllable: ㄱ ㅣ ㅎ, then a vowel moves ㅎ on
+    assert completer.suggestions(1)[0].word == "기호"
 
 
 @pytest.mark.parametrize("name", ["surnames-classifier", "surnames-generator"])

@@ -21,10 +21,13 @@ TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "
                               "epochs": 15, "warmup_steps": 20, "batch_size": 64, "bidirectional": True},
                  "surname-generation": {"units": 128, "embedding_dim": 32, "dropout": 0.2,
                                         "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
-                                        "batch_size": 64}}
+                                        "batch_size": 64},
+                 "korean": {"dataset": "korean", "units": 384, "epochs": 10}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.models.fast_rnn)
-# a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames
-TASKS = ("shakespeare", "sentence", "surnames", "surname-generation")
+# a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames;
+# a language model of Korean keyboard keys (kerasrnn.tasks.korean)
+TASKS = ("shakespeare", "sentence", "surnames", "surname-generation", "korean")
+CORPUS_TASKS = ("shakespeare", "korean")  # language models of a corpus (kerasrnn.tasks.language_model's training)
 SURNAME_TASKS = ("surnames", "surname-generation")  # the tasks on pipelines/data/names
 TRAIN_ON = ("train", "train+validation")  # what a surname classifier learns from
 CLASS_WEIGHTS = ("none", "balanced")  # surnames: class weights in the loss (balanced: n / (classes * count))
@@ -57,8 +60,8 @@ class ConfigError(ValueError):
 class Config:
     """Everything that defines a training run. Defaults are the default Shakespeare run."""
 
-    task: str = "shakespeare"  # what to train: "shakespeare" (a corpus) or "sentence" (kerasrnn.tasks.lessons.sentence)
-    dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME"
+    task: str = "shakespeare"  # what to train: one of TASKS ("shakespeare": a corpus; see kerasrnn.tasks.registry)
+    dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME" (the korean task: "korean", its own corpus)
     text: str | None = None  # a UTF-8 text file to train on instead of `dataset` (stored absolute)
     sentence: str | None = None  # sentence task: the sentence itself (instead of a --text file)
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
@@ -103,6 +106,8 @@ class Config:
             value = getattr(self, name)
             if not (limit.contains(value) or (name == "seq_len" and value == 0 and self.task == "sentence")):
                 raise ConfigError(name, f"--{name.replace('_', '-')} {limit.complaint(value)}")
+        if self.task == "korean" and (self.text or self.dataset != "korean"):
+            raise ConfigError("dataset", "the korean task trains on the bundled Korean corpus: leave out --text and --dataset")
         if self.embedding_dim == 0 and self.task in SURNAME_TASKS:
             raise ConfigError("embedding_dim", "the surname tasks need an embedding (--embedding-dim 1 or more): "
                                                "it masks the padding")

@@ -34,6 +34,7 @@ MANIFEST = "manifest.json"
 SAVED_MODEL = "saved_model"
 TFLITE_FILES = {"float": "model.tflite", "int8": "model_int8.tflite"}  # --model choice -> file
 STEP = "step"  # the signature every exported model has
+LANGUAGE_MODEL_TASKS = ("shakespeare", "sentence", "korean")  # exports with a language model's "step" signature
 MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
 
 
@@ -112,15 +113,18 @@ def check_manifest(manifest: dict, path: str) -> dict:
         f.get("max_len", "int", lo=1, hi=1000)
     else:
         f.get("state_size", "int", lo=1, hi=8 * 2 * MAX_UNITS)
-    if task in ("shakespeare", "sentence"):
+    if task in LANGUAGE_MODEL_TASKS:
         f.get("start_text", "str", hi=10_000)
+    if task == "korean":
+        f.get("input", "str")
+        f.get("keys", "str_list", lo=1, hi=10_000)
     manifest["task"] = task
     return manifest
 
 
 def load_manifest(model_dir: str, task: str = "shakespeare") -> dict:
-    """Reads and checks an export's manifest.json (`check_manifest`), of a character language model or, with
-    `task="surnames"`, of a surname classifier.
+    """Reads and checks an export's manifest.json (`check_manifest`), of a character (or keyboard key)
+    language model or, with `task="surnames"`, of a surname classifier.
 
     Raises:
         UsageError: not an export directory, or an export of another task. DataError: a bad field.
@@ -131,7 +135,7 @@ def load_manifest(model_dir: str, task: str = "shakespeare") -> dict:
     if not os.path.exists(path):
         raise UsageError(f"{model_dir} is not a kerasrnn export (no {MANIFEST})")
     manifest = check_manifest(read_manifest_json(path), path)
-    if manifest["task"] != task:
+    if manifest["task"] != task and not {manifest["task"], task} <= set(LANGUAGE_MODEL_TASKS):
         wanted = "a surname classifier" if task == "surnames" else "a character language model"
         raise UsageError(f"{model_dir} is a {manifest['task']} export, not {wanted} "
                          f"(see its manifest.json for its signatures)")

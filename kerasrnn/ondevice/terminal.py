@@ -7,6 +7,10 @@ every read of the keyboard (a terminal in cbreak mode; numpy and LiteRT only, li
                                 UTF-8 characters split across reads put back together
     KeyDecoder().flush()        what held-back bytes mean when nothing follows: a lone Esc is the Esc key
     apply_keys(completer, typed, keys)   what the keys do to the text (pure, tested without a terminal)
+
+A Korean input method sends the syllables it has composed; a Korean key model turns them into keys
+(`Autocompleter.feed`), shows its own composition (`Autocompleter.text`), and Backspace is the
+keyboard's (one key of the open syllable).
 """
 
 from __future__ import annotations
@@ -84,6 +88,12 @@ class KeyDecoder:
         """Whether bytes are held back (a lone Esc, or the start of a sequence or a character)."""
         return bool(self._pending)
 
+    @property
+    def pending_escape(self) -> bool:
+        """Whether the bytes held back start with Esc: a lone Esc key, or an escape sequence cut by the read
+        (a UTF-8 character cut by the read is only waited for: its other bytes always follow)."""
+        return self._pending[:1] == bytes([ESC])
+
     def feed(self, data: bytes) -> list[Key]:
         """The keys in `data` (after the bytes held back from the last call)."""
         buf, keys, i = self._pending + data, [], 0
@@ -141,7 +151,7 @@ def apply_keys(completer: Autocompleter, typed: str, keys: list[Key]) -> tuple[s
     return typed, False
 
 
-def interactive(completer: Autocompleter, k: int) -> None:  # pragma: no cover - needs a terminal
+def interactive(completer: Autocompleter, k: int, words: int = 1) -> None:  # pragma: no cover - needs a terminal
     """Reads keys from the terminal and shows the suggestions after each read (Ctrl-D or Esc quits)."""
     import termios
     import tty
@@ -152,15 +162,15 @@ def interactive(completer: Autocompleter, k: int) -> None:  # pragma: no cover -
     try:
         tty.setcbreak(fd)
         while True:
-            line = " | ".join(f"{s.word} {s.prob:.2f}" for s in completer.suggestions(k))
-            shown = typed.replace("\n", " ")[-40:]
+            line = " | ".join(f"{s.word} {s.prob:.2f}" for s in completer.suggestions(k, words))
+            shown = completer.text.replace("\n", " ")[-40:]
             sys.stdout.write(f"\r\x1b[K{shown}\x1b[7m \x1b[0m   [{line}]")
             sys.stdout.flush()
             data = os.read(fd, 1024)
             if not data:
                 break
             keys = decoder.feed(data)
-            if decoder.pending and not select.select([fd], [], [], ESC_WAIT_S)[0]:
+            if decoder.pending_escape and not select.select([fd], [], [], ESC_WAIT_S)[0]:
                 keys += decoder.flush()  # nothing follows: a lone Esc is the Esc key
             typed, done = apply_keys(completer, typed, keys)
             if done:

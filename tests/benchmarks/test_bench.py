@@ -59,3 +59,14 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
 def test_bench_train_rejects_unknown_cells(capsys):
     assert bench.main(["train", "--cells", "gru,transformer"]) == 2
     assert "unknown cell(s) transformer" in capsys.readouterr().err
+
+
+def test_bench_export_types_korean_keys_for_a_keyboard_model(korean_export, tmp_path):
+    from kerasrnn.benchmarks.latency import KOREAN_TYPED_TEXT
+    from kerasrnn.ondevice.hangul import text_to_keys
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["export", korean_export, "--calls", "8", "--long-prefix", "500", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["autocomplete"]["int8"]["feed"]["calls"] == len(text_to_keys(KOREAN_TYPED_TEXT)) == 231
+    assert result["long_prefix"]["chars"] == 500
