@@ -200,7 +200,7 @@ def is_loopback(host: str) -> bool:
 
 
 def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allow_remote: bool = False,
-                web_dir: str = WEB_DIR) -> PageServer:
+                web_dir: str | None = None) -> PageServer:
     """Checks the inputs and binds the server (not started: call `serve_forever`, or `start`).
 
     Args:
@@ -208,6 +208,7 @@ def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allo
         port: 0 picks a free port.
         host: the address to listen on.
         allow_remote: whether a non-loopback `host` may be used (it serves to other machines).
+        web_dir: the page's folder (None: WEB_DIR, the repository's web/).
     Raises:
         UsageError: a bad port or host, the port in use, no models folder, no runtime (`npm ci`).
     """
@@ -215,6 +216,7 @@ def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allo
         raise UsageError(f"bad port {port}: give 1 to 65535 (0 picks a free one)")
     if not os.path.isdir(models_dir):
         raise UsageError(f"no such models folder: {models_dir} (give --models, e.g. the repository's exported/)")
+    web_dir = web_dir or WEB_DIR
     check_web_dir(web_dir)
     if not allow_remote and not is_loopback(host):
         raise UsageError(f"refusing to serve on {host}: it is not a loopback address, and the page and models would "
