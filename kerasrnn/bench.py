@@ -1,10 +1,11 @@
-"""`python -m kerasrnn.bench train|export`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export|web`: benchmarks that write JSON and print a table.
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
     python -m kerasrnn.bench train --cells gru --sizes --compare-torch --plot sweep.png
     python -m kerasrnn.bench export exported/shakespeare-gru
     python -m kerasrnn.bench export exported/shakespeare-gru --long-prefix 1000000 --json gru.json
+    python -m kerasrnn.bench web                                 # the page in headless chromium, every export
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
 """
@@ -20,7 +21,7 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export}", parser_class=cli.ArgumentParser)
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,web}", parser_class=cli.ArgumentParser)
     from kerasrnn.benchmarks.throughput import TrainShape
 
     d = TrainShape()
@@ -44,6 +45,14 @@ def build_parser() -> cli.ArgumentParser:
     e.add_argument("--calls", type=int, default=2000, help="timed LiteRT step calls (TensorFlow paths: a quarter)")
     e.add_argument("--long-prefix", type=int, default=0, help="also time feeding a prefix of this many characters")
     e.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    w = sub.add_parser("web", help="the page in headless chromium: page ready, step and keystroke latency",
+                       formatter_class=p.formatter_class)
+    w.add_argument("--models", default="exported", help="folder of exports with web files")
+    w.add_argument("--only", default="", help="comma-separated export names to measure (empty: all)")
+    w.add_argument("--steps", type=int, default=2000, help="timed model steps per model")
+    w.add_argument("--keystrokes", type=int, default=2000, help="timed keystrokes (feed + 3 suggestions) per model")
+    w.add_argument("--loads", type=int, default=3, help="page loads timed per model (the median is reported)")
+    w.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/web.json)")
     return p
 
 
@@ -73,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
                                args.json or os.path.join("runs", "bench", "train.json"), args.plot, command)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
+            return 0
+        if args.what == "web":
+            if min(args.steps, args.keystrokes, args.loads) < 1:
+                raise cli.UsageError("--steps, --keystrokes and --loads must be at least 1")
+            from kerasrnn.benchmarks.web_latency import run_and_report as run_web
+
+            only = [n.strip() for n in args.only.split(",") if n.strip()]
+            run_web(args.models, args.steps, args.keystrokes, args.loads, only,
+                    args.json or os.path.join("runs", "bench", "web.json"), command)
             return 0
         if args.calls < 4 or args.long_prefix < 0:
             raise cli.UsageError("--calls must be at least 4 and --long-prefix not negative")

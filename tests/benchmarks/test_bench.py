@@ -59,3 +59,41 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
 def test_bench_train_rejects_unknown_cells(capsys):
     assert bench.main(["train", "--cells", "gru,transformer"]) == 2
     assert "unknown cell(s) transformer" in capsys.readouterr().err
+
+
+def test_bench_web_writes_page_step_and_keystroke_figures(tiny_export, tmp_path, capsys):
+    import shutil
+
+    from conftest import skip_or_fail
+    from kerasrnn.benchmarks.browser import missing
+
+    if missing():
+        skip_or_fail(missing())
+    shutil.copytree(tiny_export, tmp_path / "models" / "tiny")
+    out = tmp_path / "web.json"
+    assert bench.main(["web", "--models", str(tmp_path / "models"), "--steps", "20", "--keystrokes", "30",
+                       "--loads", "2", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["command"].startswith("python -m kerasrnn.bench web")
+    assert result["machine"]["avx512f"] >= 0 and result["machine"]["chromium"].startswith("Chromium")
+    record = result["models"]["tiny"]
+    assert record["model"] == "gru 1x32" and set(record) == {"model", "float", "int8"}
+    for kind in ("float", "int8"):
+        figures = record[kind]
+        assert len(figures["page_ready_ms"]["all"]) == 2 and figures["page_ready_ms"]["median"] > 0
+        assert 0 < figures["step_ms"]["median"] <= figures["step_ms"]["p99"] and figures["step_ms"]["n"] == 20
+        assert 0 < figures["keystroke_ms"]["median"] <= figures["keystroke_ms"]["p99"]
+        assert figures["keystroke_ms"]["n"] == 30 and figures["steps_per_keystroke"] > 1
+        assert figures["wasm"].endswith(".wasm") and figures["errors"] == []
+    assert set(result["bars"]["met"]) == {"tiny float", "tiny int8"}
+    assert "targets (GRU keystroke <= 5.0 ms median" in capsys.readouterr().out
+
+
+def test_bench_web_rejects_bad_counts_and_a_missing_models_folder(tmp_path, capsys):
+    assert bench.main(["web", "--keystrokes", "0"]) == 2
+    assert "must be at least 1" in capsys.readouterr().err
+    from kerasrnn.benchmarks.browser import missing
+
+    if not missing():
+        assert bench.main(["web", "--models", str(tmp_path / "nope")]) == 2
+        assert "no such models folder" in capsys.readouterr().err
