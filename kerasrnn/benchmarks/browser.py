@@ -30,7 +30,8 @@ READY = "window.kerasrnn && (window.kerasrnn.ready || window.kerasrnn.error) ? t
 def find_chromium() -> str | None:
     """The chromium binary: $KERASRNN_CHROMIUM, else chromium or chromium-browser on PATH."""
     if os.environ.get(CHROMIUM_ENV):
-        return os.environ[CHROMIUM_ENV]
+        path = os.environ[CHROMIUM_ENV]
+        return path if os.access(path, os.X_OK) else None
     return next((path for path in map(shutil.which, CHROMIUM_NAMES) if path), None)
 
 
@@ -42,7 +43,7 @@ def missing(web_dir: str | None = WEB_DIR) -> str | None:
     if importlib.util.find_spec("playwright") is None:
         return 'Playwright is not installed: pip install -e ".[test]"'
     if find_chromium() is None:
-        return f"chromium is not installed (apt-get install chromium, or set {CHROMIUM_ENV})"
+        return f"chromium is not installed (apt-get install chromium, or set {CHROMIUM_ENV} to one)"
     try:
         if web_dir is not None:
             check_web_dir(web_dir)
