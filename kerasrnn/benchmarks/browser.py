@@ -95,9 +95,9 @@ class OpenPage:
 
     def state(self) -> dict:
         """The page's `window.kerasrnn` fields that tests read (JSON-safe)."""
-        return self.page.evaluate("(({ready, error, busy, shown, next, last, name, kind, variant, loadedMs, readyMs})"
-                                  " => ({ready, error, busy, shown, next, last, name, kind, variant, loadedMs,"
-                                  " readyMs}))(window.kerasrnn)")
+        return self.page.evaluate("(({ready, error, busy, shown, next, last, name, kind, file, variant, loadedMs,"
+                                  " readyMs}) => ({ready, error, busy, shown, next, last, name, kind, file, variant,"
+                                  " loadedMs, readyMs}))(window.kerasrnn)")
 
     def settled(self, timeout_s: float = 30) -> dict:
         """Waits until no keystroke is queued; returns `state()`."""

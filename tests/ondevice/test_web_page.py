@@ -1,5 +1,5 @@
 """The page in headless chromium (Playwright driving Debian's chromium) against the Python runtime: every
-release model completes "ROMEO: wh" as `python -m kerasrnn.complete` does, Backspace, Tab, unknown
+release model completes "ROMEO: wh" as `python -m kerasrnn.complete` does (within TOL), Backspace, Tab, unknown
 characters, an empty box, the model picker, a corrupt or missing model file, and a WASM heap that stays
 bounded over 2,000 keystrokes. Skipped with a one-line reason without chromium or `web/node_modules`
 (a failure where KERASRNN_REQUIRE_BROWSER is set, as in CI).
@@ -23,7 +23,11 @@ from kerasrnn.ondevice.autocomplete import Autocompleter
 
 RELEASES = os.path.join(ROOT, "exported")
 MODELS = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]
-TOL = 1e-4  # probabilities and logits: the browser's WASM kernels against Python's LiteRT
+# How far the page's probabilities may be from Python's. Float: 1e-4 (measured: 5e-7). Dynamic-range int8
+# quantizes activations as it runs, and LiteRT's kernels round them differently: Python's own XNNPACK and
+# builtin kernels give probabilities up to 1.9e-3 apart on these texts; the browser's WASM kernels were
+# within 2e-7 of Python's XNNPACK for the GRU and LSTM, 2.6e-3 for the SimpleRNN (its logits 0.025).
+TOL = {"float": 1e-4, "int8": 3e-3}
 HEAP_BOUND = 4 << 20  # bytes the WASM heap may grow by over 2,000 keystrokes (the kept states take 0.7 MB)
 SCREENSHOT_ENV = "KERASRNN_SCREENSHOT"
 
@@ -66,12 +70,15 @@ def python_reference(name: str, kind: str, text: str) -> dict:
 
 
 def assert_same(state: dict, want: dict, vocabulary: list[str]) -> None:
+    """The page shows Python's words, and their probabilities and the next characters' within TOL."""
+    assert state["file"] == litert.WEB_FILES[state["kind"]]
+    tol = TOL[state["kind"]]
     got = [(s["word"], s["prob"]) for s in state["shown"]]
     assert [w for w, _ in got] == [w for w, _ in want["shown"]], (got, want["shown"])
-    assert max(abs(a - b) for (_, a), (_, b) in zip(got, want["shown"])) <= TOL
+    assert max(abs(a - b) for (_, a), (_, b) in zip(got, want["shown"])) <= tol, (got, want["shown"])
     assert len(state["next"]) == 8
     for entry in state["next"]:
-        assert abs(entry["prob"] - want["next"][vocabulary.index(entry["char"])]) <= TOL
+        assert abs(entry["prob"] - want["next"][vocabulary.index(entry["char"])]) <= tol
 
 
 def type_text(opened, text: str) -> dict:
