@@ -6,7 +6,8 @@ For every export with web files, in fresh pages served by `kerasrnn.ondevice.web
   - one step: the batch-1 model on LiteRT.js, the state tensor passed straight back (median, p99);
   - one keystroke: feed one character of TYPED_TEXT and compute the top-3 suggestions (median, p99);
   - the WASM heap before and after the keystrokes, and which WASM build the loader chose.
-The record names the CPU (how many cpuinfo lines list avx512f: 0 is an AVX2-only machine) and chromium.
+The record names the CPU (how many cpuinfo lines list avx512f: 0 is an AVX2-only machine), chromium, and the
+load average before and after (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def bench_web(models_dir: str, steps: int = 2000, keystrokes: int = 2000, loads:
         if not models:
             raise Failed(f"no export with web files in {models_dir}" + (f" named {', '.join(only)}" if only else ""))
         with Browser() as browser:
+            load = os.getloadavg()[0]  # the machine may be shared: how busy it was
             result = {"machine": {**cpu_kind(), "chromium": browser.version}, "models": {}}
             for m in models:
                 result["models"][m["name"]] = {
@@ -78,6 +80,7 @@ def bench_web(models_dir: str, steps: int = 2000, keystrokes: int = 2000, loads:
     finally:
         server.shutdown()
         server.server_close()
+    result["machine"]["load_average_1min"] = {"start": round(load, 2), "end": round(os.getloadavg()[0], 2)}
     result["settings"] = {"steps": steps, "keystrokes": keystrokes, "page_loads": loads, "threads": 1,
                           "typed_text": "kerasrnn.benchmarks.latency.TYPED_TEXT, cycled"}
     result["bars"] = check_bars(result)

@@ -115,7 +115,8 @@ def test_backspace_restores_the_kept_state_and_tab_takes_a_suggestion(browser, s
         page.keyboard.press("Backspace")
     after = opened.settled()
     assert after["shown"] == before["shown"] and after["next"] == before["next"]  # bit for bit: the kept state
-    assert after["last"]["fed"] == 0  # nothing was run again
+    assert after["last"]["fed"] == 0 and after["last"]["back"] == 1  # nothing was run again
+    assert "back 1 character to a kept state" in page.inner_text("#latency")
     page.keyboard.press("Tab")
     state = opened.settled()
     assert page.input_value("#text") == "ROMEO: what"

@@ -102,7 +102,8 @@ async function sync() {
     if (common > 0 && /[\uD800-\uDBFF]/.test(typed[common - 1])) common--; // never split a surrogate pair
   }
   const removed = typed === null ? Infinity : Array.from(typed.slice(common)).length; // in code points
-  if (removed > completer.undoable) {
+  const reread = removed > completer.undoable; // more than the kept states: read the whole text again
+  if (reread) {
     await completer.reset();
     common = 0;
   } else {
@@ -116,7 +117,8 @@ async function sync() {
   typed = text;
   app.shown = shown;
   app.next = completer.nextChars(NEXT_CHARS);
-  app.last = { feedMs: t1 - t0, suggestMs: t2 - t1, totalMs: t2 - t0, fed: Array.from(added).length };
+  app.last = { feedMs: t1 - t0, suggestMs: t2 - t1, totalMs: t2 - t0, fed: Array.from(added).length,
+               back: reread ? 0 : removed };
   app.latencies.push(t2 - t0);
   render();
 }
@@ -145,10 +147,12 @@ function render() {
   }));
   const sorted = [...app.latencies].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)];
-  const { feedMs, suggestMs, totalMs, fed } = app.last;
-  $('latency').textContent = `this keystroke ${totalMs.toFixed(2)} ms (${fed} character${fed === 1 ? '' : 's'} ` +
-    `read in ${feedMs.toFixed(2)} ms, suggestions in ${suggestMs.toFixed(2)} ms); median of ` +
-    `${sorted.length}: ${median.toFixed(2)} ms`;
+  const { feedMs, suggestMs, totalMs, fed, back } = app.last;
+  const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const read = [back ? `back ${plural(back, 'character')} to a kept state` : '',
+                fed || !back ? `${plural(fed, 'character')} read` : ''].filter(Boolean).join(', ');
+  $('latency').textContent = `this keystroke ${totalMs.toFixed(2)} ms (${read} in ${feedMs.toFixed(2)} ms, ` +
+    `suggestions in ${suggestMs.toFixed(2)} ms); median of ${sorted.length}: ${median.toFixed(2)} ms`;
 }
 
 /** Adds a suggestion's completion at the end of the text (the page completes the last word). */
