@@ -18,7 +18,8 @@ def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
         assert 0 < figures["p50_us"] <= figures["p99_us"]
     assert result["autocomplete"]["float"]["suggestions"]["calls"] == len(bench_text())
     assert result["long_prefix"]["chars"] == 2000 and result["long_prefix"]["chars_per_s"] > 0
-    assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite"}
+    assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite", "model_web.tflite",
+                                      "model_web_int8.tflite"}
     assert result["command"].startswith("python -m kerasrnn.bench export")
     assert "LiteRT float step vs Keras eager step" in capsys.readouterr().out
 

@@ -153,7 +153,9 @@ def test_the_command_prints_the_url_serves_and_stops_on_ctrl_c(models_dir):
     except UsageError as e:
         skip_or_fail(str(e))
     proc = subprocess.Popen([sys.executable, "-m", "kerasrnn.web", "--port", "0", "--models", models_dir],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal,
+    # also when the tests themselves run in the background (which ignores SIGINT, and children inherit it)
     try:
         assert proc.stdout.readline().strip() == "models: tiny"
         line = proc.stdout.readline().strip()
