@@ -166,6 +166,10 @@ def test_the_command_prints_the_url_serves_and_stops_on_ctrl_c(models_dir):
         assert get(url + "node_modules/@litertjs/core/wasm/litert_wasm_internal.wasm")[2][:4] == b"\0asm"
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # never leave a server behind
+            proc.kill()
+            out, err = proc.communicate()
     assert proc.returncode == 0 and out.strip() == "stopped", (out, err)
     assert "skipped old: ValueError: no web files" in err
