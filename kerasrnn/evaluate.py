@@ -16,8 +16,8 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.evaluate", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
-    p.add_argument("--text", default=None, help="a UTF-8 text file to evaluate on (default: the run's validation split)")
+    p.add_argument("run_dir", type=cli.utf8, help="a run directory written by kerasrnn.fit")
+    p.add_argument("--text", type=cli.utf8, default=None, help="a UTF-8 text file to evaluate on (default: the run's validation split)")
     p.add_argument("--carried", action="store_true",
                    help="carry the state through the text (16 streams) instead of windows of --seq-len from a zero state")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")

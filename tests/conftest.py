@@ -64,6 +64,38 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
                           timeout=timeout, cwd=ROOT)
 
 
+def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> tuple[int, list[str]]:
+    """Runs `complete EXPORT --interactive` in a pseudo-terminal, writing each (pause in seconds, bytes) in turn.
+
+    Returns:
+        (exit status, the frames it drew: what followed each "carriage return, clear line").
+    """
+    import pty
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command a user types in a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive"])
+    output = b""
+    try:
+        for pause, data in writes:
+            time.sleep(pause)
+            os.write(fd, data)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace").split("\r\x1b[K")
+
+
 SURNAME_ARGS = ["--units", "32", "--embedding-dim", "16", "--train-names", "3000", "--epochs", "3",
                 "--learning-rate", "0.01", "--verbose", "0"]  # surname models that train in seconds
 

@@ -33,13 +33,14 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print, int8: boo
     Returns:
         The manifest.
     Raises:
-        UsageError: a bad run directory, or `out` exists and `force` is off.
+        UsageError: a bad run directory; `out` exists and `force` is off, or it is not an export (`--force` replaces
+            only an export or an empty folder), or it is the run itself.
         ExportFailed: a conversion or a check failed; nothing was written.
     """
     from kerasrnn.exporting.directory import check_out, write_export
     from kerasrnn.models.loading import load_run
 
-    out = check_out(out, force)
+    out = check_out(out, force, run_dir)
     run = load_run(run_dir)
     if run.config.task in SURNAME_TASKS:
         from kerasrnn.tasks.surnames.export import export_surname_model as export_task

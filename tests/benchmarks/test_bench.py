@@ -91,8 +91,9 @@ def test_bench_web_writes_page_step_and_keystroke_figures(tiny_export, tmp_path,
 
 
 def test_bench_web_rejects_bad_counts_and_a_missing_models_folder(tmp_path, capsys):
-    assert bench.main(["web", "--keystrokes", "0"]) == 2
-    assert "must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["web", "--keystrokes", "0"])
+    assert exit_info.value.code == 2 and "error: --keystrokes must be at least 1" in capsys.readouterr().err
     from kerasrnn.benchmarks.browser import missing
 
     if not missing():

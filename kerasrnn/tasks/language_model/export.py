@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from kerasrnn.core.cli import ExportFailed
 from kerasrnn.core.config import Config
-from kerasrnn.core.runs import read_metrics
+from kerasrnn.core.runs import read_metrics, run_corpus
 from kerasrnn.exporting.archive import (PARITY_ATOL, add_step_endpoint, char_table, check_int8_bpc, check_parity,
                                         file_record, saved_step, write_tflite_files)
 from kerasrnn.exporting.web import batch1, check_web_parity, open_web_steps, web_record, write_web_files
@@ -34,7 +34,6 @@ from kerasrnn.inference.samplers import softmax
 from kerasrnn.models.char_model import state_size
 from kerasrnn.models.loading import Run
 from kerasrnn.ondevice import litert
-from pipelines.text import load_corpus
 from pipelines.vocab import Vocabulary
 
 START_TEXT = "\n"  # every prefix is read as if it followed this text (the start of a line)
@@ -148,7 +147,7 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
 
 def export_char_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
-    corpus = load_corpus(run.config.dataset, run.config.text, run.config.data_dir)
+    corpus = run_corpus(run.config, run.path)
     val_ids = run.vocab.encode(corpus.validation)
     write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
     write_tflite_files(tmp, int8=int8)

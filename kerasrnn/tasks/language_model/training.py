@@ -25,7 +25,7 @@ from kerasrnn.training.fitting import check_finite, compile_model, device_name, 
 from kerasrnn.training.multi_worker import fit_distributed
 from kerasrnn.training.strategies import describe, is_chief, make_strategy
 from pipelines.io import DataError, atomic_write_json
-from pipelines.text import Corpus, lm_dataset, load_corpus, stream_dataset
+from pipelines.text import Corpus, lm_dataset, load_corpus, stream_chunks, stream_dataset
 from pipelines.vocab import Vocabulary
 
 SAMPLE_CHARS = 300  # characters of the sample printed when training ends
@@ -41,21 +41,25 @@ def open_run(config: Config, run_dir: str, resume: bool, write: bool = True) -> 
         UsageError: an existing directory without --resume, or --resume of a finished run.
     """
     if resume:
-        config, vocab, record = runs.reopen_run(run_dir)
-        return config, vocab, load_corpus(config.dataset, config.text, config.data_dir), record
+        config, vocab, record = runs.reopen_run(run_dir, lock=write)
+        return config, vocab, runs.run_corpus(config, run_dir), record
     if write:
         runs.check_new_run_dir(run_dir)
     config.validate()
     corpus = load_corpus(config.dataset, config.text, config.data_dir)
     vocab = Vocabulary.build(corpus.train)
     config.vocab_size = len(vocab)
+    check_lengths(corpus.train, corpus.validation, config.seq_len)  # refused before anything is written
+    if config.tbptt:
+        stream_chunks(len(corpus.train), config.seq_len, config.batch_size)
     if write:
         runs.create_run(config, vocab, run_dir)
     return config, vocab, corpus, {"epochs": []}
 
 
-def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> None:
-    """Raises DataError unless each split holds at least one window of seq_len + 1 characters."""
+def check_lengths(train_ids, val_ids, seq_len: int) -> None:
+    """Raises DataError unless each split (ids, or the text itself) holds at least one window of seq_len + 1
+    characters."""
     for name, ids in (("training", train_ids), ("validation", val_ids)):
         if len(ids) < seq_len + 1:
             raise DataError(
