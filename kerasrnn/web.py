@@ -21,9 +21,10 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.web", __doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (0: any free port)")
-    p.add_argument("--models", default="exported", help="folder of exports (each with manifest.json and web files)")
-    p.add_argument("--host", default=None,
+    p.add_argument("--port", type=cli.Range(int, 0, 65535), default=8000, help="port to listen on (0: any free port)")
+    p.add_argument("--models", type=cli.utf8, default="exported",
+                   help="folder of exports (each with manifest.json and web files)")
+    p.add_argument("--host", type=cli.utf8, default=None,
                    help="address to listen on (None: 127.0.0.1); any non-loopback address must be given here")
     return p
 

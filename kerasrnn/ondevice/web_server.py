@@ -190,15 +190,6 @@ class PageServer(http.server.ThreadingHTTPServer):
             return None
 
 
-def is_loopback(host: str) -> bool:
-    """Whether every address `host` names is a loopback one (127.0.0.0/8, ::1)."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
-        return False
-    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
-
-
 def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allow_remote: bool = False,
                 web_dir: str | None = None) -> PageServer:
     """Checks the inputs and binds the server (not started: call `serve_forever`, or `start`).
@@ -218,18 +209,19 @@ def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allo
         raise UsageError(f"no such models folder: {models_dir} (give --models, e.g. the repository's exported/)")
     web_dir = web_dir or WEB_DIR
     check_web_dir(web_dir)
-    if not allow_remote and not is_loopback(host):
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as e:  # UnicodeError: not a host name at all
+        raise UsageError(f"cannot use host {host!r}: {getattr(e, 'strerror', None) or e}") from None
+    if not allow_remote and not all(ipaddress.ip_address(i[4][0].split("%")[0]).is_loopback for i in infos):
         raise UsageError(f"refusing to serve on {host}: it is not a loopback address, and the page and models would "
                          f"be reachable from other machines; pass --host {host} explicitly to do that")
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return PageServer((host, port), web_dir, models_dir, family)
-    except socket.gaierror as e:
-        raise UsageError(f"cannot use host {host!r}: {e.strerror}") from None
+        return PageServer((host, port), web_dir, models_dir, infos[0][0])
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             raise UsageError(f"port {port} on {host} is in use: give another with --port (0 picks a free one)") from None
-        raise UsageError(f"cannot listen on {host} port {port}: {e.strerror}") from None
+        raise UsageError(f"cannot listen on {host} port {port}: {e.strerror or e}") from None
 
 
 def start(server: PageServer) -> threading.Thread:

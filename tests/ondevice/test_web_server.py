@@ -131,7 +131,6 @@ def test_bad_input_is_one_line(web_dir, models_dir, tmp_path, monkeypatch, capsy
     port = busy.getsockname()[1]
     cases = {
         ("--port", str(port), "--models", models_dir): f"port {port} on 127.0.0.1 is in use: give another with --port",
-        ("--port", "70000", "--models", models_dir): "bad port 70000",
         ("--port", "0", "--models", str(tmp_path / "nope")): f"no such models folder: {tmp_path / 'nope'}",
         ("--port", "0", "--models", str(tmp_path)): f"no export in {tmp_path} has web files",
         ("--port", "0", "--models", models_dir, "--host", "no-such-host.invalid"): "cannot use host",
@@ -141,6 +140,12 @@ def test_bad_input_is_one_line(web_dir, models_dir, tmp_path, monkeypatch, capsy
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith(f"kerasrnn.web: error: {message}"), err
     busy.close()
+    with pytest.raises(SystemExit) as exit_info:
+        web.main(["--port", "70000"])
+    assert exit_info.value.code == 2 and "kerasrnn.web: error: --port must be at least 0 and at most 65,535 (got 70000)" in \
+        capsys.readouterr().err
+    with pytest.raises(UsageError, match="bad port 70000"):  # the library checks too
+        make_server(models_dir, port=70000, web_dir=web_dir)
     shutil.rmtree(os.path.join(web_dir, "node_modules"))
     assert web.main(["--port", "0", "--models", models_dir]) == 2
     err = capsys.readouterr().err.strip()
