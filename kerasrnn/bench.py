@@ -1,4 +1,4 @@
-"""`python -m kerasrnn.bench train|export|keystrokes`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export|keystrokes|web`: benchmarks that write JSON and print a table.
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
@@ -8,6 +8,7 @@ Examples:
     python -m kerasrnn.bench keystrokes exported/shakespeare-gru --split validation
     python -m kerasrnn.bench keystrokes exported/korean-gru --split test --chars 20000
     python -m kerasrnn.bench keystrokes exported/korean-gru --text my_korean.txt
+    python -m kerasrnn.bench web                                 # the page in headless chromium, every export
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
 """
@@ -24,7 +25,8 @@ from kerasrnn.core.config import LIMITS, MAX_UNITS
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes}", parser_class=cli.ArgumentParser)
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes,web}",
+                           parser_class=cli.ArgumentParser)
     from kerasrnn.benchmarks.throughput import TrainShape
 
     d = TrainShape()
@@ -66,6 +68,16 @@ def build_parser() -> cli.ArgumentParser:
     s.add_argument("--model", default="float", choices=("float", "int8"), help="which .tflite file")
     s.add_argument("--json", type=cli.utf8, default=None,
                    help="where to write the JSON (None: runs/bench/keystrokes-<name>.json)")
+    w = sub.add_parser("web", help="the page in headless chromium: page ready, step and keystroke latency",
+                       formatter_class=p.formatter_class)
+    w.add_argument("--models", type=cli.utf8, default="exported", help="folder of exports with web files")
+    w.add_argument("--only", type=cli.utf8, default="", help="comma-separated export names to measure (empty: all)")
+    w.add_argument("--steps", type=cli.Range(int, 1, 1_000_000), default=2000, help="timed model steps per model")
+    w.add_argument("--keystrokes", type=cli.Range(int, 1, 1_000_000), default=2000,
+                   help="timed keystrokes (feed + 3 suggestions) per model")
+    w.add_argument("--loads", type=cli.Range(int, 1, 100), default=3,
+                   help="page loads timed per model (the median is reported)")
+    w.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/web.json)")
     return p
 
 
@@ -96,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
                 run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
+            return 0
+        if args.what == "web":
+            from kerasrnn.benchmarks.web_latency import run_and_report as run_web
+
+            json_path = args.json or os.path.join("runs", "bench", "web.json")
+            cli.check_output_file(json_path, "--json")
+            only = [n.strip() for n in args.only.split(",") if n.strip()]
+            run_web(args.models, args.steps, args.keystrokes, args.loads, only, json_path, command)
             return 0
         name = os.path.basename(os.path.normpath(args.model_dir))
         if args.what == "keystrokes":

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, entry in manifest["files"].items():
             figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()
                                 if k not in ("bytes", "sha256"))
-            print(f"  {name:18s} {entry['bytes'] / 1e6:7.2f} MB  {figures}")
+            print(f"  {name:21s} {entry['bytes'] / 1e6:7.2f} MB  {figures}")
         print(f"wrote {out} in {manifest['export_seconds']:.0f} s")
         return 0
 

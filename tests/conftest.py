@@ -143,3 +143,14 @@ def korean_export(korean_run, tmp_path_factory) -> str:
     out = str(tmp_path_factory.mktemp("exports") / "korean")
     assert export.main([korean_run, "--out", out]) == 0
     return out
+
+
+REQUIRE_BROWSER = "KERASRNN_REQUIRE_BROWSER"  # set (to 1) by .ci/run: the browser and Node tests must run there
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skips a test that needs Node.js, chromium or web/node_modules with a one-line reason; fails instead
+    where REQUIRE_BROWSER is set (CI installs them, so a skip there would hide a broken setup)."""
+    if os.environ.get(REQUIRE_BROWSER, "") not in ("", "0"):
+        pytest.fail(f"{reason} ({REQUIRE_BROWSER} is set)", pytrace=False)
+    pytest.skip(reason)

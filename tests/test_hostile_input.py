@@ -8,7 +8,7 @@ Nothing trains here: `keras.Model.fit` raises `Reached` (everything before it â€
 the text, claiming and locking the run directory, building and compiling the model with the cheap sizes
 drawn, the callbacks, and the clean-up when it stops â€” runs for real); the
 commands whose work is long (compare, gradients, surname_eval, bench, launch) have their one library call
-replaced by a stub, so what is fuzzed is their command line; sample, evaluate, complete and classify run for
+replaced by a stub, so what is fuzzed is their command line, and web binds its server but never serves; sample, evaluate, complete and classify run for
 real on the tiny fixtures; export writes a fake model file through the real export folder code.
 """
 
@@ -30,7 +30,7 @@ from kerasrnn.core import cli, locks
 from conftest import ROOT
 
 COMMANDS = ["fit", "sample", "evaluate", "export", "complete", "classify", "surname_eval", "compare", "gradients",
-            "bench", "launch"]
+            "bench", "launch", "web"]
 SHIPPED_CLASSIFIER = os.path.join(ROOT, "exported", "surnames-classifier")
 CHEAP = 8  # valid numbers are drawn from the bottom of each range (lo .. lo + CHEAP): real work stays small
 OUTPUT_FLAGS = {"--run-dir", "--out", "--json", "--plot", "--data-dir"}  # where a command may write
@@ -119,7 +119,7 @@ def argvs(draw, command: str):
     parser = module.build_parser()
     argv = []
     if command == "bench":
-        what = draw(st.sampled_from(["train", "export", "nonsense"]))
+        what = draw(st.sampled_from(["train", "export", "web", "nonsense"]))
         argv.append(what)
         sub = parser._subparsers._group_actions[0].choices.get(what)
         parser = sub or parser
@@ -228,6 +228,9 @@ def stubs(monkeypatch):
         raise Reached()
 
     monkeypatch.setattr(keras.Model, "fit", reached)
+    # web: the server is bound (port, host and folders checked for real) and closed at once, never served
+    monkeypatch.setattr(importlib.import_module("kerasrnn.ondevice.web_server").PageServer, "serve_forever",
+                        lambda self, *args, **kwargs: None)
 
     def fake_export(run, tmp, log, started, int8=True):
         with open(os.path.join(tmp, "model.tflite"), "wb") as f:
@@ -243,6 +246,7 @@ def stubs(monkeypatch):
                          ("kerasrnn.tasks.surnames.report", "evaluate_generators"),
                          ("kerasrnn.benchmarks.throughput", "run_and_report"),
                          ("kerasrnn.benchmarks.latency", "run_and_report"),
+                         ("kerasrnn.benchmarks.web_latency", "run_and_report"),
                          ("kerasrnn.training.local_cluster", "launch")]:
         monkeypatch.setattr(importlib.import_module(module), name, lambda *args, **kwargs: 0)
 

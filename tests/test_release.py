@@ -22,6 +22,10 @@ def test_release_model_is_intact_and_small(name):
     assert manifest["files"]["model.tflite"]["bytes"] <= 5_000_000
     float_bpc = manifest["files"]["model.tflite"]["validation_bpc"]
     assert manifest["files"]["model_int8.tflite"]["validation_bpc"] <= float_bpc + 0.03
+    assert manifest["web"]["files"] == litert.WEB_FILES  # the browser's batch-1 copies (web/)
+    for kind, name in litert.WEB_FILES.items():
+        web, full = manifest["files"][name], manifest["files"][litert.TFLITE_FILES[kind]]
+        assert web["bytes"] <= full["bytes"] and abs(web["validation_bpc"] - full["validation_bpc"]) <= 1e-4
     _, step = litert.open_step(folder, "float")
     logits, state = step(np.zeros(3, np.int32), step.zero_state(3))
     assert logits.shape == (3, manifest["vocab_size"]) and state.shape == (3, manifest["state_size"])
@@ -71,4 +75,5 @@ def test_surname_release_models_are_intact_small_and_as_documented(name):
         assert len(manifest["labels"]) == 18 and manifest["bidirectional"]
     else:
         assert manifest["conditioned"] and manifest["cell"] == "lstm"
+        assert manifest["web"]["files"] == litert.WEB_FILES
         assert manifest["files"]["model.tflite"]["test_loss_nats"] < 1.95

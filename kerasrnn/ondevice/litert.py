@@ -5,6 +5,8 @@
                           bytes, sha256, validation loss (nats/char and bits/char)
       model.tflite        float32 step model, signature "step"
       model_int8.tflite   the same with dynamic-range int8 weights (left out by export --no-int8)
+      model_web.tflite, model_web_int8.tflite   the same at batch 1, every shape fixed: for LiteRT.js in
+                          the browser (`web/`), which rejects a dynamic batch (`kerasrnn.exporting.web`)
       saved_model/        for TensorFlow: signatures "serving_default" (strings) and "step"
 
 The "step" signature: token (batch,) int32, state (batch, S) float32
@@ -33,14 +35,16 @@ FORMAT = "kerasrnn-export"  # the manifest's "format": what marks a folder as on
 MANIFEST = "manifest.json"
 SAVED_MODEL = "saved_model"
 TFLITE_FILES = {"float": "model.tflite", "int8": "model_int8.tflite"}  # --model choice -> file
+WEB_FILES = {"float": "model_web.tflite", "int8": "model_web_int8.tflite"}  # the browser's batch-1 files
 STEP = "step"  # the signature every exported model has
 LANGUAGE_MODEL_TASKS = ("shakespeare", "sentence", "korean")  # exports with a language model's "step" signature
 MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
 
 
-def tflite_files(int8: bool = True) -> dict[str, str]:
-    """The `.tflite` files an export writes: always the float one, the int8 one unless `int8` is off."""
-    return {kind: name for kind, name in TFLITE_FILES.items() if int8 or kind == "float"}
+def tflite_files(int8: bool = True, names: dict[str, str] = TFLITE_FILES) -> dict[str, str]:
+    """The `.tflite` files an export writes (of `names`, or WEB_FILES): always the float one, the int8
+    one unless `int8` is off."""
+    return {kind: name for kind, name in names.items() if int8 or kind == "float"}
 
 
 def sha256_path(path: str) -> str:
