@@ -1,10 +1,14 @@
-"""`python -m kerasrnn.bench train|export`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export|keystrokes|web`: benchmarks that write JSON and print a table.
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
     python -m kerasrnn.bench train --cells gru --sizes --compare-torch --plot sweep.png
     python -m kerasrnn.bench export exported/shakespeare-gru
     python -m kerasrnn.bench export exported/shakespeare-gru --long-prefix 1000000 --json gru.json
+    python -m kerasrnn.bench keystrokes exported/shakespeare-gru --split validation
+    python -m kerasrnn.bench keystrokes exported/korean-gru --split test --chars 20000
+    python -m kerasrnn.bench keystrokes exported/korean-gru --text my_korean.txt
+    python -m kerasrnn.bench web                                 # the page in headless chromium, every export
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
 """
@@ -16,34 +20,64 @@ import shlex
 import sys
 
 from kerasrnn.core import cli
+from kerasrnn.core.config import LIMITS, MAX_UNITS
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export}", parser_class=cli.ArgumentParser)
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes,web}",
+                           parser_class=cli.ArgumentParser)
     from kerasrnn.benchmarks.throughput import TrainShape
 
     d = TrainShape()
     t = sub.add_parser("train", help="training characters per second: kerasrnn, stock Keras, PyTorch",
                        formatter_class=p.formatter_class)
     t.add_argument("--cells", default="simplernn,lstm,gru", help="comma-separated cells to measure")
-    t.add_argument("--units", type=int, default=d.units, help="hidden units per layer")
-    t.add_argument("--embedding-dim", type=int, default=d.embedding_dim, help="embedding size")
-    t.add_argument("--layers", type=int, default=d.layers, help="stacked recurrent layers")
-    t.add_argument("--batch-size", type=int, default=d.batch_size, help="windows per step")
-    t.add_argument("--seq-len", type=int, default=d.seq_len, help="characters per window")
-    t.add_argument("--steps", type=int, default=d.steps, help="timed steps per measurement (after warm-up)")
-    t.add_argument("--warmup", type=int, default=d.warmup, help="untimed steps first")
+    t.add_argument("--units", type=LIMITS["units"], default=d.units, help="hidden units per layer")
+    t.add_argument("--embedding-dim", type=cli.Range(int, 1, MAX_UNITS), default=d.embedding_dim,
+                   help="embedding size")
+    t.add_argument("--layers", type=LIMITS["layers"], default=d.layers, help="stacked recurrent layers")
+    t.add_argument("--batch-size", type=LIMITS["batch_size"], default=d.batch_size, help="windows per step")
+    t.add_argument("--seq-len", type=cli.Range(int, 1, 10_000), default=d.seq_len, help="characters per window")
+    t.add_argument("--steps", type=cli.Range(int, 1, 100_000), default=d.steps,
+                   help="timed steps per measurement (after warm-up)")
+    t.add_argument("--warmup", type=cli.Range(int, 0, 100_000), default=d.warmup, help="untimed steps first")
     t.add_argument("--compare-torch", action="store_true", help="also train the same model in PyTorch (extra: bench)")
     t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
-    t.add_argument("--plot", default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
-    t.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/train.json)")
+    t.add_argument("--plot", type=cli.utf8, default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
+    t.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/train.json)")
     e = sub.add_parser("export", help="step and keystroke latency of an export directory",
                        formatter_class=p.formatter_class)
-    e.add_argument("model_dir", help="an export directory written by kerasrnn.export")
-    e.add_argument("--calls", type=int, default=2000, help="timed LiteRT step calls (TensorFlow paths: a quarter)")
-    e.add_argument("--long-prefix", type=int, default=0, help="also time feeding a prefix of this many characters")
-    e.add_argument("--json", default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    e.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
+    e.add_argument("--calls", type=cli.Range(int, 4, 1_000_000), default=2000,
+                   help="timed LiteRT step calls (TensorFlow paths: a quarter)")
+    e.add_argument("--long-prefix", type=cli.Range(int, 0, 10_000_000), default=0,
+                   help="also time feeding a prefix of this many characters")
+    e.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    s = sub.add_parser("keystrokes", help="keystrokes saved by accepting the top suggestions while typing a text",
+                       formatter_class=p.formatter_class)
+    s.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
+    source = s.add_mutually_exclusive_group(required=True)
+    source.add_argument("--text", type=cli.utf8, default=None, help="the UTF-8 text the simulated user types")
+    source.add_argument("--split", default=None,
+                        help="type a split of the model's own bundled corpus instead (Shakespeare: validation; "
+                             "Korean: validation or test)")
+    s.add_argument("--chars", type=cli.Range(int, 0, 100_000_000), default=0,
+                   help="type only the first this many characters (0 = all)")
+    s.add_argument("-k", type=cli.Range(int, 1, 20), default=3, help="suggestions the user looks at")
+    s.add_argument("--model", default="float", choices=("float", "int8"), help="which .tflite file")
+    s.add_argument("--json", type=cli.utf8, default=None,
+                   help="where to write the JSON (None: runs/bench/keystrokes-<name>.json)")
+    w = sub.add_parser("web", help="the page in headless chromium: page ready, step and keystroke latency",
+                       formatter_class=p.formatter_class)
+    w.add_argument("--models", type=cli.utf8, default="exported", help="folder of exports with web files")
+    w.add_argument("--only", type=cli.utf8, default="", help="comma-separated export names to measure (empty: all)")
+    w.add_argument("--steps", type=cli.Range(int, 1, 1_000_000), default=2000, help="timed model steps per model")
+    w.add_argument("--keystrokes", type=cli.Range(int, 1, 1_000_000), default=2000,
+                   help="timed keystrokes (feed + 3 suggestions) per model")
+    w.add_argument("--loads", type=cli.Range(int, 1, 100), default=3,
+                   help="page loads timed per model (the median is reported)")
+    w.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/web.json)")
     return p
 
 
@@ -59,29 +93,52 @@ def main(argv: list[str] | None = None) -> int:
             unknown = [c for c in cells if c not in CELLS]
             if unknown or not cells:
                 raise cli.UsageError(f"unknown cell(s) {', '.join(unknown) or '(none)'}: choose from {', '.join(CELLS)}")
-            if min(args.units, args.embedding_dim, args.layers, args.batch_size, args.seq_len, args.steps) < 1:
-                raise cli.UsageError("sizes and --steps must be at least 1")
             if args.compare_torch:
                 import importlib.util
 
                 if importlib.util.find_spec("torch") is None:
                     raise cli.UsageError("--compare-torch needs PyTorch: pip install -e \".[bench]\" (torch==2.13.0)")
+            json_path = args.json or os.path.join("runs", "bench", "train.json")
+            cli.check_output_file(json_path, "--json")
+            if args.plot:
+                cli.check_output_file(args.plot, "--plot")
             base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
                               batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
             try:
-                run_and_report(cells, base, args.compare_torch, args.sizes,
-                               args.json or os.path.join("runs", "bench", "train.json"), args.plot, command)
+                run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
             return 0
-        if args.calls < 4 or args.long_prefix < 0:
-            raise cli.UsageError("--calls must be at least 4 and --long-prefix not negative")
+        if args.what == "web":
+            from kerasrnn.benchmarks.web_latency import run_and_report as run_web
+
+            json_path = args.json or os.path.join("runs", "bench", "web.json")
+            cli.check_output_file(json_path, "--json")
+            only = [n.strip() for n in args.only.split(",") if n.strip()]
+            run_web(args.models, args.steps, args.keystrokes, args.loads, only, json_path, command)
+            return 0
+        name = os.path.basename(os.path.normpath(args.model_dir))
+        if args.what == "keystrokes":
+            from kerasrnn.benchmarks import keystrokes
+
+            json_path = args.json or os.path.join("runs", "bench", f"keystrokes-{name}.json")
+            cli.check_output_file(json_path, "--json")
+            if args.text:
+                from pipelines.io import read_text
+
+                text, source = read_text(args.text), args.text
+            else:
+                text, source = keystrokes.split_text(args.model_dir, args.split)
+            if args.chars:
+                text, source = text[:args.chars], f"the first {args.chars:,} characters of {source}"
+            keystrokes.run_and_report(args.model_dir, text, source, json_path, args.model, args.k, command)
+            return 0
+        json_path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
+        cli.check_output_file(json_path, "--json")
         cli.quiet_tensorflow()
         from kerasrnn.benchmarks.latency import run_and_report
 
-        name = os.path.basename(os.path.normpath(args.model_dir))
-        run_and_report(args.model_dir, args.calls, args.long_prefix,
-                       args.json or os.path.join("runs", "bench", f"export-{name}.json"), command)
+        run_and_report(args.model_dir, args.calls, args.long_prefix, json_path, command)
         return 0
 
     return cli.run(body, "kerasrnn.bench")

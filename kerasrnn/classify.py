@@ -1,16 +1,19 @@
-"""`python -m kerasrnn.classify RUN_DIR NAME...`: the three likeliest nationalities of each surname.
+"""`python -m kerasrnn.classify MODEL NAME...`: the three likeliest nationalities of each surname.
 
 Examples:
-    python -m kerasrnn.classify runs/surnames-gru Nakamura Schmidt "O'Neill"
+    python -m kerasrnn.classify exported/surnames-classifier Nakamura Schmidt "O'Neill"
     python -m kerasrnn.classify runs/surnames-gru --file names.txt --top 5
+    python -m kerasrnn.classify runs/surnames-gru Nakamura --top 2 Schmidt
 
-The run is a `--task surnames` run of kerasrnn.fit. Names are NFC-normalised and stripped;
-characters never seen in training are read as <unk> and names longer than the model's
+MODEL is a `--task surnames` run of kerasrnn.fit (its best.keras, with TensorFlow) or its export
+(the `classify` signature of its model.tflite, with LiteRT alone). Names are NFC-normalised and
+stripped; characters never seen in training are read as <unk> and names longer than the model's
 limit are cut, each with a notice on stderr.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from kerasrnn.core import cli
@@ -18,10 +21,11 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.classify", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit --task surnames")
+    p.add_argument("run_dir", metavar="model", type=cli.utf8,
+                   help="a run directory of kerasrnn.fit --task surnames, or its export (kerasrnn.export)")
     p.add_argument("names", nargs="*", help="surnames to classify")
-    p.add_argument("--file", default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
-    p.add_argument("--top", type=int, default=3, help="nationalities shown per name")
+    p.add_argument("--file", type=cli.utf8, default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
+    p.add_argument("--top", type=cli.Range(int, 1, 100), default=3, help="nationalities shown per name")
     return p
 
 
@@ -43,23 +47,32 @@ def read_names(args) -> list[str]:
     return names
 
 
+def open_classifier(path: str):
+    """The classifier in `path`: an export (LiteRT, no TensorFlow) or a run (its best.keras)."""
+    from kerasrnn.ondevice.litert import MANIFEST
+
+    if os.path.isfile(os.path.join(path, MANIFEST)):
+        from kerasrnn.ondevice.classifier import ExportedClassifier
+
+        return ExportedClassifier(path)
+    cli.quiet_tensorflow()
+    from kerasrnn.models.loading import load_run
+    from kerasrnn.tasks.surnames.inference import SurnameClassifier
+
+    return SurnameClassifier(load_run(path))
+
+
 def format_row(name: str, top: list[tuple[str, float]]) -> str:
     """One output line: the name, then each nationality with its probability."""
     return f"{name}\t" + "  ".join(f"{label} {p:.3f}" for label, p in top)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_intermixed_args(argv)  # options may come between the names
 
     def body() -> int:
-        if args.top < 1:
-            raise cli.UsageError("--top must be at least 1")
         names = read_names(args)
-        cli.quiet_tensorflow()
-        from kerasrnn.models.loading import load_run
-        from kerasrnn.tasks.surnames.inference import SurnameClassifier
-
-        classifier = SurnameClassifier(load_run(args.run_dir))
+        classifier = open_classifier(args.run_dir)
         for name, top in zip(names, classifier.top(names, k=args.top)):
             print(format_row(name.strip(), top))
         return 0

@@ -4,6 +4,8 @@ Examples:
     python -m kerasrnn.complete exported/shakespeare-gru "ROMEO: wh"
     python -m kerasrnn.complete exported/shakespeare-gru --model int8 -k 5 "To be, or not to b"
     python -m kerasrnn.complete exported/shakespeare-gru --interactive
+    python -m kerasrnn.complete exported/korean-gru "기"            # Korean: 기능, 기본, ...
+    python -m kerasrnn.complete exported/korean-gru --words 2 "기"  # and the word after it
 
 Only numpy and `ai_edge_litert` are imported (never TensorFlow or Keras), as on a phone.
 Each keystroke advances the carried state by one step; the prefix is never re-run.
@@ -16,15 +18,20 @@ import sys
 
 from kerasrnn.core import cli
 
+MAX_PREFIX_BYTES = 10_000_000  # fed one step per character (about 20,000 a second): ten million take minutes
+
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.complete", __doc__.splitlines()[0])
-    p.add_argument("model_dir", help="an export directory written by kerasrnn.export")
+    p.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
     p.add_argument("prefix", nargs="?", default="", help="the text typed so far (empty: the start of a text)")
-    p.add_argument("--prefix-file", default=None, help="read the typed text from this UTF-8 file instead")
-    p.add_argument("-k", type=int, default=3, help="suggestions to show")
+    p.add_argument("--prefix-file", type=cli.utf8, default=None,
+                   help=f"read the typed text from this UTF-8 file instead (at most {MAX_PREFIX_BYTES:,} bytes)")
+    p.add_argument("-k", type=cli.Range(int, 1, 20), default=3, help="suggestions to show")
+    p.add_argument("--words", type=cli.Range(int, 1, 5), default=1,
+                   help="words each suggestion finishes: the current one, then this many minus one more")
     p.add_argument("--model", default="float", help="which .tflite file: float or int8")
-    p.add_argument("--threads", type=int, default=1, help="interpreter threads")
+    p.add_argument("--threads", type=cli.Range(int, 1, 64), default=1, help="interpreter threads")
     p.add_argument("--interactive", action="store_true", help="update the suggestions as you type (a terminal)")
     return p
 
@@ -33,27 +40,31 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_intermixed_args(argv)  # the prefix may come after the options
 
     def body() -> int:
-        if args.k < 1 or args.threads < 1:
-            raise cli.UsageError("-k and --threads must be at least 1")
         prefix = args.prefix
         if args.prefix_file:
             from pipelines.io import read_text
 
-            prefix = read_text(args.prefix_file)
+            prefix = read_text(args.prefix_file, max_bytes=MAX_PREFIX_BYTES)
         from kerasrnn.ondevice.autocomplete import Autocompleter, format_suggestions
 
         completer = Autocompleter(args.model_dir, args.model, args.threads)
+        if args.words > 1 and " " not in completer.manifest["vocabulary"]:
+            raise cli.UsageError("--words above 1 needs a model with a space in its vocabulary")
+        unknown = completer.unknown(prefix)
+        if unknown:
+            print(f"notice: {len(unknown)} character(s) outside the model's vocabulary read as unknown: "
+                  f"{''.join(unknown[:20])!r}", file=sys.stderr)
         completer.feed(prefix)
         if args.interactive:
             if not sys.stdin.isatty():
                 raise cli.UsageError("--interactive needs a terminal on stdin")
             from kerasrnn.ondevice.terminal import interactive
 
-            interactive(completer, args.k)
+            interactive(completer, args.k, args.words)
             return 0
-        shown = prefix[-60:].replace("\n", "\\n")
+        shown = completer.text[-60:].replace("\n", "\\n")
         print(f"{shown}|  (current word: {completer.word!r})")
-        print(format_suggestions(completer.suggestions(args.k)))
+        print(format_suggestions(completer.suggestions(args.k, args.words)))
         return 0
 
     return cli.run(body, "kerasrnn.complete")

@@ -25,11 +25,11 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.evaluate", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit, or an export folder (LiteRT)")
-    p.add_argument("--text", default=None, help="a UTF-8 text file to evaluate on (default: the run's validation split)")
+    p.add_argument("run_dir", type=cli.utf8, help="a run directory written by kerasrnn.fit, or an export folder (LiteRT)")
+    p.add_argument("--text", type=cli.utf8, default=None, help="a UTF-8 text file to evaluate on (default: the run's validation split)")
     p.add_argument("--carried", action="store_true",
                    help="carry the state through the text (16 streams) instead of windows of --seq-len from a zero state")
-    p.add_argument("--window", type=int, default=None,
+    p.add_argument("--window", type=cli.Range(int, 1, 100_000), default=None,
                    help="characters per window, each read from a zero state (default: the run's --seq-len; "
                         "256: the nanoGPT measurement)")
     p.add_argument("--model", default="float", choices=("float", "int8"), help="an export's .tflite file")
@@ -41,8 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        if args.window is not None and args.window < 1:
-            raise cli.UsageError("--window must be at least 1")
         if os.path.isfile(os.path.join(args.run_dir, "manifest.json")):  # an export: LiteRT only
             from kerasrnn.ondevice.evaluation import evaluate_export
 

@@ -20,9 +20,11 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.export", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
-    p.add_argument("--out", default=None, help="export directory (default: exported/<run directory name>)")
-    p.add_argument("--force", action="store_true", help="replace --out if it exists (only once every check passed)")
+    p.add_argument("run_dir", type=cli.utf8, help="a run directory written by kerasrnn.fit")
+    p.add_argument("--out", type=cli.utf8, default=None, help="export directory (default: exported/<run directory name>)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out if it is an earlier export or an empty folder (never anything else), "
+                        "atomically, once every check has passed")
     p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=True,
                    help="also write model_int8.tflite (int8 weights, about a quarter of the float file's size)")
     return p
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, entry in manifest["files"].items():
             figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()
                                 if k not in ("bytes", "sha256"))
-            print(f"  {name:18s} {entry['bytes'] / 1e6:7.2f} MB  {figures}")
+            print(f"  {name:21s} {entry['bytes'] / 1e6:7.2f} MB  {figures}")
         print(f"wrote {out} in {manifest['export_seconds']:.0f} s")
         return 0
 

@@ -15,16 +15,19 @@ import os
 import sys
 
 from kerasrnn.core import cli
+from kerasrnn.core.config import LIMITS
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.gradients", __doc__.splitlines()[0])
-    p.add_argument("--length", type=int, default=100, help="sequence length T of the gradient-norm measurement")
-    p.add_argument("--units", type=int, default=64, help="units of the untrained models")
-    p.add_argument("--runs", nargs="*", default=[], help="trained run directories to measure as well")
-    p.add_argument("--long-range-steps", type=int, default=400, help="training steps per cell and T")
+    p.add_argument("--length", type=cli.Range(int, 1, 10_000), default=100,
+                   help="sequence length T of the gradient-norm measurement")
+    p.add_argument("--units", type=LIMITS["units"], default=64, help="units of the untrained models")
+    p.add_argument("--runs", nargs="*", type=cli.utf8, default=[], help="trained run directories to measure as well")
+    p.add_argument("--long-range-steps", type=cli.Range(int, 1, 100_000), default=400,
+                   help="training steps per cell and T")
     p.add_argument("--skip-long-range", action="store_true", help="leave out the long-range task (the slow part)")
-    p.add_argument("--out", default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
+    p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
     return p
 
 
@@ -32,8 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        if min(args.length, args.units, args.long_range_steps) < 1:
-            raise cli.UsageError("--length, --units and --long-range-steps must be at least 1")
+        cli.check_output_dir(args.out, "--out")
         cli.quiet_tensorflow()
         from kerasrnn.tasks.lessons.gradient_experiments import run_all
 

@@ -1,5 +1,6 @@
-"""`python -m kerasrnn.launch --workers N -- FIT_ARGS...`: a local multi-worker cluster for trying
-`--strategy multi-worker` on one machine.
+"""`python -m kerasrnn.launch --workers N -- FIT_ARGS...`: a local multi-worker cluster on this machine.
+
+It tries `python -m kerasrnn.fit --strategy multi-worker` without a cluster of hosts.
 
 Examples:
     python -m kerasrnn.launch --workers 2 -- --cell gru --epochs 2 --run-dir runs/two-workers
@@ -23,7 +24,7 @@ from kerasrnn.core import cli
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.launch", __doc__.splitlines()[0])
-    p.add_argument("--workers", type=int, default=2, help="worker processes to start on 127.0.0.1")
+    p.add_argument("--workers", type=cli.Range(int, 1, 64), default=2, help="worker processes to start on 127.0.0.1")
     p.add_argument("fit_args", nargs="*", help="arguments for kerasrnn.fit, after --")
     return p
 
@@ -32,9 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        if args.workers < 1:
-            raise cli.UsageError("--workers must be at least 1")
-        if "--strategy" in args.fit_args:
+        if any(a == "--strategy" or a.startswith("--strategy=") for a in args.fit_args):
             raise cli.UsageError("kerasrnn.launch sets --strategy multi-worker itself; leave it out")
         if not any(a == "--run-dir" or a.startswith("--run-dir=") for a in args.fit_args):
             raise cli.UsageError("give kerasrnn.fit a --run-dir after -- (every worker must name the same run)")

@@ -8,6 +8,7 @@ Examples:
     python -m kerasrnn.sample runs/gru-... --prime "ROMEO:" --length 500
     python -m kerasrnn.sample runs/gru-... --temperature 0.7 --top-p 0.9 --seed 7
     python -m kerasrnn.sample runs/gru-... --top-k 1          # greedy
+    python -m kerasrnn.sample runs/gru-... --prime-file act1.txt --length 200
 """
 
 from __future__ import annotations
@@ -15,19 +16,28 @@ from __future__ import annotations
 import sys
 
 from kerasrnn.core import cli
+from kerasrnn.core.config import LIMITS
+
+MAX_PRIME_BYTES = 1_000_000  # a prime is fed one step per character: a million take minutes
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.sample", __doc__.splitlines()[0])
-    p.add_argument("run_dir", help="a run directory written by kerasrnn.fit")
-    p.add_argument("--prime", default="\n", help="text to start from (its state is carried on)")
-    p.add_argument("--length", type=int, default=500, help="characters to generate")
-    p.add_argument("--temperature", type=float, default=0.8, help="softmax temperature (> 0)")
-    p.add_argument("--top-k", type=int, default=0, help="sample from the k most likely (0 = all, 1 = greedy)")
-    p.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (1 = off)")
-    p.add_argument("--seed", type=int, default=1337, help="sampling seed")
+    p.add_argument("run_dir", type=cli.utf8, help="a run directory written by kerasrnn.fit")
+    prime = p.add_mutually_exclusive_group()
+    prime.add_argument("--prime", default="\n", help="text to start from (its state is carried on)")
+    prime.add_argument("--prime-file", type=cli.utf8, default=None,
+                       help=f"read the prime from this UTF-8 file instead (at most {MAX_PRIME_BYTES:,} bytes)")
+    p.add_argument("--length", type=cli.Range(int, 0, 1_000_000), default=500, help="characters to generate")
+    p.add_argument("--temperature", type=cli.TEMPERATURE, default=0.8, help="softmax temperature")
+    p.add_argument("--top-k", type=cli.Range(int, 0, 1_000_000), default=0,
+                   help="sample from the k most likely (0 = all, 1 = greedy)")
+    p.add_argument("--top-p", type=cli.Range(float, 0.0, 1.0, lo_open=True), default=1.0,
+                   help="nucleus sampling mass (1 = off)")
+    p.add_argument("--seed", type=LIMITS["seed"], default=1337, help="sampling seed")
     p.add_argument("--no-prime", action="store_true", help="do not echo the prime before the sample")
-    p.add_argument("-n", "--count", type=int, default=10, help="surname generators: how many surnames")
+    p.add_argument("-n", "--count", type=cli.Range(int, 0, 100_000), default=10,
+                   help="surname generators: how many surnames")
     p.add_argument("--nationality", default=None,
                    help="conditioned surname generators: the nationality of the surnames (default: each in turn)")
     return p
@@ -37,13 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        if args.temperature <= 0:
-            raise cli.UsageError(f"--temperature must be positive (got {args.temperature:g})")
-        if not 0 < args.top_p <= 1:
-            raise cli.UsageError(f"--top-p must be in (0, 1] (got {args.top_p:g})")
-        if args.top_k < 0 or args.length < 0 or args.count < 0:
-            raise cli.UsageError("--top-k, --length and -n must not be negative")
-        if not args.prime:
+        prime = args.prime
+        if args.prime_file:
+            from pipelines.io import read_text
+
+            prime = read_text(args.prime_file, max_bytes=MAX_PRIME_BYTES)
+        if not prime:
             raise cli.UsageError("--prime must not be empty")
         cli.quiet_tensorflow()
         from kerasrnn.inference.stepping import Stepper, generate
@@ -59,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         stepper = Stepper(run.model, run.config)
         if not args.no_prime:
-            sys.stdout.write(args.prime)
-        for ch in generate(stepper, run.vocab, args.prime, args.length, seed=args.seed,
+            sys.stdout.write(prime)
+        for ch in generate(stepper, run.vocab, prime, args.length, seed=args.seed,
                            temperature=args.temperature, top_k=args.top_k, top_p=args.top_p):
             sys.stdout.write(ch)
             sys.stdout.flush()

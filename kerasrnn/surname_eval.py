@@ -16,18 +16,20 @@ from __future__ import annotations
 import sys
 
 from kerasrnn.core import cli
+from kerasrnn.core.config import LIMITS
 
 DEFAULT_SAMPLES = 1000
 
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.surname_eval", __doc__.splitlines()[0])
-    p.add_argument("generators", nargs="+", help="run directories of kerasrnn.fit --task surname-generation")
-    p.add_argument("--classifier", required=True, help="a run directory of kerasrnn.fit --task surnames")
-    p.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="surnames sampled per generator")
-    p.add_argument("--temperature", type=float, default=0.7, help="sampling temperature")
-    p.add_argument("--seed", type=int, default=1337, help="sampling seed")
-    p.add_argument("--out", default=None, help="also write the report as JSON here")
+    p.add_argument("generators", nargs="+", type=cli.utf8, help="run directories of kerasrnn.fit --task surname-generation")
+    p.add_argument("--classifier", type=cli.utf8, required=True, help="a run directory of kerasrnn.fit --task surnames")
+    p.add_argument("--samples", type=cli.Range(int, 1, 100_000), default=DEFAULT_SAMPLES,
+                   help="surnames sampled per generator")
+    p.add_argument("--temperature", type=cli.TEMPERATURE, default=0.7, help="sampling temperature")
+    p.add_argument("--seed", type=LIMITS["seed"], default=1337, help="sampling seed")
+    p.add_argument("--out", type=cli.utf8, default=None, help="also write the report as JSON here")
     return p
 
 
@@ -35,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        if args.samples < 1 or args.temperature <= 0:
-            raise cli.UsageError("--samples must be at least 1 and --temperature positive")
+        if args.out:
+            cli.check_output_file(args.out, "--out")  # before the evaluation, not after it
         cli.quiet_tensorflow()
         from kerasrnn.tasks.surnames.report import evaluate_generators
 

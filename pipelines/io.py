@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from typing import Any
+
+
+MAX_TEXT_BYTES = 128 * 2**20  # the largest text file read (128 MiB: about 2 GB of ids and windows in training)
 
 
 class DataError(Exception):
@@ -47,21 +51,26 @@ def atomic_write_json(path: str, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def read_text(path: str) -> str:
-    """Reads a whole UTF-8 text file.
+def read_text(path: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """Reads a whole UTF-8 text file of at most `max_bytes` bytes.
 
     Raises:
-        DataError: the file is missing, is a directory, is not UTF-8, or is empty.
+        DataError: the file is missing, is a directory or anything but a regular file (a device such as
+            /dev/zero, a pipe), is larger than `max_bytes`, is not UTF-8, or is empty.
     """
     if not os.path.exists(path):
         raise DataError(f"no such file: {path}")
     if os.path.isdir(path):
         raise DataError(f"expected a text file, got a directory: {path}")
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise DataError(f"{path} is not a regular file (a device or a pipe); give a text file")
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(max_bytes + 1)
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
+    if len(raw) > max_bytes:
+        raise DataError(f"{path} is larger than {max_bytes:,} bytes, the most kerasrnn reads from one text file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

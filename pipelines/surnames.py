@@ -159,6 +159,45 @@ def class_ids(pairs, labels: list[str]) -> np.ndarray:
     return np.array([index[label] for _, label in pairs], np.int32)
 
 
+def clean_name(name: str) -> str:
+    """A name as the training data holds it: NFC-normalised and stripped."""
+    return unicodedata.normalize("NFC", name).strip()
+
+
+def names_to_ids(names: list[str], vocab: Vocabulary, max_len: int, warn=None, pad_to: int | None = None) -> np.ndarray:
+    """Encodes names for a classifier: NFC, stripped, cut to `max_len`, unknown characters -> <unk>.
+
+    Args:
+        names: the surnames.
+        vocab: the model's vocabulary (<pad> is id 0).
+        max_len: the longest name the model reads; longer names are cut, with a notice.
+        warn: where notices go (a function of one line; default: stderr).
+        pad_to: the width to pad to (default: the longest name).
+    Returns:
+        (batch, pad_to or longest) int32 ids, padded with 0.
+    Raises:
+        DataError: an empty name.
+    """
+    warn = warn or (lambda line: print(line, file=sys.stderr))
+    rows = []
+    for raw in names:
+        name = clean_name(raw)
+        if not name:
+            raise DataError("an empty name cannot be classified")
+        if len(name) > max_len:
+            warn(f"notice: {name!r} is longer than the model's {max_len} characters; "
+                 f"only {name[:max_len]!r} is read")
+            name = name[:max_len]
+        unknown = vocab.unknown_chars(name)
+        if unknown:
+            warn(f"notice: {''.join(unknown)!r} in {name!r} never appeared in training; read as <unk>")
+        rows.append(vocab.encode(name))
+    out = np.zeros((len(rows), pad_to or max(len(r) for r in rows)), np.int32)  # 0 is <pad>
+    for i, r in enumerate(rows):
+        out[i, :len(r)] = r
+    return out
+
+
 def encode_names(names, vocab: Vocabulary, max_len: int | None = None) -> list[np.ndarray]:
     """Each name's character ids (unknown characters -> <unk>), cut to `max_len` characters."""
     return [vocab.encode(name[:max_len] if max_len else name) for name in names]

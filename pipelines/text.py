@@ -53,6 +53,9 @@ def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,
     if dataset in BUNDLED:
         train, validation = split_text(read_text(bundled_path(dataset)))
         return Corpus(dataset, train, validation)
+    if dataset == "korean":
+        raise DataError("the Korean corpus is read as keyboard keys, by --task korean only: its run's figures are in "
+                        "metrics.json (final), or evaluate it on a text of keys with --text")
     names = ", ".join(sorted(BUNDLED))
     raise DataError(f"unknown dataset {dataset!r}: use one of {names}, tfds:NAME, or --text FILE")
 
@@ -110,6 +113,20 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
+def stream_chunks(length: int, seq_len: int, batch_size: int) -> int:
+    """Chunks per stream when `length` ids are cut into `batch_size` streams (`stream_dataset`).
+
+    Raises:
+        DataError: not even one chunk of seq_len + 1 characters per stream.
+    """
+    stream = (length - 1) // batch_size
+    chunks = (stream - 1) // seq_len if stream > 1 else 0
+    if chunks < 1:
+        raise DataError(f"text of {length} characters is too short for {batch_size} streams of "
+                        f"{seq_len + 1} characters (lower --batch-size or --seq-len)")
+    return chunks
+
+
 def stream_dataset(ids: np.ndarray, seq_len: int, batch_size: int):
     """Consecutive chunks for truncated backpropagation through time (char-rnn's way).
 
@@ -122,10 +139,7 @@ def stream_dataset(ids: np.ndarray, seq_len: int, batch_size: int):
     import tensorflow as tf
 
     stream = (len(ids) - 1) // batch_size  # characters per stream (plus one for the last target)
-    chunks = (stream - 1) // seq_len if stream > 1 else 0
-    if chunks < 1:
-        raise DataError(f"text of {len(ids)} characters is too short for {batch_size} streams of "
-                        f"{seq_len + 1} characters (lower --batch-size or --seq-len)")
+    chunks = stream_chunks(len(ids), seq_len, batch_size)
     streams = np.asarray(ids[: batch_size * stream], np.int32).reshape(batch_size, stream)
     x = streams[:, : chunks * seq_len].reshape(batch_size, chunks, seq_len).transpose(1, 0, 2)
     y = streams[:, 1: chunks * seq_len + 1].reshape(batch_size, chunks, seq_len).transpose(1, 0, 2)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from pipelines.io import atomic_write_text
+from pipelines.schema import Fields, read_json_object
 
+MAX_TOKENS = 2**21  # more tokens than Unicode has code points: not a character vocabulary
 UNK = "<unk>"  # stands for any character the training text never contained
 PAD = "<pad>"  # fills padded batches (surname tasks); id 0 when present
 BOS = "<s>"  # start of a sequence (generation tasks)
@@ -124,7 +127,40 @@ class Vocabulary:
         atomic_write_text(path, self.to_json())
 
     @classmethod
+    def from_dict(cls, data, source: str = "vocab.json") -> "Vocabulary":
+        """A vocabulary from its JSON form (`to_json`), checked: distinct tokens, each one character or a
+        special token, the specials among the tokens, <unk> among them, `unk_id` and `pad_id` where they are.
+
+        Raises:
+            DataError: one line naming `source` and the field.
+        """
+        fields = Fields(data, source)
+        tokens = fields.get("tokens", "str_list", lo=1, hi=MAX_TOKENS)
+        specials = fields.get("specials", "str_list", [UNK])
+        for name, what in (("tokens", tokens), ("specials", specials)):
+            repeated = [t for t, n in Counter(what).items() if n > 1]
+            if repeated:
+                raise fields.error(name, f"lists {repeated[0]!r} twice")
+        if UNK not in specials:
+            raise fields.error("specials", f"must include {UNK!r}")
+        stray = [t for t in specials if t not in tokens]
+        if stray:
+            raise fields.error("specials", f"lists {stray[0]!r}, which is not among the tokens")
+        long = [t for t in tokens if len(t) != 1 and t not in specials]
+        if long:
+            raise fields.error("tokens", f"lists {long[0]!r}, neither one character nor a special token")
+        for name, token in (("unk_id", UNK), ("pad_id", PAD)):
+            at = fields.index(name, len(tokens), None, nullable=True)
+            where = tokens.index(token) if token in tokens else None
+            if name in data and at != where:
+                raise fields.error(name, f"is {at}, but {token!r} is token {where}")
+        return cls(tokens=list(tokens), specials=list(specials))
+
+    @classmethod
     def load(cls, path: str) -> "Vocabulary":
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-        return cls(tokens=list(data["tokens"]), specials=list(data["specials"]))
+        """Reads and checks a vocab.json (see `from_dict`).
+
+        Raises:
+            DataError: an unreadable file or a bad field, in one line.
+        """
+        return cls.from_dict(read_json_object(path), path)

@@ -64,6 +64,38 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
                           timeout=timeout, cwd=ROOT)
 
 
+def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> tuple[int, list[str]]:
+    """Runs `complete EXPORT --interactive` in a pseudo-terminal, writing each (pause in seconds, bytes) in turn.
+
+    Returns:
+        (exit status, the frames it drew: what followed each "carriage return, clear line").
+    """
+    import pty
+    import time
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command a user types in a terminal
+        os.chdir(ROOT)
+        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive"])
+    output = b""
+    try:
+        for pause, data in writes:
+            time.sleep(pause)
+            os.write(fd, data)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace").split("\r\x1b[K")
+
+
 SURNAME_ARGS = ["--units", "32", "--embedding-dim", "16", "--train-names", "3000", "--epochs", "3",
                 "--learning-rate", "0.01", "--verbose", "0"]  # surname models that train in seconds
 
@@ -87,3 +119,38 @@ def surname_generator(tmp_path_factory) -> str:
     assert fit.main(["--task", "surname-generation", "--conditioned", "--cell", "lstm", "--run-dir", run_dir,
                      *SURNAME_ARGS]) == 0
     return run_dir
+
+
+KOREAN_ARGS = ["--task", "korean", "--units", "24", "--embedding-dim", "8", "--seq-len", "32", "--batch-size", "128",
+               "--epochs", "2", "--learning-rate", "0.01", "--verbose", "0"]  # a key model that trains in seconds
+
+
+@pytest.fixture(scope="session")
+def korean_run(tmp_path_factory) -> str:
+    """A run directory of a tiny GRU over Korean keyboard keys (`--task korean`)."""
+    from kerasrnn import fit
+
+    run_dir = str(tmp_path_factory.mktemp("runs") / "korean")
+    assert fit.main(["--run-dir", run_dir, *KOREAN_ARGS]) == 0
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def korean_export(korean_run, tmp_path_factory) -> str:
+    """The session's tiny Korean key model, exported."""
+    from kerasrnn import export
+
+    out = str(tmp_path_factory.mktemp("exports") / "korean")
+    assert export.main([korean_run, "--out", out]) == 0
+    return out
+
+
+REQUIRE_BROWSER = "KERASRNN_REQUIRE_BROWSER"  # set (to 1) by .ci/run: the browser and Node tests must run there
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skips a test that needs Node.js, chromium or web/node_modules with a one-line reason; fails instead
+    where REQUIRE_BROWSER is set (CI installs them, so a skip there would hide a broken setup)."""
+    if os.environ.get(REQUIRE_BROWSER, "") not in ("", "0"):
+        pytest.fail(f"{reason} ({REQUIRE_BROWSER} is set)", pytrace=False)
+    pytest.skip(reason)

@@ -9,7 +9,7 @@ from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
 from conftest import ROOT
 
-RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]
+RELEASES = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn", "korean-gru"]
 
 
 @pytest.mark.parametrize("name", RELEASES)
@@ -22,6 +22,10 @@ def test_release_model_is_intact_and_small(name):
     assert manifest["files"]["model.tflite"]["bytes"] <= 5_000_000
     float_bpc = manifest["files"]["model.tflite"]["validation_bpc"]
     assert manifest["files"]["model_int8.tflite"]["validation_bpc"] <= float_bpc + 0.03
+    assert manifest["web"]["files"] == litert.WEB_FILES  # the browser's batch-1 copies (web/)
+    for kind, name in litert.WEB_FILES.items():
+        web, full = manifest["files"][name], manifest["files"][litert.TFLITE_FILES[kind]]
+        assert web["bytes"] <= full["bytes"] and abs(web["validation_bpc"] - full["validation_bpc"]) <= 1e-4
     _, step = litert.open_step(folder, "float")
     logits, state = step(np.zeros(3, np.int32), step.zero_state(3))
     assert logits.shape == (3, manifest["vocab_size"]) and state.shape == (3, manifest["state_size"])
@@ -36,6 +40,24 @@ def test_best_release_model_reaches_the_target_and_completes_words():
     completer.reset()
     completer.feed("My gracious lo")
     assert completer.suggestions(1)[0].word == "lord"
+
+
+def test_korean_release_model_beats_the_ngram_and_completes_hangul():
+    folder = os.path.join(ROOT, "exported", "korean-gru")
+    manifest = litert.load_manifest(folder)
+    assert manifest["input"] == "keys-2beolsik" and len(manifest["keys"]) == 33
+    files = manifest["files"]
+    for split in ("validation", "test"):
+        assert files["model.tflite"][f"{split}_bits_per_char"] < manifest["baseline_5gram"][split]["bits_per_char"]
+        assert files["model_int8.tflite"][f"{split}_bits_per_char"] <= files["model.tflite"][f"{split}_bits_per_char"] + 0.03
+    assert files["model.tflite"]["test_bits_per_char"] < 3.0  # documented: 2.9967 (the 5-gram: 3.3858)
+    completer = Autocompleter(folder)
+    completer.feed("기")
+    assert [s.word for s in completer.suggestions(3)] == ["기본", "기존", "기준"]  # as documented
+    assert completer.suggestions(1, words=2)[0].word == "기본 설정"
+    completer.reset()
+    completer.feed("깋")  # an open syllable: ㄱ ㅣ ㅎ, then a vowel moves ㅎ on
+    assert completer.suggestions(1)[0].word == "기호"
 
 
 @pytest.mark.parametrize("name", ["surnames-classifier", "surnames-generator"])
@@ -53,4 +75,5 @@ def test_surname_release_models_are_intact_small_and_as_documented(name):
         assert len(manifest["labels"]) == 18 and manifest["bidirectional"]
     else:
         assert manifest["conditioned"] and manifest["cell"] == "lstm"
+        assert manifest["web"]["files"] == litert.WEB_FILES
         assert manifest["files"]["model.tflite"]["test_loss_nats"] < 1.95

@@ -1,2 +1,3 @@
 """Benchmarks behind `python -m kerasrnn.bench`: training throughput (kerasrnn, stock Keras, PyTorch)
-and an export's step and keystroke latency. They write JSON; timings belong to their machine."""
+an export's step and keystroke latency, and the same in the browser page (headless chromium). They write
+JSON; timings belong to their machine."""

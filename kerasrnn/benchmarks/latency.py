@@ -19,6 +19,10 @@ from kerasrnn.ondevice.autocomplete import Autocompleter
 TYPED_TEXT = ("HAMLET:\nTo be, or not to be: that is the question:\nWhether 'tis nobler in the mind to suffer\n"
               "The slings and arrows of outrageous fortune,\nOr to take arms against a sea of troubles,\n"
               "And by opposing end them? To die: to sleep;\nNo more; and by a sleep to say we end\n")
+# The same for a Korean keyboard model, typed key by key (117 characters, 231 keys).
+KOREAN_TYPED_TEXT = ("파일을 저장하려면 파일 메뉴에서 저장을 선택하거나 Ctrl+S 키를 누릅니다.\n"
+                     "다른 이름으로 저장하려면 새 파일 이름과 위치를 지정합니다.\n"
+                     "기억 속으로 사라진 문서도 최근 문서 목록에서 다시 열 수 있습니다.\n")
 WARMUP = 30  # calls before timing
 
 
@@ -76,14 +80,20 @@ def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> tuple[bool, 
     return one_thread, out
 
 
+def typed_text(completer: Autocompleter) -> str:
+    """What the latency figures type: `TYPED_TEXT`, or for a Korean keyboard model the keys of `KOREAN_TYPED_TEXT`."""
+    return completer.tokens(KOREAN_TYPED_TEXT) if completer.keyboard else TYPED_TEXT
+
+
 def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
-    """Per keystroke while typing `TYPED_TEXT`: feeding the key, and computing k suggestions."""
+    """Per keystroke while typing `typed_text`: feeding the key, and computing k suggestions."""
     completer = Autocompleter(model_dir, model, threads=1)
-    completer.feed(TYPED_TEXT[:WARMUP])
+    typed = typed_text(completer)
+    completer.feed(typed[:WARMUP])
     completer.suggestions(k)
     completer.reset()
     feed, suggest = [], []
-    for c in TYPED_TEXT:
+    for c in typed:
         start = time.perf_counter()
         completer.feed(c)
         middle = time.perf_counter()
@@ -103,7 +113,8 @@ def rss_mb() -> float:
 def long_prefix(model_dir: str, chars: int) -> dict:
     """Feeding a long prefix: seconds, characters per second, resident memory before and after."""
     completer = Autocompleter(model_dir, "float", threads=1)
-    text = (TYPED_TEXT * (chars // len(TYPED_TEXT) + 1))[:chars]
+    typed = typed_text(completer)
+    text = (typed * (chars // len(typed) + 1))[:chars]
     before = rss_mb()
     start = time.perf_counter()
     completer.feed(text)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
+import re
 import sys
 from typing import Callable
 
@@ -30,17 +32,144 @@ class ExportFailed(Failed):
     """An export did not pass one of its checks; nothing was written."""
 
 
+class Range:
+    """An argparse `type`: a number within [lo, hi] (`lo_open`, `hi_open`: the bound itself is out), NaN and
+    infinities refused.
+
+    `--help` names the range next to the default (see `HelpFormatter`).
+    """
+
+    def __init__(self, kind: type, lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+        self.kind, self.lo, self.hi, self.lo_open, self.hi_open = kind, lo, hi, lo_open, hi_open
+
+    def contains(self, value) -> bool:
+        """Whether `value` (already a number) lies in the range."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return False
+        if self.kind is int and not isinstance(value, int):
+            return False
+        return (self.lo < value if self.lo_open else self.lo <= value) and \
+            (value < self.hi if self.hi_open else value <= self.hi)
+
+    def describe(self) -> str:
+        """The range for --help, e.g. "an integer, 1 to 4,096" or "a number in (0, 10]"."""
+        if self.kind is int:
+            return f"an integer, {self.lo:,} to {self.hi:,}"
+        return f"a number in {self.interval()}"
+
+    def interval(self) -> str:
+        """The range in interval notation, e.g. "(0, 10]"."""
+        return f"{'(' if self.lo_open else '['}{self.lo:g}, {self.hi:g}{')' if self.hi_open else ']'}"
+
+    def complaint(self, value) -> str:
+        """Why `value` is refused, e.g. "must be at least 1 and at most 4,096 (got 0)"."""
+        if self.kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return f"must be at least {self.lo:,} and at most {self.hi:,} (got {value!r})"
+        if self.kind is int:
+            return f"must be an integer from {self.lo:,} to {self.hi:,} (got {value!r})"
+        return f"must be in {self.interval()} (got {value!r})"
+
+    def __call__(self, text: str):
+        try:
+            value = self.kind(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(self.complaint(text)) from None
+        if not self.contains(value):
+            raise argparse.ArgumentTypeError(self.complaint(value))
+        return value
+
+    def __repr__(self) -> str:  # argparse names the type in some messages
+        return self.describe()
+
+
+def utf8(text: str) -> str:
+    """An argparse `type` for file names and for text that is written into files: valid UTF-8, as TensorFlow,
+    LiteRT and JSON need (bytes that are not UTF-8 arrive as lone surrogates and are refused in one line)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise argparse.ArgumentTypeError(f"must be UTF-8 (got '{shown}'): name files and write text in UTF-8") \
+            from None
+    return text
+
+
+TEMPERATURE = Range(float, 0.01, 100.0)  # sampling temperatures (below 0.01 the logits / t overflow)
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's range (a `Range` type) and its default once: not when the help already
+    explains it, not for a required flag, not when it is None."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        notes = []
+        if isinstance(action.type, Range):
+            notes.append(action.type.describe())
+        if "%(default)" not in text and "(default" not in text and not action.required \
+                and action.default not in (None, argparse.SUPPRESS) \
+                and (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE)):
+            notes.append("default: %(default)s")
+        return f"{text} ({'; '.join(notes)})" if notes else text
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line (no usage block) and exits 2."""
 
     def error(self, message: str):  # noqa: D102 - argparse's hook
+        message = re.sub(r"^argument (-[^:]*): must be", r"\1 must be", message)  # "--units must be ..."
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: D102 - argparse's hook
+        printable_output()
+        if args is not None and any(isinstance(a, str) and "\0" in a for a in args):
+            self.error("an argument contains a NUL character")  # no command line can hold one
+        return super().parse_known_args(args, namespace)
 
 
 def parser(prog: str, description: str) -> ArgumentParser:
-    """An ArgumentParser whose --help shows every flag's default."""
-    return ArgumentParser(prog=prog, description=description,
-                          formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    """An ArgumentParser whose --help shows every flag's default and range."""
+    return ArgumentParser(prog=prog, description=description, formatter_class=HelpFormatter)
+
+
+def printable_output() -> None:
+    """Lets stdout and stderr write any string: characters the terminal cannot take (a lone surrogate
+    from undecodable bytes in a file name or argument) are written as backslash escapes, never raised."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure") and getattr(stream, "errors", None) == "strict":
+            stream.reconfigure(errors="backslashreplace")
+
+
+def check_output_dir(path: str, flag: str) -> None:
+    """Raises UsageError (before any work) unless files can be written in the folder `path`: it is a folder, or
+    its nearest existing parent is one. Tried with a temporary file, removed at once; nothing else is made."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise UsageError(f"{flag} {path} is a file, not a directory")
+    _check_writable_parent(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)), path, flag)
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """Raises UsageError (before any work) unless the file `path` can be written: not a folder, and its folder
+    is, or can be, one where files can be made (see `check_output_dir`)."""
+    if os.path.isdir(path):
+        raise UsageError(f"{flag} {path} is a directory, not a file")
+    _check_writable_parent(os.path.dirname(os.path.abspath(path)), path, flag)
+
+
+def _check_writable_parent(folder: str, path: str, flag: str) -> None:
+    import tempfile
+
+    folder = os.path.abspath(folder)
+    while not os.path.lexists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise UsageError(f"{flag} {path}: {folder} is a file, not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".kerasrnn-probe-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: cannot write in {folder} ({e.strerror})") from None
 
 
 @contextlib.contextmanager
@@ -80,7 +209,8 @@ def run(body: Callable[[], int | None], prog: str) -> int:
     """Runs a command's body, turning expected failures into one line on stderr.
 
     Returns:
-        The exit status: the body's, or 2 for bad input, 1 for a failed run, 130 on Ctrl-C.
+        The exit status: the body's, or 2 for bad input, 1 for a failed run (also: out of memory, a file
+        that could not be written), 130 on Ctrl-C.
     """
     try:
         return body() or 0
@@ -93,3 +223,23 @@ def run(body: Callable[[], int | None], prog: str) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (`... | head`): nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as e:  # the disk or the system refused a write or a read (full, read-only, gone)
+        where = f" ({e.filename})" if e.filename else ""
+        print(f"{prog}: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as e:
+        if not out_of_memory(e):
+            raise
+        print(f"{prog}: error: out of memory ({type(e).__name__}); try smaller sizes "
+              f"(--units, --layers, --batch-size, --seq-len)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def out_of_memory(e: BaseException) -> bool:
+    """Whether `e` is Python's MemoryError or TensorFlow's ResourceExhaustedError (without importing TensorFlow)."""
+    tf = sys.modules.get("tensorflow")
+    return isinstance(e, MemoryError) or (tf is not None and isinstance(e, tf.errors.ResourceExhaustedError))

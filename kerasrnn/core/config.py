@@ -6,36 +6,64 @@ Sampling, evaluation and export rebuild the model from this file, never from fla
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 
+from kerasrnn.core.cli import Range
 from pipelines.io import atomic_write_json
+from pipelines.schema import Fields, read_json_object
 from pipelines.surnames import AMBIGUOUS
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
 # What a task uses for every flag not given on the command line (the Shakespeare task: the Config defaults).
 TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "learning_rate": 0.02,
-                              "epochs": 1000, "warmup_steps": 0, "batch_size": 256},
+                              "epochs": 1000, "warmup_steps": 0, "batch_size": 256, "seq_len": 0},
                  "surnames": {"units": 128, "embedding_dim": 64, "dropout": 0.4, "learning_rate": 3e-3,
                               "epochs": 15, "warmup_steps": 20, "batch_size": 64, "bidirectional": True},
                  "surname-generation": {"units": 128, "embedding_dim": 32, "dropout": 0.2,
                                         "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
-                                        "batch_size": 64}}
+                                        "batch_size": 64},
+                 "korean": {"dataset": "korean", "units": 384, "epochs": 10}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.models.fast_rnn)
-# a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames
-TASKS = ("shakespeare", "sentence", "surnames", "surname-generation")
+# a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames;
+# a language model of Korean keyboard keys (kerasrnn.tasks.korean)
+TASKS = ("shakespeare", "sentence", "surnames", "surname-generation", "korean")
+CORPUS_TASKS = ("shakespeare", "korean")  # language models of a corpus (kerasrnn.tasks.language_model's training)
 SURNAME_TASKS = ("surnames", "surname-generation")  # the tasks on pipelines/data/names
 TRAIN_ON = ("train", "train+validation")  # what a surname classifier learns from
 CLASS_WEIGHTS = ("none", "balanced")  # surnames: class weights in the loss (balanced: n / (classes * count))
+MAX_UNITS = 4096  # widest recurrent layer or embedding (a GRU of 4,096 units already holds 50 million weights)
+# The range of every numeric field, checked on the command line (argparse) and in config.json (`Config.from_dict`).
+LIMITS = {
+    "units": Range(int, 1, MAX_UNITS), "layers": Range(int, 1, 8), "embedding_dim": Range(int, 0, MAX_UNITS),
+    "dropout": Range(float, 0.0, 1.0, hi_open=True), "seq_len": Range(int, 1, 100_000),
+    "batch_size": Range(int, 1, 8192), "epochs": Range(int, 1, 100_000),
+    "learning_rate": Range(float, 0.0, 10.0, lo_open=True),
+    "warmup_steps": Range(int, 0, 1_000_000), "min_lr_ratio": Range(float, 0.0, 1.0),
+    "clipnorm": Range(float, 0.0, 1e6), "seed": Range(int, 0, 2**31 - 1),
+    "checkpoint_every": Range(int, 1, 1_000_000), "print_every": Range(int, 1, 1_000_000),
+    "class_weight_power": Range(float, 0.0, 1.0, lo_open=True), "max_len": Range(int, 1, 1000),
+    "train_names": Range(int, 0, 10_000_000), "vocab_size": Range(int, 0, 2**21),
+}
+# The JSON kind of each annotation a Config field has (see `pipelines.schema`).
+JSON_KINDS = {"int": "int", "float": "number", "str": "str", "str | None": "str", "bool": "bool", "list": "str_list"}
+
+
+class ConfigError(ValueError):
+    """A config field out of its range or choices; the message names the flag (`--units must be ...`)."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.field = name
 
 
 @dataclass
 class Config:
     """Everything that defines a training run. Defaults are the default Shakespeare run."""
 
-    task: str = "shakespeare"  # what to train: "shakespeare" (a corpus) or "sentence" (kerasrnn.tasks.lessons.sentence)
-    dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME"
-    text: str | None = None  # a UTF-8 text file to train on instead of `dataset` (sentence task: or the sentence)
+    task: str = "shakespeare"  # what to train: one of TASKS ("shakespeare": a corpus; see kerasrnn.tasks.registry)
+    dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME" (the korean task: "korean", its own corpus)
+    text: str | None = None  # a UTF-8 text file to train on instead of `dataset` (stored absolute)
+    sentence: str | None = None  # sentence task: the sentence itself (instead of a --text file)
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
     cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
     rnn_impl: str = "fast"  # "fast": the Keras layers with kerasrnn's faster CPU loop; "keras": the stock layers
@@ -43,7 +71,7 @@ class Config:
     layers: int = 1  # stacked recurrent layers
     embedding_dim: int = 64  # embedding size; 0 feeds one-hot vectors instead
     dropout: float = 0.2  # dropout on each recurrent layer's output
-    seq_len: int = 100  # characters per training window (backprop through time length)
+    seq_len: int = 100  # characters per training window (backprop through time length; sentence task: 0 = all)
     batch_size: int = 64  # windows per batch
     epochs: int = 9  # passes over the training windows
     learning_rate: float = 3e-3  # peak Adam learning rate
@@ -67,37 +95,26 @@ class Config:
     labels: list = field(default_factory=list)  # surname tasks: the class names, in id order (from the data)
 
     def validate(self) -> None:
-        """Raises ValueError with a one-line reason when a field is out of range."""
-        if self.task not in TASKS:
-            raise ValueError(f"unknown task {self.task!r}: choose from {', '.join(TASKS)}")
-        if self.cell not in CELLS:
-            raise ValueError(f"unknown cell {self.cell!r}: choose from {', '.join(CELLS)}")
-        if self.rnn_impl not in RNN_IMPLS:
-            raise ValueError(f"unknown --rnn-impl {self.rnn_impl!r}: choose from {', '.join(RNN_IMPLS)}")
-        if self.class_weight not in CLASS_WEIGHTS:
-            raise ValueError(f"unknown --class-weight {self.class_weight!r}: choose from {', '.join(CLASS_WEIGHTS)}")
+        """Raises ConfigError with a one-line reason when a field is out of its range or choices."""
+        for name, choices in (("task", TASKS), ("cell", CELLS), ("rnn_impl", RNN_IMPLS),
+                              ("class_weight", CLASS_WEIGHTS), ("ambiguous", AMBIGUOUS), ("train_on", TRAIN_ON)):
+            value = getattr(self, name)
+            if value not in choices:
+                noun = name if name in ("task", "cell") else f"--{name.replace('_', '-')}"
+                raise ConfigError(name, f"unknown {noun} {value!r}: choose from {', '.join(choices)}")
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            if not (limit.contains(value) or (name == "seq_len" and value == 0 and self.task == "sentence")):
+                raise ConfigError(name, f"--{name.replace('_', '-')} {limit.complaint(value)}")
+        if self.task == "korean" and (self.text or self.dataset != "korean"):
+            raise ConfigError("dataset", "the korean task trains on the bundled Korean corpus: leave out --text and --dataset")
         if self.embedding_dim == 0 and self.task in SURNAME_TASKS:
-            raise ValueError("the surname tasks need an embedding (--embedding-dim 1 or more): it masks the padding")
-        for name in ("units", "layers", "seq_len", "batch_size", "epochs", "checkpoint_every", "print_every",
-                     "max_len"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
-        if self.ambiguous not in AMBIGUOUS:
-            raise ValueError(f"unknown --ambiguous {self.ambiguous!r}: choose from {', '.join(AMBIGUOUS)}")
-        if self.train_names < 0:
-            raise ValueError("--train-names must be 0 (all) or more")
-        if not 0.0 < self.class_weight_power <= 1.0:
-            raise ValueError("--class-weight-power must be in (0, 1]")
-        if self.train_on not in TRAIN_ON:
-            raise ValueError(f"unknown --train-on {self.train_on!r}: choose from {', '.join(TRAIN_ON)}")
+            raise ConfigError("embedding_dim", "the surname tasks need an embedding (--embedding-dim 1 or more): "
+                                               "it masks the padding")
         if self.train_on != "train" and self.task != "surnames":
-            raise ValueError(f"--train-on {self.train_on} is for --task surnames only")
-        if self.embedding_dim < 0:
-            raise ValueError("--embedding-dim must be 0 (one-hot) or more")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError("--dropout must be in [0, 1)")
-        if self.learning_rate <= 0:
-            raise ValueError("--learning-rate must be positive")
+            raise ConfigError("train_on", f"--train-on {self.train_on} is for --task surnames only")
+        if self.sentence is not None and (self.task != "sentence" or self.text is not None):
+            raise ConfigError("sentence", "--sentence is for --task sentence, instead of --text FILE")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -107,12 +124,34 @@ class Config:
         atomic_write_json(path, self.to_dict())
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Config":
-        """Builds a config from a dict, ignoring keys this version does not know."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_dict(cls, data, source: str = "config.json") -> "Config":
+        """Builds a config from a dict read from `source`, each field type- and range-checked (keys this
+        version does not know are ignored; a missing field takes its default, as in an older run).
+
+        Raises:
+            DataError: one line naming `source` and the field.
+        """
+        fields = Fields(data, source)
+        values = {}
+        for f in dataclasses.fields(cls):
+            default = f.default_factory() if f.default is dataclasses.MISSING else f.default
+            value = fields.get(f.name, JSON_KINDS[f.type], default, nullable=f.type.endswith("| None"))
+            values[f.name] = float(value) if f.type == "float" else value
+        config = cls(**values)
+        try:
+            config.validate()
+        except ConfigError as e:
+            raise fields.error(e.field, f"= {getattr(config, e.field)!r}: {e}") from None
+        if config.task in SURNAME_TASKS and not config.labels:
+            raise fields.error("labels", "is empty: a surname run lists its classes")
+        return config
 
     @classmethod
     def load(cls, path: str) -> "Config":
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+        """Reads and checks a config.json (see `from_dict`).
+
+        Raises:
+            DataError: an unreadable file or a bad field, in one line.
+        """
+        return cls.from_dict(read_json_object(path), path)
+

@@ -5,22 +5,26 @@
       vocab.json      the character vocabulary (ids in order, unknown id)
       best.keras      the model with the lowest validation loss so far
       backup/         the checkpoint that --resume continues from (removed when training ends)
-      history.csv     Keras' per-epoch log
+      history.csv     Keras' per-epoch log (epochs counted from 1, as in metrics.json)
       logs/           TensorBoard logs
       metrics.json    per-epoch figures and, under "final", the run's result
       curves.png      train and validation loss per epoch
       confusion.png   surname classifiers: the test confusion matrix, rows normalised
       confusion.json  (its counts and shares; the per-class figures are in metrics.json)
+      .lock           while a process writes the run: its pid and host (`kerasrnn.core.locks`)
 """
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import time
 
-from kerasrnn.core.cli import UsageError
+from kerasrnn.core import locks
+from kerasrnn.core.cli import UsageError, check_output_dir
 from kerasrnn.core.config import Config
+from pipelines.io import DataError
+from pipelines.schema import read_json_object
 from pipelines.vocab import Vocabulary
 
 CONFIG = "config.json"
@@ -31,71 +35,195 @@ HISTORY = "history.csv"
 LOGS_DIR = "logs"
 METRICS = "metrics.json"
 CURVES = "curves.png"
+LOCK = ".lock"
+_created: set[str] = set()  # run directories (and runs/ folders) this process created
+_claimed: set[str] = set()  # new run directories this process claimed (emptied again if training never started)
 
 
 def new_run_dir(root: str = "runs", prefix: str = "run") -> str:
-    """A fresh, not yet existing directory name under `root`, e.g. runs/gru-20261123-101500."""
+    """Creates and returns a fresh directory under `root`, e.g. runs/gru-20261123-101500 (with -2, -3, ... when
+    that name is taken: each is created with one mkdir, so two processes never get the same one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(root, f"{prefix}-{stamp}")
-    n = 1
-    while os.path.exists(path):
-        n += 1
-        path = os.path.join(root, f"{prefix}-{stamp}-{n}")
-    return path
+    try:
+        if not os.path.isdir(root):
+            os.makedirs(root)
+            _created.add(os.path.abspath(root))  # removed again with the run if it stays empty
+    except OSError as e:
+        raise UsageError(f"cannot create {root}: {e.strerror}") from None
+    for n in range(1, 1000):
+        path = os.path.join(root, f"{prefix}-{stamp}" + (f"-{n}" if n > 1 else ""))
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise UsageError(f"cannot create a run directory in {root}: {e.strerror}") from None
+        _created.add(os.path.abspath(path))
+        return path
+    raise UsageError(f"no free run directory name {prefix}-{stamp}-N in {root}")
+
+
+def default_prefix(config: Config) -> str:
+    """The name a new run gets before its time stamp: the cell for a corpus model (runs/gru-...), else the task
+    and the cell (runs/sentence-gru-..., runs/surnames-gru-...)."""
+    return config.cell if config.task == "shakespeare" else f"{config.task}-{config.cell}"
 
 
 def read_metrics(run_dir: str) -> dict:
-    """The run's metrics.json, or an empty record when there is none yet."""
+    """The run's metrics.json, or an empty record when there is none yet.
+
+    Raises:
+        DataError: an unreadable metrics.json, or one without its list of epochs.
+    """
     path = os.path.join(run_dir, METRICS)
     if not os.path.exists(path):
         return {"epochs": []}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    record = read_json_object(path)
+    if not isinstance(record.get("epochs"), list) or not all(isinstance(r, dict) for r in record["epochs"]):
+        raise DataError(f"{path}: field 'epochs' must be a list of objects")
+    return record
 
 
 def load_config_and_vocab(run_dir: str) -> tuple[Config, Vocabulary]:
-    """Reads config.json and vocab.json of a run.
+    """Reads config.json and vocab.json of a run, each checked against its schema and against the other.
 
     Raises:
-        UsageError: not a run directory, or its files are unreadable.
+        UsageError: not a run directory. DataError: a bad file or field (one line naming both).
     """
     if not os.path.isdir(run_dir):
         raise UsageError(f"no such run directory: {run_dir}")
     for name in (CONFIG, VOCAB):
         if not os.path.exists(os.path.join(run_dir, name)):
             raise UsageError(f"{run_dir} is not a kerasrnn run (no {name})")
-    try:
-        config = Config.load(os.path.join(run_dir, CONFIG))
-        vocab = Vocabulary.load(os.path.join(run_dir, VOCAB))
-    except (ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"{run_dir}: unreadable {CONFIG} or {VOCAB} ({e})") from None
+    config = Config.load(os.path.join(run_dir, CONFIG))
+    vocab = Vocabulary.load(os.path.join(run_dir, VOCAB))
+    if config.vocab_size and config.vocab_size != len(vocab):
+        raise DataError(f"{os.path.join(run_dir, VOCAB)}: field 'tokens' lists {len(vocab)} tokens, but "
+                        f"{CONFIG}'s vocab_size is {config.vocab_size}")
     return config, vocab
 
 
+def training_text(config: Config, run_dir: str) -> str | None:
+    """The run's --text file as a path that exists from here: config.json stores it absolute; an older run's
+    relative one is looked for from the current directory, then from the run directory and the two above it.
+
+    Raises:
+        DataError: the file is in none of those places.
+    """
+    text = config.text
+    if not text or os.path.isabs(text) or config.task == "sentence":
+        return text
+    tried = [text] + [os.path.join(run_dir, *[os.pardir] * up, text) for up in range(3)]
+    for path in tried:
+        if os.path.isfile(path):
+            return os.path.abspath(path)
+    raise DataError(f"the run's training text {text!r} ({CONFIG}: 'text', relative to where fit ran) is not in "
+                    f"{os.getcwd()} nor beside {run_dir}: run from the directory fit ran in")
+
+
+def run_corpus(config: Config, run_dir: str):
+    """The corpus a run trained on (`pipelines.text.load_corpus`), its --text file found by `training_text`."""
+    from pipelines.text import load_corpus
+
+    return load_corpus(config.dataset, training_text(config, run_dir), config.data_dir)
+
+
+def _entries(run_dir: str) -> list[str]:
+    """What a run directory holds, its lock file left out."""
+    return [name for name in os.listdir(run_dir) if name != LOCK]
+
+
 def check_new_run_dir(run_dir: str) -> None:
-    """Raises UsageError when `run_dir` exists and is not empty (a new run never overwrites one)."""
-    if os.path.exists(run_dir) and os.listdir(run_dir):
-        raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
-                         f"or choose another --run-dir")
+    """Raises UsageError when `run_dir` cannot be a new run: it holds files, it is a file, or it is somewhere
+    nothing can be created (under a file, a read-only or virtual file system). Writes nothing."""
+    if os.path.isdir(run_dir):
+        if _entries(run_dir):
+            raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
+                             f"or choose another --run-dir")
+        return
+    check_output_dir(run_dir, "--run-dir")
+
+
+def claim_run_dir(run_dir: str) -> None:
+    """Makes `run_dir` this process's new run: creates it (one mkdir; an existing empty one is taken too) and
+    its lock, then checks that it is still empty. Nothing else can claim it until the process ends.
+
+    Raises:
+        UsageError: it holds a run, another process is writing it, or it cannot be created.
+    """
+    check_new_run_dir(run_dir)
+    missing, folder = [], os.path.abspath(run_dir)
+    while not os.path.lexists(folder):  # the run and the parents that fit makes for it
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(run_dir)), exist_ok=True)
+        os.mkdir(run_dir)
+        _created.update(missing)
+    except FileExistsError:
+        pass  # an empty directory (checked above, and again under the lock below)
+    except OSError as e:
+        raise UsageError(f"cannot create run directory {run_dir}: {e.strerror}") from None
+    lock_run(run_dir)
+    check_new_run_dir(run_dir)  # a run written by another process between the first check and the lock
+    _claimed.add(os.path.abspath(run_dir))
+
+
+def lock_run(run_dir: str) -> None:
+    """Takes the run directory's lock for this process (released when it ends).
+
+    Raises:
+        UsageError: another process is writing the run.
+    """
+    locks.acquire(os.path.join(run_dir, LOCK), f"run directory {run_dir}")
+
+
+def discard_unstarted(run_dir: str) -> None:
+    """Empties a new run directory this process claimed when training never got as far as a checkpoint, a
+    metrics record or a model (refused or failed before it started), and removes it if this process created
+    it: the same command can then be run again."""
+    path = os.path.abspath(run_dir)
+    if path not in _claimed | _created or not os.path.isdir(path) or \
+            any(os.path.exists(os.path.join(path, name)) for name in (METRICS, BEST_MODEL, BACKUP_DIR)):
+        return
+    locks.release(os.path.join(path, LOCK))
+    for name in (CONFIG, VOCAB, HISTORY):
+        if os.path.isfile(os.path.join(path, name)):
+            os.remove(os.path.join(path, name))
+    shutil.rmtree(os.path.join(path, LOGS_DIR), ignore_errors=True)
+    folder = path
+    while folder in _created:  # the run, and the folders made for it (only while nothing else is in them)
+        try:
+            os.rmdir(folder)
+        except OSError:
+            break
+        _created.discard(folder)
+        folder = os.path.dirname(folder)
+    _claimed.discard(path)
 
 
 def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
-    """Writes a new run's config and vocabulary (filling in `config.vocab_size`)."""
-    check_new_run_dir(run_dir)
+    """Claims a new run directory (`claim_run_dir`) and writes its config and vocabulary (filling in
+    `config.vocab_size`)."""
+    claim_run_dir(run_dir)
     config.vocab_size = len(vocab)
-    os.makedirs(run_dir, exist_ok=True)
+    if config.text:
+        config.text = os.path.abspath(config.text)  # evaluate and export find it from any directory
     config.save(os.path.join(run_dir, CONFIG))
     vocab.save(os.path.join(run_dir, VOCAB))
 
 
-def reopen_run(run_dir: str) -> tuple[Config, Vocabulary, dict]:
-    """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags).
+def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dict]:
+    """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags);
+    with `lock`, the run is locked for this process first.
 
     Raises:
-        UsageError: no run there, or it has finished.
+        UsageError: no run there, another process is writing it, or it has finished.
     """
     if not os.path.exists(os.path.join(run_dir, CONFIG)):
         raise UsageError(f"nothing to resume: {run_dir} holds no {CONFIG}")
+    if lock:
+        lock_run(run_dir)
     config, vocab = load_config_and_vocab(run_dir)
     record = read_metrics(run_dir)
     if "final" in record:

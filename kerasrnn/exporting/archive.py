@@ -2,10 +2,10 @@
 checks, and the file records of the manifest.
 
     char_table(vocab)                  in-graph character -> id lookup (unknown characters -> <unk>)
-    add_step_endpoint(archive, ...)    the "step" signature: token, state -> logits, state
-    write_tflite_files(tmp, ...)       SavedModel signatures -> model.tflite (+ model_int8.tflite)
+    add_step_endpoint(archive, ...)    the "step" signature: token, state -> logits, state (any batch, or a fixed one)
+    write_tflite_files(tmp, ...)       SavedModel signatures -> model.tflite (+ model_int8.tflite), or other names
     saved_step(loaded)                 a loaded SavedModel's "step" as a numpy function
-    check_parity(name, what, err)      raises ExportFailed above PARITY_ATOL
+    check_parity(name, what, err)      raises ExportFailed above PARITY_ATOL (against Keras or another file)
     check_int8_bpc(losses, noun)       raises ExportFailed when int8 loses more than INT8_MAX_EXTRA_BPC
     file_record(tmp, name)             bytes and sha256 of an exported file (or folder)
 """
@@ -36,8 +36,9 @@ def char_table(vocab: Vocabulary) -> tf.lookup.StaticHashTable:
         default_value=vocab.unk_id)
 
 
-def add_step_endpoint(archive, model: keras.Model, config: Config) -> None:
-    """Adds the "step" signature of `model` (see `kerasrnn.ondevice.litert`) to an ExportArchive."""
+def add_step_endpoint(archive, model: keras.Model, config: Config, batch: int | None = None) -> None:
+    """Adds the "step" signature of `model` (see `kerasrnn.ondevice.litert`) to an ExportArchive, for any
+    batch (`batch` None) or for exactly `batch` rows (the browser's files, `kerasrnn.exporting.web`)."""
     step_model = build_step_model(model, config)
 
     def step(token, state):
@@ -45,8 +46,8 @@ def add_step_endpoint(archive, model: keras.Model, config: Config) -> None:
         return {"logits": out["logits"], "state": out["state"]}
 
     archive.add_endpoint(litert.STEP, step, input_signature=[
-        tf.TensorSpec([None], tf.int32, name="token"),
-        tf.TensorSpec([None, state_size(config)], tf.float32, name="state")])
+        tf.TensorSpec([batch], tf.int32, name="token"),
+        tf.TensorSpec([batch, state_size(config)], tf.float32, name="state")])
 
 
 def convert_tflite(saved_model: str, int8: bool, signatures: tuple[str, ...] = (litert.STEP,)) -> bytes:
@@ -70,9 +71,10 @@ def convert_tflite(saved_model: str, int8: bool, signatures: tuple[str, ...] = (
 
 
 def write_tflite_files(tmp: str, signatures: tuple[str, ...] = (litert.STEP,), source: str | None = None,
-                       int8: bool = True) -> None:
-    """Converts the SavedModel in `tmp` (or `source`) to the float and (with `int8`) int8 `.tflite` files in `tmp`."""
-    for kind, name in litert.tflite_files(int8).items():
+                       int8: bool = True, names: dict[str, str] = litert.TFLITE_FILES) -> None:
+    """Converts the SavedModel in `tmp` (or `source`) to the float and (with `int8`) int8 `.tflite` files in
+    `tmp`, named by `names` (kind -> file name)."""
+    for kind, name in litert.tflite_files(int8, names).items():
         data = convert_tflite(source or os.path.join(tmp, litert.SAVED_MODEL), int8=kind == "int8",
                               signatures=signatures)
         with open(os.path.join(tmp, name), "wb") as f:
@@ -90,19 +92,19 @@ def saved_step(loaded):
     return step
 
 
-def check_parity(name: str, what: str, err: float, log) -> None:
+def check_parity(name: str, what: str, err: float, log, against: str = "Keras") -> None:
     """Logs one parity figure; raises ExportFailed when it exceeds PARITY_ATOL."""
-    log(f"  check {name} {what} vs Keras: max |diff| {err:.2e}")
+    log(f"  check {name} {what} vs {against}: max |diff| {err:.2e}")
     if not err <= PARITY_ATOL:
-        raise ExportFailed(f"check failed: {name} {what} differ from Keras by {err:.2e} (> {PARITY_ATOL:g})")
+        raise ExportFailed(f"check failed: {name} {what} differ from {against} by {err:.2e} (> {PARITY_ATOL:g})")
 
 
-def check_int8_bpc(losses: dict, noun: str) -> None:
+def check_int8_bpc(losses: dict, noun: str, names: dict[str, str] = litert.TFLITE_FILES) -> None:
     """Raises ExportFailed when the int8 file's loss (nats/char) exceeds the float file's by more than
-    INT8_MAX_EXTRA_BPC bits/char (nothing to check without an int8 file)."""
-    if litert.TFLITE_FILES["int8"] not in losses:
+    INT8_MAX_EXTRA_BPC bits/char (nothing to check without an int8 file); `names`: kind -> file name."""
+    if names["int8"] not in losses:
         return
-    extra = bits(losses[litert.TFLITE_FILES["int8"]]) - bits(losses[litert.TFLITE_FILES["float"]])
+    extra = bits(losses[names["int8"]]) - bits(losses[names["float"]])
     if not extra <= INT8_MAX_EXTRA_BPC:
         raise ExportFailed(f"check failed: the int8 {noun} loses {extra:.4f} bits/char to the float one "
                            f"(> {INT8_MAX_EXTRA_BPC})")

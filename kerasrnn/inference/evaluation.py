@@ -75,16 +75,21 @@ def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = Fal
     Returns:
         {"run", "data", "state", "window", "characters", "loss_nats", "bpc"}.
     """
+    from kerasrnn.core.cli import UsageError
+    from kerasrnn.core.runs import run_corpus
     from kerasrnn.models.loading import load_run
     from pipelines.io import read_text
-    from pipelines.text import load_corpus
 
     run = load_run(run_dir)
+    if run.config.task not in ("shakespeare", "sentence"):
+        raise UsageError(f"{run_dir} is a {run.config.task} run: evaluate measures character language models "
+                         f"(its test figures are in its metrics.json)")
     if text_file:
         text, data = read_text(text_file), text_file
+    elif run.config.task == "sentence":
+        raise UsageError(f"{run_dir} learnt one sentence: it has no validation split; pass --text FILE")
     else:
-        c = run.config
-        text, data = load_corpus(c.dataset, c.text, c.data_dir).validation, "validation split"
+        text, data = run_corpus(run.config, run_dir).validation, "validation split"
     ids = run.vocab.encode(text, warn=True)
     window = window or run.config.seq_len
     if carried:

@@ -92,13 +92,16 @@ def sample(logits: np.ndarray, rng: np.random.Generator, temperature_: float = 1
 
 def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndarray,
                   end_ids: np.ndarray, k: int = 3, beam_width: int = 6, max_len: int = 16,
-                  allow_empty: bool = True) -> list[tuple[list[int], float]]:
-    """Beam search for the k most likely ways to finish the current word.
+                  allow_empty: bool = True, words: int = 1,
+                  space_id: int | None = None) -> list[tuple[list[int], float]]:
+    """Beam search for the k most likely ways to finish the current word (and `words - 1` more).
 
     A completion is some word characters followed by any word-ending character (a space,
     punctuation, a line break); its probability is that of its characters times the
-    probability that the word ends there. Beams advance together, one batched `step`
-    call per character, and stop when no beam can beat the k-th finished completion.
+    probability that the word ends there. With `words` > 1 the current word ends at a space
+    (`space_id`, which is fed) and the search goes on through the next words; the last one ends
+    at any word-ending character. Beams advance together, one batched `step` call per
+    character, and stop when no beam can beat the k-th finished completion.
 
     Args:
         step: (tokens (batch,), state (batch, S)) -> (logits (batch, vocab), state (batch, S)).
@@ -108,36 +111,49 @@ def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndar
         end_ids: ids that end a word; ids in neither list are never used.
         k: completions to return.
         beam_width: beams kept per step (at least k).
-        max_len: most characters to add.
-        allow_empty: whether adding nothing (the word is already complete) counts.
+        max_len: most characters to add per word.
+        allow_empty: whether adding nothing to the current word (it is already complete) counts.
+        words: words a completion finishes: the current one, then words - 1 more.
+        space_id: the id between two words (needed when `words` > 1).
     Returns:
         Up to k (ids to add, probability), most likely first.
     """
+    if words > 1 and space_id is None:
+        raise ValueError("completing several words needs the space id")
     beam_width = max(beam_width, k)
+    columns = np.append(word_ids, space_id).astype(np.int64) if words > 1 else np.asarray(word_ids, np.int64)
     prefixes: list[list[int]] = [[]]
     scores = np.zeros(1)  # (beams,) log-probability of each beam's added characters
+    left = np.array([words - 1])  # (beams,) words still to begin after the beam's current one
+    may_end = np.array([allow_empty])  # (beams,) whether the beam's current word may end here
     log_p = log_softmax(logits)[None]  # (beams, vocab)
     states = np.asarray(state, np.float32)[None]  # (beams, S)
     finished: list[tuple[list[int], float]] = []
-    for depth in range(max_len + 1):
+    limit = max_len * words + words - 1
+    for depth in range(limit + 1):
         ends = scores + np.logaddexp.reduce(log_p[:, end_ids], axis=-1)  # (beams,)
-        for prefix, score in zip(prefixes, ends):
-            if prefix or allow_empty:
+        for prefix, score, last, ok in zip(prefixes, ends, left, may_end):
+            if last == 0 and ok:
                 finished.append((prefix, float(score)))
         finished.sort(key=lambda f: -f[1])
         del finished[k:]
-        if depth == max_len:
+        if depth == limit:
             break
         bar = finished[-1][1] if len(finished) == k else -np.inf
         grown = scores[:, None] + log_p[:, word_ids]  # (beams, word ids)
+        if words > 1:  # the last column: a space that ends the current word and begins the next
+            space = np.where((left > 0) & may_end, scores + log_p[:, space_id], -np.inf)  # (beams,)
+            grown = np.concatenate([grown, space[:, None]], axis=1)  # (beams, word ids + 1)
         flat = np.argsort(-grown, axis=None)[:beam_width]
         flat = flat[grown.flat[flat] > bar]  # a beam below the bar can only fall further
         if flat.size == 0:
             break
         rows, cols = np.unravel_index(flat, grown.shape)
-        tokens = np.asarray(word_ids)[cols].astype(np.int32)
+        tokens = columns[cols].astype(np.int32)
+        spaced = cols == len(word_ids)  # (new beams,) the beam just took the space
         new_logits, states = step(tokens, states[rows])
         prefixes = [prefixes[r] + [int(t)] for r, t in zip(rows, tokens)]
         scores = grown[rows, cols]
+        left, may_end = left[rows] - spaced, ~spaced
         log_p = log_softmax(new_logits)
     return [(prefix, float(np.exp(score))) for prefix, score in finished]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from kerasrnn.core.cli import UsageError
 from kerasrnn.core.config import Config
-from kerasrnn.core.runs import BEST_MODEL, load_config_and_vocab
+from kerasrnn.core.runs import BEST_MODEL, CONFIG, VOCAB, load_config_and_vocab
+from pipelines.io import DataError
 from pipelines.vocab import Vocabulary
 
 
@@ -39,4 +40,23 @@ def load_run(run_dir: str) -> Run:
         model = keras.saving.load_model(path, compile=False)
     except Exception as e:  # a truncated or foreign file raises many kinds
         raise UsageError(f"cannot load {path}: corrupt or not a Keras model ({type(e).__name__})") from None
+    check_outputs(model, config, vocab, path)
     return Run(run_dir, config, vocab, model)
+
+
+def check_outputs(model, config: Config, vocab: Vocabulary, path: str) -> None:
+    """Checks that the model's outputs match the run's files: one logit per vocabulary token (a classifier:
+    one per label).
+
+    Raises:
+        DataError: naming the file that disagrees with the model.
+    """
+    outputs = getattr(model, "outputs", None) or []
+    width = outputs[0].shape[-1] if len(outputs) == 1 and outputs[0].shape else None
+    if config.task == "surnames":
+        if width != len(config.labels):
+            raise DataError(f"{os.path.join(os.path.dirname(path), CONFIG)}: field 'labels' lists "
+                            f"{len(config.labels)} classes, but {path} predicts {width}")
+    elif width != len(vocab):
+        raise DataError(f"{os.path.join(os.path.dirname(path), VOCAB)}: field 'tokens' lists {len(vocab)} tokens, "
+                        f"but {path} predicts {width}")

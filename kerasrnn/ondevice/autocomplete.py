@@ -7,22 +7,30 @@ Each keystroke advances the carried state by one step; the prefix is never re-ru
     completer.feed("My gracious lo")
     completer.suggestions(k=3)      # lord 0.911, lords 0.039, love 0.013
     completer.backspace(2)
+
+A model whose manifest says `"input": "keys-2beolsik"` (`exported/korean-gru`) reads the keys of the
+Korean keyboard: `feed` turns text into keys (`hangul.text_to_keys`: a terminal or a paste sends
+composed syllables, '기' = ㄱ ㅣ), a keystroke is a key, `text` is what the keyboard shows (its
+composition, `hangul.Composer`), `backspace` is the keyboard's (one key of the open syllable), and
+suggestions are shown composed ('ㄱㅣ' + 'ㅇㅓㄱ' -> '기억').
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
 from kerasrnn.inference.samplers import beam_complete
+from kerasrnn.ondevice.hangul import KEYBOARD, Composer, keys_to_text, text_to_keys
 from kerasrnn.ondevice.litert import Encoder, open_step
 
 WORD_PUNCTUATION = "'-"  # characters that continue a word besides letters and digits
 HISTORY = 256  # keystrokes that backspace can undo (bounds memory for any prefix length)
 BEAM_WIDTH = 6  # beams kept per step of the completion search
-MAX_COMPLETION = 16  # most characters a completion adds
+MAX_COMPLETION = 16  # most characters (keys) a completion adds to a word
 
 
 def is_word_char(c: str) -> bool:
@@ -30,12 +38,17 @@ def is_word_char(c: str) -> bool:
     return c.isalnum() or c in WORD_PUNCTUATION
 
 
+def is_korean_word_char(c: str) -> bool:
+    """Whether `c` continues a Korean word: Hangul keys and syllables, letters, digits (`str.isalnum`)."""
+    return c.isalnum()
+
+
 @dataclass
 class Suggestion:
-    """One completion of the current word."""
+    """One completion of the current word (and, asked for, of the words after it)."""
 
-    word: str  # the whole word: what was typed of it plus the completion
-    completion: str  # the characters to add
+    word: str  # the whole word as shown: what was typed of it plus the completion
+    completion: str  # the tokens to add: characters, or keys for a keyboard model ('ㅇㅓㄱ')
     prob: float  # probability that the word is exactly this, given the text so far
 
 
@@ -47,7 +60,7 @@ class Autocompleter:
         model: "float" or "int8".
         threads: interpreter threads.
         beam_width: beams kept by the completion search.
-        max_len: most characters a completion adds.
+        max_len: most tokens a completion adds to a word.
     Raises:
         UsageError: a missing or corrupt model directory or file.
     """
@@ -55,18 +68,22 @@ class Autocompleter:
     def __init__(self, model_dir: str, model: str = "float", threads: int = 1,
                  beam_width: int = BEAM_WIDTH, max_len: int = MAX_COMPLETION):
         self.manifest, self.step = open_step(model_dir, model, threads)
+        self.keyboard = self.manifest.get("input") == KEYBOARD  # tokens are Korean keyboard keys
         self._tokens = self.manifest["vocabulary"]
         self._encode = Encoder(self.manifest)
+        self.word_char = is_korean_word_char if self.keyboard else is_word_char  # token -> continues a word
         usable = self._encode.index.items()  # (character, id) of every non-special token, in id order
-        self._word_ids = np.array([i for t, i in usable if is_word_char(t)], np.int64)
-        self._end_ids = np.array([i for t, i in usable if not is_word_char(t)], np.int64)
+        self._word_ids = np.array([i for t, i in usable if self.word_char(t)], np.int64)
+        self._end_ids = np.array([i for t, i in usable if not self.word_char(t)], np.int64)
+        self._space_id = self._encode.index.get(" ")
         self.beam_width, self.max_len = beam_width, max_len
         self.reset()
 
     def reset(self) -> None:
         """Forgets all text: back to the start state (as after the manifest's start text)."""
-        self._history: deque = deque(maxlen=HISTORY)
-        self.word = ""  # the part of the current word typed so far
+        self._history: deque = deque(maxlen=HISTORY)  # (state, logits, word tokens, token) per keystroke
+        self._word = ""  # the tokens of the current word typed so far
+        self._composer = Composer(keep=HISTORY) if self.keyboard else None
         self._state = self.step.zero_state()  # (1, S)
         self._logits = None
         for i in self._encode(self.manifest["start_text"]):
@@ -76,40 +93,84 @@ class Autocompleter:
         logits, self._state = self.step(np.array([token], np.int32), self._state)  # (1, vocab), (1, S)
         self._logits = logits[0]  # (vocab,)
 
+    def tokens(self, text: str) -> str:
+        """What typing `text` sends to the model: its characters, or the keys that type it."""
+        return text_to_keys(text) if self.keyboard else text
+
+    def unknown(self, text: str) -> list[str]:
+        """The distinct tokens of `text` outside the model's vocabulary (read as the unknown id), sorted."""
+        return sorted({c for c in self.tokens(text) if c not in self._encode.index})
+
     def feed(self, text: str) -> None:
-        """Types `text`: one step per character (unknown characters take the unknown id)."""
-        for c, token in zip(text, self._encode(text)):
-            self._history.append((self._state, self._logits, self.word))
+        """Types `text`: one step per character or key (unknown ones take the unknown id)."""
+        tokens = self.tokens(text)
+        for c, token in zip(tokens, self._encode(tokens)):
+            self._history.append((self._state, self._logits, self._word, c))
             self._advance(token)
-            self.word = self.word + c if is_word_char(c) else ""
+            self._word = self._word + c if self.word_char(c) else ""
+            if self._composer is not None:
+                self._composer.push(c)
+
+    @property
+    def word(self) -> str:
+        """The current word as shown (a keyboard model: composed)."""
+        if self._composer is None:
+            return self._word
+        text = self._composer.text
+        start = len(text)
+        while start > 0 and self.word_char(text[start - 1]):
+            start -= 1
+        return text[start:]
+
+    @property
+    def text(self) -> str:
+        """The end of the text as shown: the last HISTORY keystrokes (a keyboard model: its composition)."""
+        if self._composer is not None:
+            return self._composer.text
+        return "".join(entry[3] for entry in self._history)
 
     @property
     def undoable(self) -> int:
-        """How many characters `backspace` can delete now."""
+        """How many keystrokes `backspace` can undo now."""
         return len(self._history)
 
     def backspace(self, count: int = 1) -> None:
-        """Deletes the last `count` typed characters, restoring the states kept for them.
+        """Presses backspace `count` times, restoring the states kept for what it removes.
+
+        One character each, or for a keyboard model what its backspace removes: one key of the
+        open syllable (닭 -> 달), else the last committed character whole (all its keys).
 
         Raises:
-            ValueError: more than the characters kept (`HISTORY`): reset and feed the text again.
+            ValueError: more than the text or the keystrokes kept (`HISTORY`): reset and feed the text.
         """
-        if count > len(self._history):
-            raise ValueError(f"can only go back {len(self._history)} characters; reset() and feed the text")
-        for _ in range(count):
-            self._state, self._logits, self.word = self._history.pop()
+        width = count if self._composer is None else self._composer.backspace_width(count)
+        if width is None or width > len(self._history):
+            raise ValueError(f"can only go back {len(self._history)} keystrokes; reset() and feed the text")
+        for _ in range(count if self._composer is not None else 0):
+            self._composer.backspace()
+        for _ in range(width):
+            self._state, self._logits, self._word, _ = self._history.pop()
 
-    def suggestions(self, k: int = 3) -> list[Suggestion]:
-        """The k most likely completions of the current word, most likely first."""
+    def suggestions(self, k: int = 3, words: int = 1) -> list[Suggestion]:
+        """The k most likely completions of the current word (and `words - 1` more), most likely first."""
+        if words > 1 and self._space_id is None:
+            raise ValueError("this model has no space in its vocabulary: it completes one word at a time")
         found = beam_complete(self.step, self._state[0], self._logits, self._word_ids, self._end_ids, k=k,
-                              beam_width=self.beam_width, max_len=self.max_len, allow_empty=bool(self.word))
+                              beam_width=self.beam_width, max_len=self.max_len, allow_empty=bool(self._word),
+                              words=words, space_id=self._space_id)
         out = []
         for ids, prob in found:
             completion = "".join(self._tokens[i] for i in ids)
-            out.append(Suggestion(self.word + completion, completion, prob))
+            word = keys_to_text(self._word + completion) if self.keyboard else self._word + completion
+            out.append(Suggestion(word, completion, prob))
         return out
 
 
+def display_width(text: str) -> int:
+    """Terminal columns of `text`: two for wide characters (Hangul syllables, CJK), one for the others."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def format_suggestions(suggestions: list[Suggestion]) -> str:
-    """One line per suggestion: the word and its probability."""
-    return "\n".join(f"  {s.word:20s} {s.prob:.3f}" for s in suggestions)
+    """One line per suggestion: the word (padded to 20 columns) and its probability."""
+    return "\n".join(f"  {s.word}{' ' * max(1, 21 - display_width(s.word))}{s.prob:.3f}" for s in suggestions)

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+from kerasrnn.core.cli import UsageError
 from kerasrnn.inference.evaluation import carried_step_loss, loss_record, step_loss
 from kerasrnn.ondevice.litert import Encoder, open_step
 from pipelines.io import read_text
@@ -37,6 +38,9 @@ def evaluate_export(model_dir: str, text_file: str | None = None, carried: bool 
         The record of `kerasrnn.inference.evaluation.loss_record`, with "run" the export folder.
     """
     manifest, step = open_step(model_dir, model)
+    if manifest["task"] != "shakespeare":
+        raise UsageError(f"{model_dir} is a {manifest['task']} export: evaluate measures character language models "
+                         f"(its figures are in its manifest.json)")
     text, data = export_text(manifest, text_file)
     encoder = Encoder(manifest)
     ids = np.asarray(encoder(text), np.int32)

@@ -5,6 +5,8 @@
                           bytes, sha256, validation loss (nats/char and bits/char)
       model.tflite        float32 step model, signature "step"
       model_int8.tflite   the same with dynamic-range int8 weights (left out by export --no-int8)
+      model_web.tflite, model_web_int8.tflite   the same at batch 1, every shape fixed: for LiteRT.js in
+                          the browser (`web/`), which rejects a dynamic batch (`kerasrnn.exporting.web`)
       saved_model/        for TensorFlow: signatures "serving_default" (strings) and "step"
 
 The "step" signature: token (batch,) int32, state (batch, S) float32
@@ -19,24 +21,30 @@ small server); a test checks it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 
 import numpy as np
 
 from kerasrnn.core.cli import UsageError, silenced_stderr
-from kerasrnn.core.config import SURNAME_TASKS
+from kerasrnn.core.config import MAX_UNITS, TASKS
+from pipelines.io import DataError
+from pipelines.schema import Fields, read_json_object
+from pipelines.vocab import MAX_TOKENS, UNK
 
+FORMAT = "kerasrnn-export"  # the manifest's "format": what marks a folder as one of our exports
 MANIFEST = "manifest.json"
 SAVED_MODEL = "saved_model"
 TFLITE_FILES = {"float": "model.tflite", "int8": "model_int8.tflite"}  # --model choice -> file
+WEB_FILES = {"float": "model_web.tflite", "int8": "model_web_int8.tflite"}  # the browser's batch-1 files
 STEP = "step"  # the signature every exported model has
+LANGUAGE_MODEL_TASKS = ("shakespeare", "sentence", "korean")  # exports with a language model's "step" signature
 MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
 
 
-def tflite_files(int8: bool = True) -> dict[str, str]:
-    """The `.tflite` files an export writes: always the float one, the int8 one unless `int8` is off."""
-    return {kind: name for kind, name in TFLITE_FILES.items() if int8 or kind == "float"}
+def tflite_files(int8: bool = True, names: dict[str, str] = TFLITE_FILES) -> dict[str, str]:
+    """The `.tflite` files an export writes (of `names`, or WEB_FILES): always the float one, the int8
+    one unless `int8` is off."""
+    return {kind: name for kind, name in names.items() if int8 or kind == "float"}
 
 
 def sha256_path(path: str) -> str:
@@ -64,27 +72,77 @@ def size_path(path: str) -> int:
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, names in os.walk(path) for f in names)
 
 
-def load_manifest(model_dir: str) -> dict:
-    """Reads and checks an export's manifest.json.
+def read_manifest_json(path: str) -> dict:
+    """A manifest.json as a JSON object, unchecked (see `check_manifest`).
 
     Raises:
-        UsageError: not an export directory, or an unreadable or incomplete manifest.
+        UsageError: unreadable, not JSON, or not an object.
+    """
+    try:
+        return read_json_object(path)
+    except DataError as e:
+        raise UsageError(f"{path} is corrupt or incomplete: {str(e).removeprefix(path).strip()}") from None
+
+
+def check_manifest(manifest: dict, path: str) -> dict:
+    """Checks a manifest against its schema: the fields every export has, and those of its task.
+
+    Returns:
+        The manifest, with "task" filled in ("shakespeare" for a character language model).
+    Raises:
+        DataError: one line naming `path` and the field.
+    """
+    f = Fields(manifest, path)
+    f.get("format", "str", choices=(FORMAT,))
+    task = f.get("task", "str", "shakespeare", choices=TASKS)
+    vocabulary = f.get("vocabulary", "str_list", lo=1, hi=MAX_TOKENS)
+    if len(set(vocabulary)) != len(vocabulary):
+        raise f.error("vocabulary", "lists a token twice")
+    specials = f.get("specials", "str_list", [])
+    if set(specials) - set(vocabulary):
+        raise f.error("specials", f"lists {sorted(set(specials) - set(vocabulary))[0]!r}, not in the vocabulary")
+    if f.get("vocab_size", "int", len(vocabulary)) != len(vocabulary):
+        raise f.error("vocab_size", f"is {manifest['vocab_size']}, but 'vocabulary' lists {len(vocabulary)} tokens")
+    if vocabulary[f.index("unk_id", len(vocabulary))] != UNK:
+        raise f.error("unk_id", f"must be the index of {UNK!r} in the vocabulary")
+    for name in ("pad_id", "bos_id", "eos_id"):
+        f.index(name, len(vocabulary), None, nullable=True)
+    files = f.get("files", "dict")
+    for name, entry in files.items():
+        record = Fields(entry, f"{path}: files[{name!r}]")
+        record.get("sha256", "str", lo=64, hi=64)
+        record.get("bytes", "int", lo=0)
+    if task == "surnames":
+        f.get("labels", "str_list", lo=1, hi=10_000)
+        f.get("max_len", "int", lo=1, hi=1000)
+    else:
+        f.get("state_size", "int", lo=1, hi=8 * 2 * MAX_UNITS)
+    if task in LANGUAGE_MODEL_TASKS:
+        f.get("start_text", "str", hi=10_000)
+    if task == "korean":
+        f.get("input", "str")
+        f.get("keys", "str_list", lo=1, hi=10_000)
+    manifest["task"] = task
+    return manifest
+
+
+def load_manifest(model_dir: str, task: str = "shakespeare") -> dict:
+    """Reads and checks an export's manifest.json (`check_manifest`), of a character (or keyboard key)
+    language model or, with `task="surnames"`, of a surname classifier.
+
+    Raises:
+        UsageError: not an export directory, or an export of another task. DataError: a bad field.
     """
     path = os.path.join(model_dir, MANIFEST)
     if not os.path.isdir(model_dir):
         raise UsageError(f"no such model directory: {model_dir}")
     if not os.path.exists(path):
         raise UsageError(f"{model_dir} is not a kerasrnn export (no {MANIFEST})")
-    try:
-        with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
-        if manifest.get("task") in SURNAME_TASKS:
-            raise UsageError(f"{model_dir} is a {manifest['task']} export, not a character language model "
-                             f"(see its manifest.json for its signatures)")
-        for key in ("vocabulary", "unk_id", "state_size", "start_text", "files"):
-            manifest[key]  # noqa: B018 - a KeyError names what is missing
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UsageError(f"{path} is corrupt or incomplete ({type(e).__name__}: {e})") from None
+    manifest = check_manifest(read_manifest_json(path), path)
+    if manifest["task"] != task and not {manifest["task"], task} <= set(LANGUAGE_MODEL_TASKS):
+        wanted = "a surname classifier" if task == "surnames" else "a character language model"
+        raise UsageError(f"{model_dir} is a {manifest['task']} export, not {wanted} "
+                         f"(see its manifest.json for its signatures)")
     return manifest
 
 
@@ -102,9 +160,45 @@ def verify_file(model_dir: str, manifest: dict, name: str) -> str:
         raise UsageError(f"{model_dir}: the manifest lists no {name}")
     if not os.path.exists(path):
         raise UsageError(f"missing model file: {path}")
+    if not (os.path.isfile(path) or os.path.isdir(path)) or size_path(path) != entry["bytes"]:
+        raise UsageError(f"{path} does not match its size in {MANIFEST}: corrupt or replaced")
     if sha256_path(path) != entry["sha256"]:
         raise UsageError(f"{path} does not match its sha256 in {MANIFEST}: corrupt or replaced")
     return path
+
+
+def open_signature(path: str, signature: str, inputs: list[str], outputs: list[str], threads: int = 1):
+    """A `.tflite` file in the LiteRT interpreter and the runner of one of its signatures.
+
+    Args:
+        path: the `.tflite` file.
+        signature: the signature's name; `inputs` and `outputs` its tensor names (any order).
+        threads: CPU threads for the interpreter (XNNPACK).
+    Returns:
+        (interpreter, signature runner).
+    Raises:
+        UsageError: an unreadable file, or one without that signature.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        interpreter = Interpreter(model_path=path, num_threads=threads)
+        signatures = interpreter.get_signature_list()
+    except (ValueError, RuntimeError) as e:
+        raise UsageError(f"cannot load {path}: not a valid .tflite model ({str(e).splitlines()[0]})") from None
+    if signature not in signatures:
+        raise UsageError(f"{path} has no {signature!r} signature (it has: {', '.join(signatures) or 'none'})")
+    wanted = {"inputs": sorted(inputs), "outputs": sorted(outputs)}
+    if {k: sorted(signatures[signature][k]) for k in wanted} != wanted:
+        raise UsageError(f"{path}: the {signature!r} signature has inputs {signatures[signature]['inputs']} and "
+                         f"outputs {signatures[signature]['outputs']}; expected {', '.join(inputs)} -> "
+                         f"{', '.join(outputs)}")
+    return interpreter, interpreter.get_signature_runner(signature)
+
+
+def width(details: dict, name: str) -> int:
+    """The last dimension of a signature tensor, from its input or output details."""
+    return int(details[name]["shape_signature"][-1])
 
 
 class LiteStep:
@@ -118,21 +212,9 @@ class LiteStep:
     """
 
     def __init__(self, path: str, threads: int = 1):
-        from ai_edge_litert.interpreter import Interpreter
-
-        try:
-            self.interpreter = Interpreter(model_path=path, num_threads=threads)
-            signatures = self.interpreter.get_signature_list()
-        except (ValueError, RuntimeError) as e:
-            raise UsageError(f"cannot load {path}: not a valid .tflite model ({str(e).splitlines()[0]})") from None
-        if STEP not in signatures:
-            raise UsageError(f"{path} has no {STEP!r} signature (it has: {', '.join(signatures) or 'none'})")
-        wanted = {"inputs": ["state", "token"], "outputs": ["logits", "state"]}
-        if {k: sorted(signatures[STEP][k]) for k in wanted} != wanted:
-            raise UsageError(f"{path}: the {STEP!r} signature has inputs {signatures[STEP]['inputs']} and "
-                             f"outputs {signatures[STEP]['outputs']}; expected token, state -> logits, state")
-        self._runner = self.interpreter.get_signature_runner(STEP)
-        self.state_size = int(self._runner.get_input_details()["state"]["shape_signature"][-1])
+        self.interpreter, self._runner = open_signature(path, STEP, ["token", "state"], ["logits", "state"], threads)
+        self.state_size = width(self._runner.get_input_details(), "state")
+        self.vocab_size = width(self._runner.get_output_details(), "logits")
         with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
             self(np.zeros(1, np.int32), self.zero_state())
 
@@ -161,8 +243,13 @@ def open_step(model_dir: str, model: str = "float", threads: int = 1) -> tuple[d
     manifest = load_manifest(model_dir)
     path = verify_file(model_dir, manifest, TFLITE_FILES[model])
     step = LiteStep(path, threads)
+    source = os.path.join(model_dir, MANIFEST)
     if step.state_size != manifest["state_size"]:
-        raise UsageError(f"{path}: state size {step.state_size} differs from the manifest's {manifest['state_size']}")
+        raise DataError(f"{source}: field 'state_size' is {manifest['state_size']}, but {path} carries a state "
+                        f"of {step.state_size}")
+    if step.vocab_size != len(manifest["vocabulary"]):
+        raise DataError(f"{source}: field 'vocabulary' lists {len(manifest['vocabulary'])} tokens, but {path} "
+                        f"returns {step.vocab_size} logits")
     return manifest, step
 
 

@@ -1,6 +1,6 @@
 """`train` and `export_run`: each picks the task's own code from the run's config.
 
-A new task adds a package beside `language_model/` and `surnames/` and one branch to each function.
+A new task adds a package beside `language_model/`, `surnames/` and `korean/` and one branch to each function.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         from kerasrnn.tasks.surnames.training import train_surnames
 
         return train_surnames(config, run_dir, resume=resume, verbose=verbose, command=command)
+    if config.task == "korean":
+        from kerasrnn.tasks.korean.training import train_korean
+
+        return train_korean(config, run_dir, resume=resume, verbose=verbose, command=command, strategy=strategy)
     from kerasrnn.tasks.language_model.training import train as train_language_model
 
     return train_language_model(config, run_dir, resume=resume, verbose=verbose, command=command,
@@ -33,16 +37,19 @@ def export_run(run_dir: str, out: str, force: bool = False, log=print, int8: boo
     Returns:
         The manifest.
     Raises:
-        UsageError: a bad run directory, or `out` exists and `force` is off.
+        UsageError: a bad run directory; `out` exists and `force` is off, or it is not an export (`--force` replaces
+            only an export or an empty folder), or it is the run itself.
         ExportFailed: a conversion or a check failed; nothing was written.
     """
     from kerasrnn.exporting.directory import check_out, write_export
     from kerasrnn.models.loading import load_run
 
-    out = check_out(out, force)
+    out = check_out(out, force, run_dir)
     run = load_run(run_dir)
     if run.config.task in SURNAME_TASKS:
         from kerasrnn.tasks.surnames.export import export_surname_model as export_task
+    elif run.config.task == "korean":
+        from kerasrnn.tasks.korean.export import export_korean_model as export_task
     else:
         from kerasrnn.tasks.language_model.export import export_char_model as export_task
     c = run.config

@@ -72,6 +72,13 @@ class MetricsLogger(keras.callbacks.Callback):
         atomic_write_json(self.path, self.record)
 
 
+class EpochCSVLogger(keras.callbacks.CSVLogger):
+    """Keras' `CSVLogger` (history.csv) with epochs counted from 1, as in metrics.json and the progress bar."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
 class Backup(keras.callbacks.BackupAndRestore):
     """Keras' `BackupAndRestore` (weights, optimizer, epoch; a previous copy kept), safe to kill at any moment.
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 from kerasrnn.core import runs
 from kerasrnn.core.cli import TrainingFailed
 from kerasrnn.core.config import Config
-from kerasrnn.training.callbacks import Backup, BestModelSaver, MetricsLogger
+from kerasrnn.training.callbacks import Backup, BestModelSaver, EpochCSVLogger, MetricsLogger
 
 
 def learning_rate_schedule(config: Config, total_steps: int):
@@ -58,7 +58,7 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
         BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), monitor=monitor, best=best_so_far, model=model,
                        mode=mode),
         MetricsLogger(os.path.join(run_dir, runs.METRICS), per_step, record, unit=unit),
-        keras.callbacks.CSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
+        EpochCSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
         keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
     ]
 

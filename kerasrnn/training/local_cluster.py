@@ -13,17 +13,25 @@ import subprocess
 import sys
 import threading
 
+from kerasrnn.training.strategies import PORT_BUSY
 
-def free_ports(n: int) -> list[int]:
-    """n distinct TCP ports that were free on 127.0.0.1 a moment ago."""
-    sockets = [socket.socket() for _ in range(n)]
+
+ATTEMPTS = 3  # cluster starts when a port is taken between choosing it and the worker binding it
+
+
+def free_ports(n: int) -> tuple[list[int], list[socket.socket]]:
+    """n distinct free TCP ports, and the sockets that hold them until they are closed (just before each
+    worker starts, so that no other process takes them in between)."""
+    sockets = []
     try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
+        for _ in range(n):
+            sockets.append(socket.socket())
+            sockets[-1].bind(("127.0.0.1", 0))
+    except OSError:
         for s in sockets:
             s.close()
+        raise
+    return [s.getsockname()[1] for s in sockets], sockets
 
 
 def tf_configs(ports: list[int]) -> list[str]:
@@ -32,23 +40,39 @@ def tf_configs(ports: list[int]) -> list[str]:
     return [json.dumps({"cluster": cluster, "task": {"type": "worker", "index": i}}) for i in range(len(ports))]
 
 
-def _stream(proc: subprocess.Popen, prefix: str) -> None:
+def _stream(proc: subprocess.Popen, prefix: str, port_busy: threading.Event) -> None:
     for line in proc.stdout:
+        if PORT_BUSY in line:
+            port_busy.set()
         sys.stdout.write(f"{prefix}{line}")
         sys.stdout.flush()
 
 
 def launch(workers: int, fit_args: list[str]) -> int:
-    """Runs the cluster (see the module doc). Returns the chief's exit status (1 when a worker failed)."""
+    """Runs the cluster (see the module doc), on new ports again (up to ATTEMPTS starts) when a worker's port was
+    taken before it could bind it. Returns the chief's exit status (1 when a worker failed)."""
+    for attempt in range(1, ATTEMPTS + 1):
+        port_busy = threading.Event()
+        code = _run_cluster(workers, fit_args, port_busy)
+        if not port_busy.is_set() or attempt == ATTEMPTS:
+            return code
+        print("kerasrnn.launch: a worker's port was taken by another process; starting again on other ports",
+              file=sys.stderr)
+    return code
+
+
+def _run_cluster(workers: int, fit_args: list[str], port_busy: threading.Event) -> int:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
     command = [sys.executable, "-m", "kerasrnn.fit", *fit_args, "--strategy", "multi-worker"]
     procs, threads = [], []
+    ports, sockets = free_ports(workers)
     try:
-        for i, config in enumerate(tf_configs(free_ports(workers))):
+        for i, (config, held) in enumerate(zip(tf_configs(ports), sockets)):
+            held.close()  # the port is the worker's from now on
             proc = subprocess.Popen(command, env={**env, "TF_CONFIG": config}, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
             procs.append(proc)
-            threads.append(threading.Thread(target=_stream, args=(proc, f"[worker {i}] "), daemon=True))
+            threads.append(threading.Thread(target=_stream, args=(proc, f"[worker {i}] ", port_busy), daemon=True))
             threads[-1].start()
         failed = None
         while failed is None and any(p.poll() is None for p in procs):
@@ -65,6 +89,8 @@ def launch(workers: int, fit_args: list[str]) -> int:
                   file=sys.stderr)
         return procs[0].returncode if failed is None else (procs[0].returncode or 1)
     finally:
+        for s in sockets:
+            s.close()
         for p in procs:
             if p.poll() is None:
                 p.terminate()

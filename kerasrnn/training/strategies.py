@@ -23,6 +23,7 @@ import json
 import os
 
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
+PORT_BUSY = "could not start its gRPC server"  # in the error of a worker whose port is taken (kerasrnn.launch retries)
 
 
 def tf_config() -> dict:
@@ -67,7 +68,18 @@ def make_strategy(name: str):
         if not tf_config():
             raise ValueError("--strategy multi-worker needs the TF_CONFIG environment variable (the cluster and "
                              "this task); python -m kerasrnn.launch sets it for a local cluster")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from kerasrnn.core.cli import silenced_stderr
+
+        try:
+            with silenced_stderr():  # gRPC and TensorFlow log a failed start in several native lines
+                return tf.distribute.MultiWorkerMirroredStrategy()
+        except tf.errors.OpError as e:
+            if "gRPC server" not in str(e):
+                raise
+            task = tf_config()["task"]
+            address = tf_config()["cluster"][task["type"]][int(task["index"])]
+            raise ValueError(f"this worker ({task['type']} {task['index']}, {address} in TF_CONFIG) {PORT_BUSY}: "
+                             f"its port is in use by another process or not allowed; choose another port") from None
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         name = "mirrored" if len(gpus) > 1 else "one-device"

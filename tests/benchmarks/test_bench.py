@@ -18,7 +18,8 @@ def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
         assert 0 < figures["p50_us"] <= figures["p99_us"]
     assert result["autocomplete"]["float"]["suggestions"]["calls"] == len(bench_text())
     assert result["long_prefix"]["chars"] == 2000 and result["long_prefix"]["chars_per_s"] > 0
-    assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite"}
+    assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite", "model_web.tflite",
+                                      "model_web_int8.tflite"}
     assert result["command"].startswith("python -m kerasrnn.bench export")
     assert "LiteRT float step vs Keras eager step" in capsys.readouterr().out
 
@@ -59,3 +60,53 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
 def test_bench_train_rejects_unknown_cells(capsys):
     assert bench.main(["train", "--cells", "gru,transformer"]) == 2
     assert "unknown cell(s) transformer" in capsys.readouterr().err
+
+
+def test_bench_export_types_korean_keys_for_a_keyboard_model(korean_export, tmp_path):
+    from kerasrnn.benchmarks.latency import KOREAN_TYPED_TEXT
+    from kerasrnn.ondevice.hangul import text_to_keys
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["export", korean_export, "--calls", "8", "--long-prefix", "500", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["autocomplete"]["int8"]["feed"]["calls"] == len(text_to_keys(KOREAN_TYPED_TEXT)) == 231
+    assert result["long_prefix"]["chars"] == 500
+
+
+def test_bench_web_writes_page_step_and_keystroke_figures(tiny_export, tmp_path, capsys):
+    import shutil
+
+    from conftest import skip_or_fail
+    from kerasrnn.benchmarks.browser import missing
+
+    if missing():
+        skip_or_fail(missing())
+    shutil.copytree(tiny_export, tmp_path / "models" / "tiny")
+    out = tmp_path / "web.json"
+    assert bench.main(["web", "--models", str(tmp_path / "models"), "--steps", "20", "--keystrokes", "30",
+                       "--loads", "2", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["command"].startswith("python -m kerasrnn.bench web")
+    assert result["machine"]["avx512f"] >= 0 and result["machine"]["chromium"].startswith("Chromium")
+    record = result["models"]["tiny"]
+    assert record["model"] == "gru 1x32" and set(record) == {"model", "float", "int8"}
+    for kind in ("float", "int8"):
+        figures = record[kind]
+        assert len(figures["page_ready_ms"]["all"]) == 2 and figures["page_ready_ms"]["median"] > 0
+        assert 0 < figures["step_ms"]["median"] <= figures["step_ms"]["p99"] and figures["step_ms"]["n"] == 20
+        assert 0 < figures["keystroke_ms"]["median"] <= figures["keystroke_ms"]["p99"]
+        assert figures["keystroke_ms"]["n"] == 30 and figures["steps_per_keystroke"] > 1
+        assert figures["wasm"].endswith(".wasm") and figures["errors"] == []
+    assert set(result["bars"]["met"]) == {"tiny float", "tiny int8"}
+    assert "targets (GRU keystroke <= 5.0 ms median" in capsys.readouterr().out
+
+
+def test_bench_web_rejects_bad_counts_and_a_missing_models_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["web", "--keystrokes", "0"])
+    assert exit_info.value.code == 2 and "error: --keystrokes must be at least 1" in capsys.readouterr().err
+    from kerasrnn.benchmarks.browser import missing
+
+    if not missing():
+        assert bench.main(["web", "--models", str(tmp_path / "nope")]) == 2
+        assert "no such models folder" in capsys.readouterr().err

@@ -88,3 +88,23 @@ def test_beam_complete_finds_the_most_likely_completions(seed):
     assert len(narrow) == 2 and narrow[0][1] >= narrow[1][1]
     for ids, p in narrow:  # a narrow beam may miss the best, but what it returns is exact
         assert ids and p == pytest.approx(exact[tuple(ids)], rel=1e-9)
+
+
+def test_beam_complete_goes_on_past_a_space_for_more_words():
+    table, step = _bigram_model(3)  # here 4 is the space: it ends a word and begins the next
+    lp = lambda last, t: log_softmax(table[last])[t]  # noqa: E731
+    exact = {}
+    for n1 in range(5):  # max_len 2 per word: at most 2 * 2 + 1 tokens in all
+        for n2 in range(1, 5 - n1):
+            for seq in itertools.product([1, 2, 3], repeat=n1 + n2):
+                ids, score, last = seq[:n1] + (4,) + seq[n1:], 0.0, 2
+                for t in ids:
+                    score, last = score + lp(last, t), t
+                exact[ids] = np.exp(score + np.logaddexp(lp(last, 0), lp(last, 4)))
+    best = sorted(exact.items(), key=lambda kv: -kv[1])[:3]
+    found = beam_complete(step, np.array([2.0], np.float32), table[2], np.array([1, 2, 3]), np.array([0, 4]),
+                          k=3, beam_width=500, max_len=2, words=2, space_id=4)
+    assert [tuple(ids) for ids, _ in found] == [seq for seq, _ in best]
+    np.testing.assert_allclose([p for _, p in found], [p for _, p in best], rtol=1e-9)
+    with pytest.raises(ValueError, match="space id"):
+        beam_complete(step, np.array([2.0], np.float32), table[2], np.array([1, 2, 3]), np.array([0]), words=2)

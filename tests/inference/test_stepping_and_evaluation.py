@@ -121,3 +121,34 @@ def test_windows_of_any_length_and_the_carried_state_through_a_step_function(tin
         result = evaluate_run(tiny_run, window=window)
         assert result["window"] == window and result["state"] == f"windows of {window}"
     assert evaluate_run(tiny_run, window=16)["loss_nats"] != evaluate_run(tiny_run, window=40)["loss_nats"]
+
+
+def test_sample_primes_from_a_file(tiny_run, tmp_path, capsys):
+    prime = tmp_path / "prime.txt"
+    prime.write_text("First Citizen:\n" * 100, encoding="utf-8")  # any size: no argument-length limit
+    assert sample.main([tiny_run, "--prime-file", str(prime), "--length", "5", "--no-prime"]) == 0
+    assert len(capsys.readouterr().out) == 6
+
+
+def run_status(main, argv) -> int:
+    try:
+        return main(argv)
+    except SystemExit as e:  # argparse refused it
+        return e.code
+
+
+def test_non_finite_sampling_settings_are_one_line(tiny_run, capsys):
+    for argv, message in [(["--temperature", "nan"], "--temperature must be in [0.01, 100] (got nan)"),
+                          (["--temperature", "inf"], "--temperature must be in [0.01, 100] (got inf)"),
+                          (["--temperature", "1e-300"], "--temperature must be in [0.01, 100]"),
+                          (["--top-p", "nan"], "--top-p must be in (0, 1]"),
+                          (["--seed", "-1"], "--seed must be at least 0"),
+                          (["--prime-file", "/dev/zero"], "/dev/zero is not a regular file")]:
+        assert run_status(sample.main, [tiny_run, *argv]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+
+
+def test_evaluate_refuses_what_it_cannot_measure(tiny_run, tmp_path, capsys):
+    assert evaluate.main([tiny_run, "--text", "/dev/zero"]) == 2  # was: MemoryError
+    assert "/dev/zero is not a regular file" in capsys.readouterr().err

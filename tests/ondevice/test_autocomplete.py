@@ -1,6 +1,5 @@
 """On-device autocomplete: LiteRT only, state carried per keystroke, ranked word completions, bad input."""
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from kerasrnn.models.loading import load_run
 from kerasrnn.ondevice import autocomplete
 from kerasrnn.ondevice.autocomplete import Autocompleter, is_word_char
 from kerasrnn.ondevice.litert import LiteStep
-from conftest import BLOCK_IMPORTS, ROOT
+from conftest import BLOCK_IMPORTS, ROOT, interactive_session
 
 
 def test_complete_runs_with_litert_and_numpy_only(tiny_export):
@@ -125,29 +124,22 @@ def test_a_tflite_file_without_the_step_signature_is_refused(tmp_path):
 
 
 def test_interactive_updates_suggestions_per_keystroke(tiny_export):
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the command a user types in a terminal
-        os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", tiny_export, "--interactive"])
-    output = b""
-    try:
-        for key in (b"T", b"h", b"\x7f", b"o", b"\x04"):
-            time.sleep(1.0 if key == b"T" else 0.3)
-            os.write(fd, key)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-    finally:
-        _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, output
-    frames = output.decode("utf-8", "replace").split("\r\x1b[K")
+    keys = [(1.0, b"T"), (0.3, b"h"), (0.3, b"\x7f"), (0.3, b"o"), (0.3, b"\x04")]
+    status, frames = interactive_session(tiny_export, keys)
+    assert status == 0, frames
     assert any(f.startswith("Th") for f in frames) and frames[-1].startswith("To")
     assert "[" in frames[-1] and frames[-1].count("|") == 2  # three suggestions
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--threads", "100000"], "--threads must be at least 1 and at most 64"),  # was: a segfault
+    (["-k", str(10**9)], "-k must be at least 1 and at most 20"),  # was: a RuntimeError traceback
+    (["--prefix-file", "/dev/zero"], "/dev/zero is not a regular file"),
+])
+def test_resource_flags_are_bounded(tiny_export, argv, message, capsys):
+    try:
+        code = complete.main([tiny_export, "x", *argv])
+    except SystemExit as e:
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from kerasrnn import evaluate
 
 
@@ -15,4 +17,6 @@ def test_an_export_evaluates_with_litert_as_its_run_does(tiny_run, tiny_export, 
         assert abs(lite_result["loss_nats"] - keras_result["loss_nats"]) < 1e-4, (flags, lite_result, keras_result)
     assert evaluate.main([tiny_export, "--model", "int8", "--window", "24"]) == 0
     assert "windows of 24" in capsys.readouterr().out
-    assert evaluate.main([tiny_export, "--window", "0"]) == 2
+    with pytest.raises(SystemExit) as refused:
+        evaluate.main([tiny_export, "--window", "0"])
+    assert refused.value.code == 2 and "--window must be at least 1" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from conftest import ROOT, run_cli
+from kerasrnn.training.local_cluster import free_ports
 from kerasrnn.training.strategies import is_chief
 
 TINY = ["--units", "32", "--embedding-dim", "16", "--seq-len", "32", "--epochs", "2", "--dropout", "0",
@@ -125,8 +127,42 @@ def test_chief_is_worker_0_or_the_chief_task():
     ("kerasrnn.fit", ["--strategy", "ring"], "invalid choice: 'ring'"),
     ("kerasrnn.launch", ["--workers", "2", "--", "--epochs", "1"], "give kerasrnn.fit a --run-dir"),
     ("kerasrnn.launch", ["--workers", "0", "--", "--run-dir", "x"], "--workers must be at least 1"),
+    ("kerasrnn.launch", ["--workers", "100000", "--", "--run-dir", "x"], "--workers must be at least 1 and at most 64"),
 ])
 def test_bad_distribution_options_are_one_line(tmp_path, module, args, message):
     result = run_cli(module, *[a.format(tmp=tmp_path) for a in args])
     assert result.returncode == 2 and message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_worker_port_in_use_is_one_line(tmp_path, tiny_text):
+    taken = socket.socket()
+    taken.bind(("0.0.0.0", 0))  # another program's server on this worker's port
+    taken.listen()
+    other = free_ports(1)[0][0]
+    try:
+        config = {"cluster": {"worker": [f"127.0.0.1:{taken.getsockname()[1]}", f"127.0.0.1:{other}"]},
+                  "task": {"type": "worker", "index": 0}}
+        result = subprocess.run([sys.executable, "-m", "kerasrnn.fit", "--text", tiny_text, *TINY, "--strategy",
+                                 "multi-worker", "--run-dir", str(tmp_path / "run")], cwd=ROOT,
+                                env={**os.environ, "TF_CONFIG": json.dumps(config)}, capture_output=True, text=True,
+                                timeout=300)
+    finally:
+        taken.close()
+    assert result.returncode == 2 and "could not start its gRPC server" in result.stderr, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_launch_holds_its_ports_until_the_workers_start():
+    ports, sockets = free_ports(3)
+    try:
+        assert len(set(ports)) == 3
+        for port in ports:  # still held: nobody else can take them in between
+            probe = socket.socket()
+            with pytest.raises(OSError):
+                probe.bind(("127.0.0.1", port))
+            probe.close()
+    finally:
+        for s in sockets:
+            s.close()

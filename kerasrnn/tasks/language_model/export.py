@@ -6,10 +6,10 @@
          (prefix strings -> five next characters and their probabilities, the vocabulary
          lookup inside the graph) and "step" (token, state -> logits, state),
       3. converts "step" to TFLite with builtin ops only: float32 and (unless `int8=False`)
-         dynamic-range int8,
-      4. checks, on the validation split: Keras, SavedModel and LiteRT float logits agree
-         (`PARITY_ATOL`), "serving_default" agrees with Keras, and the int8 model loses at most
-         `INT8_MAX_EXTRA_BPC` bits/char,
+         dynamic-range int8, and the same at batch 1 for the browser (`kerasrnn.exporting.web`),
+      4. checks, on the validation split: Keras, SavedModel, LiteRT float and web float logits agree
+         (`PARITY_ATOL`), the web int8 file agrees with model_int8.tflite, "serving_default" agrees
+         with Keras, and each int8 model loses at most `INT8_MAX_EXTRA_BPC` bits/char,
       5. returns the manifest; `kerasrnn.exporting.directory` writes it and renames the
          temporary directory into place (if anything fails, nothing is written).
 """
@@ -25,15 +25,15 @@ import tensorflow as tf
 
 from kerasrnn.core.cli import ExportFailed
 from kerasrnn.core.config import Config
-from kerasrnn.core.runs import read_metrics
+from kerasrnn.core.runs import read_metrics, run_corpus
 from kerasrnn.exporting.archive import (PARITY_ATOL, add_step_endpoint, char_table, check_int8_bpc, check_parity,
                                         file_record, saved_step, write_tflite_files)
+from kerasrnn.exporting.web import batch1, check_web_parity, open_web_steps, web_record, write_web_files
 from kerasrnn.inference.evaluation import bits, evaluate_loss, run_steps, step_loss
 from kerasrnn.inference.samplers import softmax
 from kerasrnn.models.char_model import state_size
 from kerasrnn.models.loading import Run
 from kerasrnn.ondevice import litert
-from pipelines.text import load_corpus
 from pipelines.vocab import Vocabulary
 
 START_TEXT = "\n"  # every prefix is read as if it followed this text (the start of a line)
@@ -85,9 +85,14 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log, int8:
     steps = {litert.SAVED_MODEL: saved_step(loaded)}
     for name in litert.tflite_files(int8).values():
         steps[name] = litert.LiteStep(os.path.join(tmp, name))
+    zeros = np.zeros((1, size), np.float32)
     for name in (litert.SAVED_MODEL, litert.TFLITE_FILES["float"]):
-        got = run_steps(steps[name], ids[None], np.zeros((1, size), np.float32))
+        got = run_steps(steps[name], ids[None], zeros)
         check_parity(name, f"step logits on {len(ids)} characters", float(np.abs(got - expected).max()), log)
+    steps.update({name: batch1(step) for name, step in open_web_steps(tmp, int8).items()})
+    outputs = {name: run_steps(steps[name], ids[None], zeros) for name in (*litert.WEB_FILES.values(),
+                                                                          litert.TFLITE_FILES["int8"]) if name in steps}
+    check_web_parity(outputs, expected, f"step logits on {len(ids)} characters", log)
     serve = loaded.signatures["serving_default"](prefix=tf.constant([parity_text, parity_text[:7]]))
     for row, length in enumerate((len(ids), 8)):
         logits = expected[0, length - 1].astype(np.float64)
@@ -105,6 +110,7 @@ def verify(run: Run, tmp: str, parity_text: str, val_ids: np.ndarray, log, int8:
         losses[name] = step_loss(step, val_ids, config.seq_len, size)
         log(f"  {name}: validation {losses[name]:.4f} nats/char = {bits(losses[name]):.4f} bits/char")
     check_int8_bpc(losses, "model")
+    check_int8_bpc(losses, "web model", litert.WEB_FILES)
     return losses
 
 
@@ -113,7 +119,8 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
     c, vocab = run.config, run.vocab
     record = read_metrics(run.path)
     files = {}
-    for name in (litert.SAVED_MODEL, *(n for n in litert.TFLITE_FILES.values() if n in losses)):  # those written
+    written = (n for n in (*litert.TFLITE_FILES.values(), *litert.WEB_FILES.values()) if n in losses)
+    for name in (litert.SAVED_MODEL, *written):
         files[name] = {**file_record(tmp, name), "validation_loss_nats": round(losses[name], 5),
                        "validation_bpc": round(bits(losses[name]), 5)}
     return {
@@ -132,16 +139,18 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
         "training_command": record.get("command", ""), "parameters": run.model.count_params(),
         "keras_validation_loss_nats": round(losses["keras"], 5),
         "keras_validation_bpc": round(bits(losses["keras"]), 5),
-        "files": files, "config": c.to_dict(), "run": os.path.normpath(run.path),
+        "files": files, "web": web_record(int8=litert.TFLITE_FILES["int8"] in losses),
+        "config": c.to_dict(), "run": os.path.normpath(run.path),
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "export_seconds": round(seconds, 1),
     }
 
 
 def export_char_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
-    corpus = load_corpus(run.config.dataset, run.config.text, run.config.data_dir)
+    corpus = run_corpus(run.config, run.path)
     val_ids = run.vocab.encode(corpus.validation)
     write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
     write_tflite_files(tmp, int8=int8)
+    write_web_files(tmp, lambda archive, batch: add_step_endpoint(archive, run.model, run.config, batch), int8=int8)
     losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log, int8=int8)
     return manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+from typing import Callable
 
 import keras
 import numpy as np
@@ -25,37 +26,49 @@ from kerasrnn.training.fitting import check_finite, compile_model, device_name, 
 from kerasrnn.training.multi_worker import fit_distributed
 from kerasrnn.training.strategies import describe, is_chief, make_strategy
 from pipelines.io import DataError, atomic_write_json
-from pipelines.text import Corpus, lm_dataset, load_corpus, stream_dataset
+from pipelines.text import Corpus, lm_dataset, stream_chunks, stream_dataset
 from pipelines.vocab import Vocabulary
 
 SAMPLE_CHARS = 300  # characters of the sample printed when training ends
+CorpusFn = Callable[[Config, str], Corpus]  # a run's config and directory -> the corpus it trains on
 
 
-def open_run(config: Config, run_dir: str, resume: bool, write: bool = True) -> tuple[Config, Vocabulary, Corpus, dict]:
+def config_corpus(config: Config, run_dir: str) -> Corpus:
+    """The corpus a run's config names: a text file (found as `runs.run_corpus` finds it), a TFDS data set or
+    a bundled corpus."""
+    return runs.run_corpus(config, run_dir)
+
+
+def open_run(config: Config, run_dir: str, resume: bool, write: bool = True,
+             corpus_fn: CorpusFn = config_corpus) -> tuple[Config, Vocabulary, Corpus, dict]:
     """Creates a new run directory, or reopens one to resume; `write=False` (a cluster's non-chief
     worker) builds the same config and vocabulary without writing anything.
 
     Returns:
-        The config, vocabulary, corpus and the metrics record so far.
+        The config, vocabulary, corpus (`corpus_fn` of the config) and the metrics record so far.
     Raises:
         UsageError: an existing directory without --resume, or --resume of a finished run.
     """
     if resume:
-        config, vocab, record = runs.reopen_run(run_dir)
-        return config, vocab, load_corpus(config.dataset, config.text, config.data_dir), record
+        config, vocab, record = runs.reopen_run(run_dir, lock=write)
+        return config, vocab, corpus_fn(config, run_dir), record
     if write:
         runs.check_new_run_dir(run_dir)
     config.validate()
-    corpus = load_corpus(config.dataset, config.text, config.data_dir)
+    corpus = corpus_fn(config, run_dir)
     vocab = Vocabulary.build(corpus.train)
     config.vocab_size = len(vocab)
+    check_lengths(corpus.train, corpus.validation, config.seq_len)  # refused before anything is written
+    if config.tbptt:
+        stream_chunks(len(corpus.train), config.seq_len, config.batch_size)
     if write:
         runs.create_run(config, vocab, run_dir)
     return config, vocab, corpus, {"epochs": []}
 
 
-def check_lengths(train_ids: np.ndarray, val_ids: np.ndarray, seq_len: int) -> None:
-    """Raises DataError unless each split holds at least one window of seq_len + 1 characters."""
+def check_lengths(train_ids, val_ids, seq_len: int) -> None:
+    """Raises DataError unless each split (ids, or the text itself) holds at least one window of seq_len + 1
+    characters."""
     for name, ids in (("training", train_ids), ("validation", val_ids)):
         if len(ids) < seq_len + 1:
             raise DataError(
@@ -79,7 +92,8 @@ def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, re
 
 
 def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str = "auto",
-          command: str = "", strategy: str = "one-device") -> dict:
+          command: str = "", strategy: str = "one-device", corpus_fn: CorpusFn = config_corpus,
+          render: Callable[[str], str] | None = None, unit: str = "char") -> dict:
     """Trains (or resumes) a run and writes everything into `run_dir`.
 
     Args:
@@ -90,6 +104,9 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         verbose: Keras progress output (0 silent, 1 progress bar, 2 one line per epoch).
         command: the command line, recorded in metrics.json.
         strategy: a `kerasrnn.training.strategies.STRATEGIES` name.
+        corpus_fn: the corpus of a config (a task with its own data, such as the Korean keys).
+        render: turns the final sample's tokens into the text shown (None: printed as they come).
+        unit: what a token is, in the printed losses ("char"; the Korean keys: "key").
     Returns:
         The `final` figures written to metrics.json (a non-chief worker: its last epoch's figures).
     Raises:
@@ -104,7 +121,7 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     if cluster and not resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)) \
             and "final" not in runs.read_metrics(run_dir):
         resume = True  # a restarted job continues its unfinished run
-    config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief)
+    config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief, corpus_fn=corpus_fn)
     if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
         raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
     if config.mixed_precision and cluster:
@@ -152,10 +169,11 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     if not chief:
         shutil.rmtree(out_dir, ignore_errors=True)
         return record["epochs"][-1] if record["epochs"] else {}
-    return finish(run_dir, config, vocab, val_ids, record)
+    return finish(run_dir, config, vocab, val_ids, record, render, unit)
 
 
-def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict) -> dict:
+def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict,
+           render: Callable[[str], str] | None = None, unit: str = "char") -> dict:
     """Evaluates the best model, writes `final` into metrics.json and curves.png, prints a sample."""
     run = load_run(run_dir)
     val_nats = evaluate_loss(run.model, val_ids, config.seq_len)
@@ -176,13 +194,13 @@ def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray,
     plot_curves(epochs, os.path.join(run_dir, runs.CURVES),
                 f"{config.cell.upper()} {config.layers}x{config.units} on {record.get('data', '')}")
     final = record["final"]
-    print(f"\nvalidation loss {final['val_loss_nats']:.4f} nats/char = {final['val_bpc']:.4f} bits/char "
+    print(f"\nvalidation loss {final['val_loss_nats']:.4f} nats/{unit} = {final['val_bpc']:.4f} bits/{unit} "
           f"(best epoch {final['best_epoch']} of {final['epochs']}), {final['chars_per_s']:,} chars/s, "
           f"{final['wall_s'] / 60:.1f} min")
     prime = "\n" if "\n" in vocab.tokens else vocab.tokens[-1]
     print(f"sample (temperature 0.8):\n{'-' * 40}")
-    for ch in generate(Stepper(run.model, config), vocab, prime, SAMPLE_CHARS, seed=config.seed,
-                       temperature=0.8):
+    tokens = generate(Stepper(run.model, config), vocab, prime, SAMPLE_CHARS, seed=config.seed, temperature=0.8)
+    for ch in ([render("".join(tokens))] if render else tokens):
         sys.stdout.write(ch)
     sys.stdout.write(f"\n{'-' * 40}\n")
     sys.stdout.flush()

@@ -71,14 +71,15 @@ def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32
 
 def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 16) -> dict:
     """`input_gradient_norms` of trained runs, on windows of their validation text."""
+    from kerasrnn.core.runs import run_corpus
     from kerasrnn.models.loading import load_run
-    from pipelines.text import load_corpus, make_windows
+    from pipelines.text import make_windows
 
     out = {}
     for run_dir in run_dirs:
         run = load_run(run_dir)
         c = run.config
-        ids = run.vocab.encode(load_corpus(c.dataset, c.text, c.data_dir).validation)
+        ids = run.vocab.encode(run_corpus(c, run_dir).validation)
         windows = make_windows(ids, length, stride=length + 1)[:batch]  # (batch, length + 1), apart
         out[f"{c.cell} ({run_dir})"] = input_gradient_norms(run.model, windows).tolist()
     return out

@@ -1,8 +1,8 @@
 """The classic exercise: learn to predict every next character of one sentence (many-to-many).
 
-    python -m kerasrnn.fit --task sentence --text "hihello" --cell simplernn
+    python -m kerasrnn.fit --task sentence --sentence "hihello" --cell simplernn
     python -m kerasrnn.fit --task sentence                       # "seoul is the capital of south korea"
-    python -m kerasrnn.fit --task sentence --text paragraph.txt --seq-len 10
+    python -m kerasrnn.fit --task sentence --text paragraph.txt --seq-len 10     # a file
 
 The input is the sentence without its last character, the target the sentence without its
 first: "hihell" -> "ihello". With --seq-len shorter than the sentence, the text is cut into
@@ -26,7 +26,6 @@ import numpy as np
 
 from kerasrnn.core import runs
 from kerasrnn.core.runs import create_run
-from kerasrnn.core.cli import UsageError
 from kerasrnn.core.config import Config
 from kerasrnn.training.callbacks import save_model_atomically
 from kerasrnn.models.char_model import build_model, input_note
@@ -38,11 +37,21 @@ DEFAULT_SENTENCE = "seoul is the capital of south korea"
 
 
 def sentence_text(config: Config) -> str:
-    """The sentence to learn: `config.text` as a file when one exists there, else as the sentence itself."""
-    if config.text and os.path.isfile(config.text):
+    """The sentence to learn: `config.sentence`, else the contents of the file `config.text`, else the default.
+
+    Raises:
+        DataError: a missing or unreadable --text file (a sentence itself is given with --sentence), or a
+            sentence shorter than 2 characters.
+    """
+    if config.sentence is not None:
+        text = config.sentence
+    elif config.text is not None:
+        if not os.path.lexists(config.text):
+            raise DataError(f"no such file: {config.text} (to learn a sentence given on the command line, "
+                            f"use --sentence instead of --text)")
         text = read_text(config.text).rstrip("\n")
     else:
-        text = config.text if config.text is not None else DEFAULT_SENTENCE
+        text = DEFAULT_SENTENCE
     if len(text) < 2:
         raise DataError(f"the sentence must have at least 2 characters (got {text!r})")
     return text
@@ -94,7 +103,8 @@ def prepare(config: Config, text: str):
         (config with vocab_size and seq_len filled in, vocab, inputs, targets (windows, seq_len), model).
     """
     vocab = Vocabulary.build(text)
-    config = dataclasses.replace(config, vocab_size=len(vocab), seq_len=min(config.seq_len, len(text) - 1))
+    whole = len(text) - 1
+    config = dataclasses.replace(config, vocab_size=len(vocab), seq_len=min(config.seq_len or whole, whole))
     windows = make_windows(vocab.encode(text), config.seq_len, stride=1)  # (windows, seq_len + 1)
     model = build_model(config)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm or None),
@@ -108,10 +118,10 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     Returns:
         The `final` record of metrics.json: `exact_epoch` (None when never exact), loss, accuracy.
     """
-    if os.path.exists(run_dir) and os.listdir(run_dir):
-        raise UsageError(f"run directory {run_dir} already exists: choose another --run-dir")
+    runs.check_new_run_dir(run_dir)
     text = sentence_text(config)
     config, vocab, inputs, targets, model = prepare(config, text)
+    create_run(config, vocab, run_dir)  # after every check: a refused sentence leaves nothing behind
     log(f"{config.cell.upper()} {config.layers}x{config.units}, "
         f"{input_note(config)} inputs, "
         f"{model.count_params():,} parameters; {len(text)} characters, {len(vocab) - 1} distinct, "
@@ -121,7 +131,6 @@ def train_sentence(config: Config, run_dir: str, command: str = "", log=print) -
     model.fit(inputs, targets, batch_size=config.batch_size, epochs=config.epochs, shuffle=False,
               callbacks=[monitor], verbose=0)
     seconds = time.perf_counter() - start
-    create_run(config, vocab, run_dir)
     save_model_atomically(model, os.path.join(run_dir, runs.BEST_MODEL))
     last = monitor.history[-1]
     final = {"exact_epoch": monitor.exact_epoch, "epochs": last["epoch"], "loss_nats": last["loss_nats"],

@@ -110,20 +110,24 @@ def choose_variants(task: str, cells: str | None, inputs: str | None, cell: str 
     Raises:
         UsageError: an unknown input, cell or match.
     """
+    if cell not in CELLS:
+        raise UsageError(f"unknown --cell {cell!r}: choose from {', '.join(CELLS)}")
     sentence = task == "sentence"
     base = Config(task=task, cell=cell, units=units or (32 if sentence else 384), embedding_dim=embedding_dim,
                   vocab_size=66)
     if sentence:
         base = dataclasses.replace(base, **{k: v for k, v in TASK_DEFAULTS["sentence"].items()
-                                            if k not in ("units", "embedding_dim", "epochs")}, seq_len=10**9)
+                                            if k not in ("units", "embedding_dim", "epochs")})
     if inputs is not None:
         names = [n.strip() for n in inputs.split(",")]
-        if not names or set(names) - {"onehot", "embedding"}:
-            raise UsageError(f"--inputs takes onehot and/or embedding (got {inputs!r})")
+        if not names or set(names) - {"onehot", "embedding"} or len(set(names)) != len(names):
+            raise UsageError(f"--inputs takes onehot and/or embedding, each once (got {inputs!r})")
         return [(n, dataclasses.replace(base, embedding_dim=0 if n == "onehot" else embedding_dim)) for n in names]
-    chosen = [c.strip() for c in (cells or ",".join(CELLS)).split(",")]
+    chosen = [c.strip() for c in (",".join(CELLS) if cells is None else cells).split(",")]
     if set(chosen) - set(CELLS):
         raise UsageError(f"unknown cell in --cells {cells!r}: choose from {', '.join(CELLS)}")
+    if len(set(chosen)) != len(chosen):
+        raise UsageError(f"--cells names a cell twice ({cells!r})")
     if match not in ("params", "units"):
         raise UsageError(f"--match takes params or units (got {match!r})")
     target = model_params(base) if match == "params" else None
@@ -152,25 +156,26 @@ def plot(results: dict, path: str, sentence: bool) -> None:
 
 
 def compare(chosen: list[tuple[str, Config]], out: str, text: str | None = None, minutes: float = 2.0,
-            epochs: int = 200, record: dict | None = None) -> dict:
+            epochs: int = 200, record: dict | None = None, sentence: str | None = None) -> dict:
     """Trains every variant (a sentence for `epochs`, else Shakespeare for `minutes` each), writes
     compare.json and compare.png into `out`, and prints a Markdown table.
 
     Args:
         chosen: the variants (`choose_variants`); their task decides the budget.
-        text: the sentence task's sentence or file (default: the seoul sentence).
+        text: the sentence task's file (default: the seoul sentence).
+        sentence: the sentence task's sentence itself (instead of `text`).
         record: what to store as "args" in compare.json (the command's flags).
     Returns:
         The results, by variant label.
     """
     from pipelines.io import atomic_write_json
 
-    sentence = chosen[0][1].task == "sentence"
+    on_sentence = chosen[0][1].task == "sentence"
     results = {}
-    if sentence:
+    if on_sentence:
         from kerasrnn.tasks.lessons.sentence import sentence_text
 
-        sentence_chars = sentence_text(Config(text=text))
+        sentence_chars = sentence_text(Config(task="sentence", text=text, sentence=sentence))
         for label, config in chosen:
             results[label] = {"model": state_note(config), **train_sentence_variant(config, sentence_chars, epochs)}
         header = f"| variant | model | parameters | epochs to exact | loss after {epochs} epochs |"
@@ -194,7 +199,7 @@ def compare(chosen: list[tuple[str, Config]], out: str, text: str | None = None,
                 for k, r in results.items()]
     os.makedirs(out, exist_ok=True)
     atomic_write_json(os.path.join(out, "compare.json"), {"args": record or {}, "results": results})
-    plot(results, os.path.join(out, "compare.png"), sentence)
+    plot(results, os.path.join(out, "compare.png"), on_sentence)
     separator = "|" + " --- |" * (header.count("|") - 1)
     print("\n".join([header, separator, *rows]))
     print(f"wrote {out}/compare.json and compare.png")

@@ -9,11 +9,13 @@
       saved_model/   "start": nationality int32 (batch,) -> state float32 (batch, S) (zeros when
                      unconditioned); "step": token, state -> logits, state (as the character models)
       model.tflite, model_int8.tflite   "start" and "step"
+      model_web.tflite, model_web_int8.tflite   the same at batch 1, every shape fixed (LiteRT.js in the
+                     browser: `kerasrnn.exporting.web`)
     manifest.json    labels, vocabulary (pad 0, unk, <s>, </s>), max_len, state size, and each
                      file's test figures
 
-Checks before anything is written: SavedModel and LiteRT float outputs equal Keras' within
-`PARITY_ATOL` on the test names, and each file's test figures are measured (the int8 classifier
+Checks before anything is written: SavedModel, LiteRT float and web float outputs equal Keras' within
+`PARITY_ATOL` on the test names (the web int8 file's equal model_int8.tflite's), and each file's test figures are measured (the int8 classifier
 may lose at most `INT8_MAX_ACCURACY_DROP` accuracy, the int8 generator `INT8_MAX_EXTRA_BPC`).
 """
 
@@ -32,6 +34,7 @@ from kerasrnn.core.cli import ExportFailed
 from kerasrnn.core.runs import read_metrics
 from kerasrnn.exporting.archive import (add_step_endpoint, char_table, check_int8_bpc, check_parity, file_record,
                                         saved_step, write_tflite_files)
+from kerasrnn.exporting.web import batch1, check_web_parity, open_web_steps, web_record, write_web_files
 from kerasrnn.inference.evaluation import bits, run_steps
 from kerasrnn.inference.samplers import softmax
 from kerasrnn.models.char_model import state_size
@@ -92,8 +95,9 @@ def write_unrolled_classifier(run: Run, path: str) -> None:
     archive.write_out(path, verbose=False)
 
 
-def write_generator(run: Run, path: str) -> None:
-    """Writes the generator's SavedModel ("start": nationality -> state, "step")."""
+def add_generator_endpoints(archive, run: Run, batch: int | None = None) -> None:
+    """Adds the generator's "start" (nationality -> state) and "step" signatures to an ExportArchive,
+    for any batch (`batch` None) or exactly `batch` rows."""
     model, config = run.model, run.config
     size = state_size(config)
 
@@ -102,9 +106,14 @@ def write_generator(run: Run, path: str) -> None:
             return {"state": model.get_layer(STATE_LAYER)(nationality)}  # (batch, S)
         return {"state": tf.zeros([tf.shape(nationality)[0], size], tf.float32)}
 
+    archive.add_endpoint(START, start, input_signature=[tf.TensorSpec([batch], tf.int32, name="nationality")])
+    add_step_endpoint(archive, model, config, batch)
+
+
+def write_generator(run: Run, path: str) -> None:
+    """Writes the generator's SavedModel ("start": nationality -> state, "step")."""
     archive = keras.export.ExportArchive()
-    archive.add_endpoint(START, start, input_signature=[tf.TensorSpec([None], tf.int32, name="nationality")])
-    add_step_endpoint(archive, model, config)
+    add_generator_endpoints(archive, run)
     archive.write_out(path, verbose=False)
 
 
@@ -167,17 +176,25 @@ def verify_generator(run: Run, tmp: str, test_pairs, log, int8: bool = True) -> 
     for name in litert.tflite_files(int8).values():
         steps[name] = litert.LiteStep(os.path.join(tmp, name))
         starts[name] = steps[name].interpreter.get_signature_runner(START)(nationality=nationality)["state"]
+    for name, step in open_web_steps(tmp, int8).items():  # batch 1: one name at a time
+        start = step.interpreter.get_signature_runner(START)
+        starts[name] = np.concatenate([start(nationality=nationality[i:i + 1])["state"] for i in range(len(inputs))])
+        steps[name] = batch1(step)
     losses = {"keras": _loss(expected, targets)}
     real = targets > 0
+    logits = {}
     for name, step in steps.items():
-        got = run_steps(step, inputs, starts[name])
-        if name != litert.TFLITE_FILES["int8"]:
-            check_parity(name, "start states", float(np.abs(starts[name] - states).max()), log)
-            check_parity(name, "step logits (test names)", float(np.abs(got - expected)[real].max()), log)
-        losses[name] = _loss(got, targets)
+        logits[name] = run_steps(step, inputs, starts[name])  # (names, time, vocab)
+        losses[name] = _loss(logits[name], targets)
+    for name in (litert.SAVED_MODEL, litert.TFLITE_FILES["float"]):
+        check_parity(name, "start states", float(np.abs(starts[name] - states).max()), log)
+        check_parity(name, "step logits (test names)", float(np.abs(logits[name] - expected)[real].max()), log)
+    check_web_parity(starts, states, "start states", log)
+    check_web_parity(logits, expected, "step logits (test names)", log, mask=real)
     for name, nats in losses.items():
         log(f"  {name}: test {nats:.4f} nats/char = {bits(nats):.4f} bits/char")
     check_int8_bpc(losses, "generator")
+    check_int8_bpc(losses, "web generator", litert.WEB_FILES)
     return {name: {"test_loss_nats": round(n, 5), "test_bpc": round(bits(n), 5)} for name, n in losses.items()}
 
 
@@ -208,9 +225,10 @@ def export_surname_model(run: Run, tmp: str, log, started: float, int8: bool = T
     else:
         write_generator(run, _saved_model_path(tmp))
         write_tflite_files(tmp, (START, litert.STEP), int8=int8)
+        write_web_files(tmp, lambda archive, batch: add_generator_endpoints(archive, run, batch),
+                        (START, litert.STEP), int8=int8)
     figures = (verify_classifier if classifier else verify_generator)(run, tmp, test_pairs, log, int8=int8)
-    files = {name: {**file_record(tmp, name), **figures[name]}
-             for name in (litert.SAVED_MODEL, *litert.tflite_files(int8).values())}
+    files = {name: {**file_record(tmp, name), **figures[name]} for name in figures if name != "keras"}  # all written
     return {
         "format": "kerasrnn-export", "version": litert.MANIFEST_VERSION, "task": c.task,
         "cell": c.cell, "units": c.units, "layers": c.layers, "embedding_dim": c.embedding_dim,
@@ -223,6 +241,8 @@ def export_surname_model(run: Run, tmp: str, log, started: float, int8: bool = T
         "signatures": SIGNATURES[c.task],
         "test_data": {"names": len(test_pairs), "split": "pipelines/data/surnames_split.json (test)"},
         "training_command": read_metrics(run.path).get("command", ""), "parameters": run.model.count_params(),
-        "keras_test": figures["keras"], "files": files, "config": c.to_dict(), "run": os.path.normpath(run.path),
+        "keras_test": figures["keras"], "files": files,
+        **({} if classifier else {"web": web_record((START, litert.STEP), int8)}),
+        "config": c.to_dict(), "run": os.path.normpath(run.path),
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%S"), "export_seconds": round(time.perf_counter() - started, 1),
     }

@@ -65,7 +65,8 @@ def test_manifest_describes_every_file(tiny_export, tiny_run):
         assert os.stat(path).st_mode & 0o777 == want, path  # readable by others, as the umask allows
     vocab = json.load(open(os.path.join(tiny_run, "vocab.json")))
     assert manifest["vocabulary"] == vocab["tokens"] and manifest["unk_id"] == vocab["unk_id"]
-    assert sorted(manifest["files"]) == ["model.tflite", "model_int8.tflite", "saved_model"]
+    assert sorted(manifest["files"]) == ["model.tflite", "model_int8.tflite", "model_web.tflite",
+                                         "model_web_int8.tflite", "saved_model"]
     for name, entry in manifest["files"].items():
         path = os.path.join(tiny_export, name)
         assert entry["sha256"] == litert.sha256_path(path) and entry["bytes"] == litert.size_path(path)

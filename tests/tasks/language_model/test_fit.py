@@ -143,3 +143,61 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, t
     assert metrics["final"]["epochs"] == 3
     assert metrics["epochs"][-1]["train_loss_nats"] < metrics["epochs"][0]["train_loss_nats"]
     assert not (run_dir / "backup").exists()
+
+
+def test_a_text_too_short_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    short = _short_file(tmp_path, b"hello there\n" * 3)
+    monkeypatch.chdir(tmp_path)
+    for run_dir in (["--run-dir", "explicit"], []):  # a named run, and the default runs/<cell>-<time>
+        assert fit.main(["--text", short, *TINY_ARGS, *run_dir]) == 2
+        assert "too short" in capsys.readouterr().err
+        assert sorted(os.listdir(tmp_path)) == ["bad.txt"]  # so the corrected command can run as it is
+
+
+@pytest.mark.parametrize("flag, value", [("--learning-rate", "nan"), ("--learning-rate", "inf"),
+                                         ("--clipnorm", "-1"), ("--units", "1000000"), ("--dropout", "nan"),
+                                         ("--seed", "-1"), ("--epochs", "0"), ("--batch-size", "1e9")])
+def test_numeric_flags_out_of_range_are_refused_before_any_work(tmp_path, tiny_text, capsys, flag, value):
+    run_dir = tmp_path / "run"
+    with pytest.raises(SystemExit) as info:  # argparse refuses it
+        fit.main(["--text", tiny_text, *TINY_ARGS, "--run-dir", str(run_dir), f"{flag}={value}"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err.startswith(f"kerasrnn.fit: error: {flag} must be") and err.count("\n") == 1
+    assert not run_dir.exists()
+
+
+def test_unusable_run_directories_are_one_line(tmp_path, tiny_text, capsys):
+    (tmp_path / "file").write_text("x")
+    for run_dir, message in [(tmp_path / "file", "is a file, not a directory"),
+                             (tmp_path / "file" / "run", "is a file, not a directory"),
+                             ("/proc/kerasrnn-run", "cannot write in /proc")]:
+        assert fit.main(["--text", tiny_text, *TINY_ARGS, "--run-dir", str(run_dir)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_run_being_written_is_refused_to_a_second_writer(tmp_path, tiny_run, capsys):
+    import shutil
+    import socket
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(tiny_run, run_dir)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    del metrics["final"]  # an unfinished run, as while it trains
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # the first writer
+    try:
+        (run_dir / ".lock").write_text(json.dumps({"pid": writer.pid, "host": socket.gethostname()}))
+        assert fit.main(["--run-dir", str(run_dir), "--resume", "--verbose", "0"]) == 2
+        err = capsys.readouterr().err
+        assert f"is being written by process {writer.pid}" in err and err.count("\n") == 1
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_history_csv_counts_epochs_from_1_like_metrics_json(tiny_run):
+    with open(os.path.join(tiny_run, "history.csv")) as h:
+        epochs = [line.split(",")[0] for line in h.read().splitlines()[1:]]
+    assert epochs == ["1", "2"]

@@ -42,3 +42,11 @@ def test_gradients_command_writes_its_measurements(tmp_path, capsys):
     assert len(result["untrained"]["lstm"]) == 30 and "long_range" not in result
     assert (out / "gradient-norms.png").stat().st_size > 1000
     assert "one unit" in capsys.readouterr().out
+
+
+def test_an_output_that_is_a_file_is_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "taken").write_text("mine")
+    assert gradients.main(["--out", str(tmp_path / "taken"), "--skip-long-range"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "is a file, not a directory" in err and err.count("\n") == 1
+    assert (tmp_path / "taken").read_text() == "mine"

@@ -20,7 +20,7 @@ def _final(run_dir):
 def test_each_cell_learns_both_sentences_exactly(cell, tmp_path, capsys):
     for i, text in enumerate(SENTENCES):
         run_dir = str(tmp_path / f"run{i}")
-        assert fit.main(["--task", "sentence", "--cell", cell, "--text", text, "--run-dir", run_dir]) == 0
+        assert fit.main(["--task", "sentence", "--cell", cell, "--sentence", text, "--run-dir", run_dir]) == 0
         final = _final(run_dir)
         assert final["exact_epoch"] is not None and final["accuracy"] == 1.0
         out = capsys.readouterr().out
@@ -51,12 +51,31 @@ def test_sliding_windows_over_a_paragraph(tmp_path, capsys):
 
 
 def test_a_one_character_sentence_is_a_one_line_error(tmp_path, capsys):
-    assert fit.main(["--task", "sentence", "--text", "a", "--run-dir", str(tmp_path / "r")]) == 2
+    assert fit.main(["--task", "sentence", "--sentence", "a", "--run-dir", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "kerasrnn.fit: error: the sentence must have at least 2 characters (got 'a')"
 
 
 def test_the_command_prints_only_its_own_lines(tmp_path):
-    proc = run_cli("kerasrnn.fit", "--task", "sentence", "--text", "hihello", "--run-dir", str(tmp_path / "r"))
+    proc = run_cli("kerasrnn.fit", "--task", "sentence", "--sentence", "hihello", "--run-dir", str(tmp_path / "r"))
     assert proc.returncode == 0 and proc.stderr == ""  # no TensorFlow start-up chatter
     assert proc.stdout.splitlines()[-1].startswith("exact after")
+
+
+def test_a_text_file_that_does_not_exist_is_an_error_not_the_sentence(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert fit.main(["--task", "sentence", "--text", "paragraph.txt"]) == 2
+    err = capsys.readouterr().err
+    assert "no such file: paragraph.txt" in err and "use --sentence" in err and err.count("\n") == 1
+    assert os.listdir(tmp_path) == []  # no run directory left behind
+
+
+def test_sentence_runs_are_named_by_their_task(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert fit.main(["--task", "sentence", "--sentence", "hihello", "--cell", "simplernn"]) == 0
+    (name,) = os.listdir(tmp_path / "runs")
+    assert name.startswith("sentence-simplernn-") and f"run: runs/{name}" in capsys.readouterr().out
+    config = json.load(open(tmp_path / "runs" / name / "config.json"))
+    assert config["sentence"] == "hihello" and config["text"] is None
+    assert fit.main(["--sentence", "hihello"]) == 2  # only for --task sentence
+    assert "--sentence is for --task sentence" in capsys.readouterr().err

@@ -23,7 +23,7 @@ def test_parameter_matching_uses_the_real_count(cell):
 
 def test_onehot_vs_embedding_on_a_sentence(tmp_path, capsys):
     out = tmp_path / "c"
-    assert compare.main(["--inputs", "onehot,embedding", "--task", "sentence", "--text", "hihello",
+    assert compare.main(["--inputs", "onehot,embedding", "--task", "sentence", "--sentence", "hihello",
                          "--epochs", "80", "--out", str(out)]) == 0
     results = json.loads((out / "compare.json").read_text())["results"]
     assert list(results) == ["onehot", "embedding"]
@@ -46,3 +46,21 @@ def test_cells_on_shakespeare_for_the_same_time(tmp_path):
 def test_unknown_cells_are_one_line_errors(tmp_path, capsys):
     assert compare.main(["--cells", "gru,transformer", "--out", str(tmp_path)]) == 2
     assert "unknown cell in --cells" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--minutes", "nan"], "--minutes must be in (0, 600] (got nan)"),  # was: never stopped
+    (["--minutes", "inf"], "--minutes must be in (0, 600] (got inf)"),
+    (["--cells", ""], "unknown cell in --cells ''"),  # was: the default 6-minute comparison
+    (["--cells", "gru,gru"], "--cells names a cell twice"),
+    (["--inputs", ""], "--inputs takes onehot and/or embedding"),
+    (["--task", "sentence", "--text", "missing.txt"], "use --sentence instead of --text"),
+])
+def test_bad_comparisons_are_refused_before_training(tmp_path, capsys, argv, message):
+    try:
+        code = compare.main([*argv, "--out", str(tmp_path / "c")])
+    except SystemExit as e:  # refused by argparse
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1, err
+    assert not (tmp_path / "c").exists()

@@ -106,3 +106,16 @@ def test_train_on_train_and_validation_learns_the_validation_names(tmp_path):
     assert final["best_epoch"] == 2 and final["test_accuracy"] > 0  # the last epoch, measured on test
     assert all("val_accuracy" not in epoch for epoch in record["epochs"])
     assert os.path.exists(os.path.join(run_dir, "best.keras"))
+
+
+def test_surname_eval_refuses_an_unwritable_report_before_evaluating(tmp_path, capsys, monkeypatch):
+    from kerasrnn import surname_eval
+    from kerasrnn.tasks.surnames import report
+
+    monkeypatch.setattr(report, "evaluate_generators", lambda *a, **k: pytest.fail("evaluated before the check"))
+    assert surname_eval.main(["--classifier", "c", "g", "--out", str(tmp_path)]) == 2  # a directory
+    err = capsys.readouterr().err
+    assert "is a directory, not a file" in err and err.count("\n") == 1
+    with pytest.raises(SystemExit) as info:
+        surname_eval.main(["--classifier", "c", "g", "--temperature", "nan"])
+    assert info.value.code == 2 and "--temperature must be in [0.01, 100] (got nan)" in capsys.readouterr().err

@@ -73,6 +73,42 @@ def test_generator_tflite_starts_from_the_nationality(generator_export, surname_
     assert int8["test_bpc"] <= floats["test_bpc"] + 0.03
 
 
+def test_generator_web_file_samples_what_the_tflite_file_samples(generator_export, surname_generator):
+    """model_web.tflite: "start" and "step" at batch 1; greedy names equal model.tflite's, start states Keras'."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    manifest = json.load(open(os.path.join(generator_export, "manifest.json"), encoding="utf-8"))
+    assert manifest["web"]["files"] == {"float": "model_web.tflite", "int8": "model_web_int8.tflite"}
+    for kind in ("float", "int8"):
+        full = Interpreter(os.path.join(generator_export, litert.TFLITE_FILES[kind]))
+        web = Interpreter(os.path.join(generator_export, litert.WEB_FILES[kind]))
+        assert set(web.get_signature_list()) == {"start", "step"}
+        start = web.get_signature_runner("start")
+        assert list(start.get_input_details()["nationality"]["shape_signature"]) == [1]
+        names = {}
+        for label, interpreter in (("full", full), ("web", web)):
+            start, step = interpreter.get_signature_runner("start"), interpreter.get_signature_runner("step")
+            names[label] = []
+            for nationality in range(0, 18, 3):
+                state = start(nationality=np.array([nationality], np.int32))["state"]
+                token, name = manifest["bos_id"], []
+                for _ in range(manifest["max_len"]):
+                    out = step(token=np.array([token], np.int32), state=state)
+                    state, token = out["state"], int(np.argmax(out["logits"][0, 3:])) + 3  # no pad, unk, <s>
+                    if token == manifest["eos_id"]:
+                        break
+                    name.append(token)
+                names[label].append(name)
+        assert names["web"] == names["full"] and any(names["web"])
+        web_bpc, full_bpc = (manifest["files"][files[kind]]["test_bpc"] for files in (litert.WEB_FILES,
+                                                                                       litert.TFLITE_FILES))
+        assert web_bpc == pytest.approx(full_bpc, abs=1e-4)
+    run = load_run(surname_generator)
+    state = Interpreter(os.path.join(generator_export, "model_web.tflite")).get_signature_runner("start")(
+        nationality=np.array([5], np.int32))["state"]
+    np.testing.assert_allclose(state, start_state(run.model, run.config, np.array([5])), atol=1e-6)
+
+
 def test_a_two_layer_bidirectional_classifier_is_refused_clearly(tmp_path, capsys):
     from kerasrnn import fit
 
@@ -95,8 +131,9 @@ def test_no_int8_writes_and_lists_the_float_file_only(surname_generator, tmp_pat
     out = str(tmp_path / "generator")
     assert export.main([surname_generator, "--out", out, "--no-int8"]) == 0
     manifest = json.load(open(os.path.join(out, "manifest.json"), encoding="utf-8"))
-    assert sorted(manifest["files"]) == ["model.tflite", "saved_model"]
-    assert sorted(os.listdir(out)) == ["manifest.json", "model.tflite", "saved_model"]
+    assert sorted(manifest["files"]) == ["model.tflite", "model_web.tflite", "saved_model"]
+    assert sorted(os.listdir(out)) == ["manifest.json", "model.tflite", "model_web.tflite", "saved_model"]
+    assert manifest["web"]["files"] == {"float": "model_web.tflite"}
     assert manifest["files"]["model.tflite"]["test_bpc"] > 0
     with pytest.raises(UsageError, match="lists no model_int8.tflite"):
         litert.verify_file(out, manifest, litert.TFLITE_FILES["int8"])

@@ -1,0 +1,94 @@
+// Autocompleter (js/autocomplete.js) with a stand-in model: word tracking, backspace restoring the kept
+// state, the next-character distribution, and every state released exactly once.
+//
+//   cd web && npm test
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { Autocompleter, HISTORY, isWordChar } from '../js/autocomplete.js';
+
+const manifest = { vocabulary: ['<unk>', '\n', ' ', "'", 'a', 'b', 'c', '.'], specials: ['<unk>'], unk_id: 0,
+                   start_text: '\n' };
+
+/** A stand-in model whose states are {sum} objects; tracks the live ones. */
+function fakeModel() {
+  const live = new Set();
+  const make = (sum) => { const s = { sum }; live.add(s); return s; };
+  return {
+    live,
+    zeroState: () => make(0),
+    step: async (token, state) => {
+      assert.ok(live.has(state), 'stepped a released state');
+      const logits = Float64Array.from(manifest.vocabulary, (_, v) => Math.sin(v + state.sum));
+      return { logits, state: make(state.sum * 0.9 + token) };
+    },
+    release: (state) => assert.ok(live.delete(state), 'released a state twice'),
+  };
+}
+
+test('isWordChar follows str.isalnum plus apostrophe and hyphen', () => {
+  for (const c of ['a', 'Z', '7', "'", '-', 'é', 'ß', 'я', '日', '٣']) assert.ok(isWordChar(c), c);
+  for (const c of [' ', '\n', '.', ',', '!', '☃', '😀', '\u0301']) assert.ok(!isWordChar(c), c);
+});
+
+test('feed, backspace, suggestions and dispose keep ownership straight', async () => {
+  const model = fakeModel();
+  const completer = new Autocompleter(model, manifest);
+  await completer.reset();
+  assert.deepEqual(completer.wordIds, [3, 4, 5, 6]);
+  assert.deepEqual(completer.endIds, [1, 2, 7]);
+  await completer.feed('ab c');
+  assert.equal(completer.word, 'c');
+  assert.equal(model.live.size, 1 + 4); // current state + one per typed character
+  const stateAfterAb = [...model.live][2];
+  completer.backspace(2);
+  assert.equal(completer.word, 'ab');
+  assert.equal(completer.state, stateAfterAb); // the very state kept, not a recomputed one
+  const found = await completer.suggestions(3);
+  assert.equal(found.length, 3);
+  assert.ok(found.every((s) => s.word.startsWith('ab') && s.prob > 0 && s.prob <= 1));
+  assert.equal(model.live.size, 1 + 2, 'the search released its beams');
+  assert.throws(() => completer.backspace(3), RangeError);
+  completer.dispose();
+  assert.equal(model.live.size, 0);
+});
+
+test('unknown characters take the unknown id, one step per code point', async () => {
+  const model = fakeModel();
+  const completer = new Autocompleter(model, manifest);
+  assert.deepEqual(completer.encode('a☃😀\n<unk>'), [4, 0, 0, 1, 0, 0, 0, 0, 0]);
+  await completer.reset();
+  await completer.feed('a😀b');
+  assert.equal(completer.undoable, 3);
+  assert.equal(completer.word, 'b'); // the emoji ended the word
+  completer.dispose();
+});
+
+test('nextChars is the softmax over the characters, specials left out', async () => {
+  const model = fakeModel();
+  const completer = new Autocompleter(model, manifest);
+  await completer.reset();
+  const next = completer.nextChars(100);
+  assert.equal(next.length, 7);
+  assert.ok(!next.some((n) => n.char === '<unk>'));
+  assert.ok(Math.abs(next.reduce((a, n) => a + n.prob, 0) - 1) < 1e-12);
+  assert.ok(next.every((n, i) => i === 0 || next[i - 1].prob >= n.prob));
+  const logits = completer.logits; // exp(l_i - l_j) is the ratio of two probabilities
+  const [a, b] = next;
+  const id = (c) => manifest.vocabulary.indexOf(c);
+  assert.ok(Math.abs(a.prob / b.prob - Math.exp(logits[id(a.char)] - logits[id(b.char)])) < 1e-12);
+  completer.dispose();
+});
+
+test('history is bounded and reset frees it', async () => {
+  const model = fakeModel();
+  const completer = new Autocompleter(model, manifest);
+  await completer.reset();
+  await completer.feed('ab '.repeat(100));
+  assert.equal(completer.undoable, HISTORY);
+  assert.equal(model.live.size, 1 + HISTORY);
+  await completer.reset();
+  assert.equal(model.live.size, 1);
+  assert.equal(completer.undoable, 0);
+});
