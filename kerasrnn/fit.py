@@ -61,6 +61,9 @@ def build_parser() -> cli.ArgumentParser:
     number("--learning-rate", "peak Adam learning rate (warm-up, then cosine decay)")
     number("--warmup-steps", "training steps of linear warm-up to the peak learning rate")
     number("--clipnorm", "gradient norm clipping (0 = off)")
+    number("--weight-decay", "AdamW weight decay of the weight matrices and embeddings (0: plain Adam)")
+    number("--ema", "keep an exponential moving average of the weights with this momentum (e.g. 0.999) and "
+                    "validate and save it instead of the last weights (0: off)")
     number("--seed", "seed for weights, shuffling and dropout")
     p.add_argument("--text", type=cli.utf8, default=d.text,
                    help="train on this UTF-8 text file instead of --dataset (sentence task: the file holding the "

@@ -40,6 +40,7 @@ LIMITS = {
     "learning_rate": Range(float, 0.0, 10.0, lo_open=True),
     "warmup_steps": Range(int, 0, 1_000_000), "min_lr_ratio": Range(float, 0.0, 1.0),
     "clipnorm": Range(float, 0.0, 1e6), "seed": Range(int, 0, 2**31 - 1),
+    "weight_decay": Range(float, 0.0, 1.0), "ema": Range(float, 0.0, 1.0, hi_open=True),
     "checkpoint_every": Range(int, 1, 1_000_000), "print_every": Range(int, 1, 1_000_000),
     "class_weight_power": Range(float, 0.0, 1.0, lo_open=True), "max_len": Range(int, 1, 1000),
     "train_names": Range(int, 0, 10_000_000), "vocab_size": Range(int, 0, 2**21),
@@ -78,6 +79,8 @@ class Config:
     warmup_steps: int = 20  # linear warm-up steps before the cosine decay
     min_lr_ratio: float = 0.02  # final learning rate as a share of the peak
     clipnorm: float = 5.0  # clip each gradient's norm (0 = off)
+    weight_decay: float = 0.0  # AdamW's decoupled weight decay of the weight matrices (0: plain Adam)
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and save (0: off)
     seed: int = 1337  # seed for weights, shuffling and dropout
     checkpoint_every: int = 50  # training steps between the resume checkpoints
     tbptt: bool = False  # truncated BPTT: consecutive chunks, the state carried between batches

@@ -28,10 +28,21 @@ def learning_rate_schedule(config: Config, total_steps: int):
     )
 
 
+def optimizer_for(config: Config, total_steps: int) -> keras.optimizers.Optimizer:
+    """Adam (AdamW with `config.weight_decay`, biases left undecayed) on the learning-rate schedule, with
+    gradient clipping and, with `config.ema`, a moving average of the weights."""
+    common = {"learning_rate": learning_rate_schedule(config, total_steps), "clipnorm": config.clipnorm or None,
+              "use_ema": bool(config.ema), "ema_momentum": config.ema or 0.99}
+    if not config.weight_decay:
+        return keras.optimizers.Adam(**common)
+    optimizer = keras.optimizers.AdamW(weight_decay=config.weight_decay, **common)
+    optimizer.exclude_from_weight_decay(var_names=["bias"])
+    return optimizer
+
+
 def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=None) -> None:
-    """Compiles with Adam, the learning-rate schedule, gradient clipping and cross-entropy on logits."""
-    optimizer = keras.optimizers.Adam(learning_rate_schedule(config, total_steps),
-                                      clipnorm=config.clipnorm or None)
+    """Compiles with `optimizer_for(config)` and cross-entropy on logits."""
+    optimizer = optimizer_for(config, total_steps)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=metrics)
 
@@ -55,6 +66,8 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
         backup or Backup(os.path.join(run_dir, runs.BACKUP_DIR), save_freq=config.checkpoint_every,
                          double_checkpoint=True),
         keras.callbacks.TerminateOnNaN(),
+        # with --ema the average is what is validated, saved as best.keras and measured (the live weights train on)
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema else []),
         BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), monitor=monitor, best=best_so_far, model=model,
                        mode=mode),
         MetricsLogger(os.path.join(run_dir, runs.METRICS), per_step, record, unit=unit),

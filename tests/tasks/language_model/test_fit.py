@@ -201,3 +201,20 @@ def test_history_csv_counts_epochs_from_1_like_metrics_json(tiny_run):
     with open(os.path.join(tiny_run, "history.csv")) as h:
         epochs = [line.split(",")[0] for line in h.read().splitlines()[1:]]
     assert epochs == ["1", "2"]
+
+
+def test_weight_decay_and_a_moving_average_of_the_weights(tmp_path, tiny_text):
+    from kerasrnn.inference.evaluation import evaluate_run
+
+    runs_made = {}
+    for name, flags in (("plain", []), ("averaged", ["--weight-decay", "0.1", "--ema", "0.9"])):
+        run_dir = str(tmp_path / name)
+        assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS, *flags]) == 0
+        runs_made[name] = run_dir
+    metrics = json.load(open(os.path.join(runs_made["averaged"], "metrics.json")))
+    config = json.load(open(os.path.join(runs_made["averaged"], "config.json")))
+    assert config["weight_decay"] == 0.1 and config["ema"] == 0.9
+    best = min(r["val_loss_nats"] for r in metrics["epochs"])
+    assert abs(evaluate_run(runs_made["averaged"])["loss_nats"] - best) < 1e-3  # best.keras holds what was validated
+    plain = json.load(open(os.path.join(runs_made["plain"], "metrics.json")))["final"]["val_loss_nats"]
+    assert metrics["final"]["val_loss_nats"] != plain
