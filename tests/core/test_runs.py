@@ -156,7 +156,7 @@ def test_an_older_runs_relative_text_is_found_from_the_run(tiny_run, tiny_text, 
     shutil.move(run, root / "runs" / "old")
     monkeypatch.chdir(tmp_path)  # not where fit ran
     assert evaluate.main([str(root / "runs" / "old")]) == 0
-    assert "validation split (windows)" in capsys.readouterr().out
+    assert "validation split (windows of 32)" in capsys.readouterr().out
     config = Config(text="nowhere.txt")
     with pytest.raises(DataError, match="the run's training text 'nowhere.txt'"):
         runs.training_text(config, str(root / "runs" / "old"))
