@@ -52,19 +52,6 @@ def missing(web_dir: str | None = WEB_DIR) -> str | None:
     return None
 
 
-def cpu_kind() -> dict:
-    """The CPU the figures belong to: model name, cores, and how many cpuinfo lines list avx512f and avx2."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            info = f.read()
-    except OSError:
-        info = ""
-    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    flags = [line for line in info.splitlines() if line.startswith("flags")]
-    return {"cpu": model, "cores": os.cpu_count(), "avx512f": sum(" avx512f" in f for f in flags),
-            "avx2": sum(" avx2" in f for f in flags)}
-
-
 def chromium_version(path: str) -> str:
     """`chromium --version`, or "?"."""
     try:

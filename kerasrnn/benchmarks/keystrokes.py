@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 
+from kerasrnn.benchmarks.machine import cpu_kind, describe
 from kerasrnn.core.cli import UsageError
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
@@ -22,17 +23,6 @@ from kerasrnn.ondevice.hangul import KEYBOARD
 
 ACCEPT_COST = 1  # keystrokes to accept a suggestion
 K = 3  # suggestions the user looks at
-
-
-def cpu_kind() -> str:
-    """The CPU model and whether it has AVX-512 (Linux), for the JSON records."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            info = f.read()
-    except OSError:
-        return "unknown"
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?")
-    return f"{name}, {'AVX-512' if ' avx512f' in info else 'AVX2 only'} ({os.cpu_count()} logical CPUs)"
 
 
 def word_ends(tokens: str, is_word_char) -> list[int]:
@@ -122,7 +112,7 @@ def run_and_report(model_dir: str, text: str, source: str, json_path: str, model
     unit = "keys" if completer.keyboard else "characters"
     result = {"command": command, "model": os.path.normpath(model_dir), "file": model, "text": source,
               "characters": len(text), "unit": unit, "k": k, "accept_cost": ACCEPT_COST, **result,
-              "seconds": round(seconds, 1), "cpu": cpu_kind()}
+              "seconds": round(seconds, 1), "cpu": describe(cpu_kind())}
     atomic_write_json(json_path, result)
     print(f"{os.path.basename(os.path.normpath(model_dir))} ({model}) on {source}: {len(text):,} characters, "
           f"{result['keystrokes']:,} keystrokes ({unit}) -> {result['pressed']:,} pressed: "

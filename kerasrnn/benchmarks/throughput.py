@@ -17,6 +17,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
+from kerasrnn.benchmarks.machine import cpu_kind, describe
+
 CELLS = ("simplernn", "lstm", "gru")  # what `bench train` compares
 
 
@@ -26,6 +28,7 @@ class TrainShape:
 
     cell: str = "gru"  # simplernn, lstm or gru
     rnn_impl: str = "fast"  # Keras only: "fast" (kerasrnn's CPU loop) or "keras" (the stock layers)
+    jit_compile: bool = True  # kerasrnn only: its training step compiled with XLA, as `fit` trains on a CPU
     units: int = 512  # hidden units per layer
     embedding_dim: int = 128  # embedding size
     layers: int = 1  # stacked recurrent layers
@@ -79,8 +82,10 @@ def keras_worker(shape: TrainShape) -> dict:
     from pipelines.text import lm_dataset
 
     ids, vocab_size = shakespeare_ids()
-    config = Config(cell=shape.cell, rnn_impl=shape.rnn_impl, units=shape.units, embedding_dim=shape.embedding_dim, layers=shape.layers,
-                    batch_size=shape.batch_size, seq_len=shape.seq_len, vocab_size=vocab_size)
+    kerasrnn = shape.rnn_impl == "fast"  # else stock Keras as a user gets it: no XLA on a CPU
+    config = Config(cell=shape.cell, rnn_impl=shape.rnn_impl, units=shape.units, embedding_dim=shape.embedding_dim,
+                    layers=shape.layers, batch_size=shape.batch_size, seq_len=shape.seq_len, vocab_size=vocab_size,
+                    jit_compile=kerasrnn and shape.jit_compile)
     total = shape.warmup + shape.steps
     ds = lm_dataset(ids, shape.seq_len, shape.batch_size).repeat().take(total)
     model = build_model(config)
@@ -153,7 +158,9 @@ def _frameworks(compare_torch: bool) -> list[tuple[str, str]]:
 def _label(record: dict) -> str:
     if record["worker"] == "torch":
         return "pytorch"
-    return "kerasrnn (fast loop)" if record["rnn_impl"] == "fast" else "keras (stock layers)"
+    if record["rnn_impl"] != "fast":
+        return "keras (stock layers)"
+    return "kerasrnn (fast loop, XLA)" if record["jit_compile"] else "kerasrnn (fast loop)"
 
 
 def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False, sizes: bool = False,
@@ -173,7 +180,7 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
             record = measure(worker, replace(base, cell=cell, rnn_impl=impl))
             record["label"] = _label(record)
             rows.append(record)
-            log(f"  {cell:10s} {record['label']:22s} {record['chars_per_s']:>9,} chars/s")
+            log(f"  {cell:10s} {record['label']:26s} {record['chars_per_s']:>9,} chars/s")
         torch_rate = next((r["chars_per_s"] for r in rows if r["worker"] == "torch"), None)
         for r in rows:
             if torch_rate and r["worker"] == "keras":
@@ -195,15 +202,16 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
                     sweep.append(record)
                     log(f"  sweep {cell} units {shape.units} batch {shape.batch_size} {record['label']}: "
                         f"{record['chars_per_s']:,} chars/s")
-    return {"base": asdict(base), "results": results, "pipeline": pipeline, "sweep": sweep}
+    return {"machine": cpu_kind(), "base": asdict(base), "results": results, "pipeline": pipeline, "sweep": sweep}
 
 
 def format_train_table(result: dict) -> str:
     """The results as a readable table."""
-    lines = [f"  {'cell':10s} {'framework':22s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
+    lines = [f"  on {describe(result['machine'])}" if "machine" in result else "",
+             f"  {'cell':10s} {'framework':26s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
     for r in result["results"]:
         ratio = f"{r['vs_torch']:.2f}x" if "vs_torch" in r else ""
-        lines.append(f"  {r['cell']:10s} {r['label']:22s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
+        lines.append(f"  {r['cell']:10s} {r['label']:26s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
                      f"{r['peak_rss_mb']:>8.0f}")
     p = result["pipeline"]
     lines.append(f"  input pipeline alone: {p['chars_per_s']:,} chars/s = {p['vs_fastest_training']}x the fastest training")

@@ -16,7 +16,8 @@ import math
 import os
 import statistics
 
-from kerasrnn.benchmarks.browser import Browser, cpu_kind
+from kerasrnn.benchmarks.browser import Browser
+from kerasrnn.benchmarks.machine import cpu_kind
 from kerasrnn.benchmarks.latency import TYPED_TEXT
 from kerasrnn.core.cli import Failed
 from kerasrnn.ondevice.web_server import make_server, start

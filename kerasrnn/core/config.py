@@ -86,6 +86,7 @@ class Config:
     tbptt: bool = False  # truncated BPTT: consecutive chunks, the state carried between batches
     print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
+    jit_compile: bool = True  # on a CPU, compile a corpus model's training step with XLA (see training.fitting)
     bidirectional: bool = False  # surnames: read each name both ways (Bidirectional RNN)
     class_weight: str = "none"  # surnames: "none" or "balanced" (weights n / (classes * count) in the loss)
     class_weight_power: float = 1.0  # surnames: the balanced weights raised to this power (0.5: their square root)

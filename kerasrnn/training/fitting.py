@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from kerasrnn.core import runs
 from kerasrnn.core.cli import TrainingFailed
-from kerasrnn.core.config import Config
+from kerasrnn.core.config import CORPUS_TASKS, Config
 from kerasrnn.training.callbacks import Backup, BestModelSaver, EpochCSVLogger, MetricsLogger
 
 
@@ -40,11 +40,21 @@ def optimizer_for(config: Config, total_steps: int) -> keras.optimizers.Optimize
     return optimizer
 
 
+def uses_xla(config: Config) -> bool:
+    """Whether the training step is compiled with XLA: a corpus language model (fixed-shape batches) trained
+    on the CPU by one device, unless `--no-jit-compile`. XLA fuses each step's element-wise work into code
+    for this CPU (TensorFlow's own CPU kernels are built for AVX alone) and is 1.3-1.4x faster for every
+    cell here; on a GPU, Keras keeps the cuDNN kernels, and padded batches of varying length (the surname
+    tasks) would compile again for every length."""
+    return (config.jit_compile and config.task in CORPUS_TASKS and not tf.config.list_logical_devices("GPU")
+            and not tf.distribute.has_strategy())
+
+
 def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=None) -> None:
-    """Compiles with `optimizer_for(config)` and cross-entropy on logits."""
+    """Compiles with `optimizer_for(config)`, cross-entropy on logits, and XLA where `uses_xla`."""
     optimizer = optimizer_for(config, total_steps)
     model.compile(optimizer=optimizer, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=metrics)
+                  metrics=metrics, jit_compile=True if uses_xla(config) else "auto")
 
 
 def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model, per_step: float,

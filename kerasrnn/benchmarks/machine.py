@@ -1,0 +1,36 @@
+"""The machine a benchmark ran on, recorded in every benchmark's JSON: figures belong to their CPU.
+
+`cpu_kind()` reads /proc/cpuinfo (Linux) and the environment variables that restrict the libraries'
+instruction sets, so a figure measured "as on AVX2" on an AVX-512 machine says so.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Variables that cap the instruction set: oneDNN (TensorFlow's matrix products), MKL, PyTorch's ATen, XLA.
+ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "XLA_FLAGS")
+
+
+def cpu_kind() -> dict:
+    """{"cpu": model name, "cores", "isa": "AVX-512"/"AVX2"/..., "avx512f" and "avx2": how many cpuinfo lines
+    list them (0 avx512f: an AVX2-only machine), "vnni", "restricted_to": the ISA caps in the environment}."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            info = f.read()
+    except OSError:
+        info = ""
+    lines = info.splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
+    flags = [f" {line.split(':', 1)[1]} " for line in lines if line.startswith("flags")]
+    count = {name: sum(f" {name} " in f for f in flags) for name in ("avx512f", "avx2", "avx512_vnni", "avx_vnni")}
+    isa = "AVX-512" if count["avx512f"] else "AVX2" if count["avx2"] else "other"
+    return {"cpu": model, "cores": os.cpu_count(), "isa": isa, "avx512f": count["avx512f"], "avx2": count["avx2"],
+            "vnni": bool(count["avx512_vnni"] or count["avx_vnni"]),
+            "restricted_to": {v: os.environ[v] for v in ISA_VARIABLES if os.environ.get(v)}}
+
+
+def describe(kind: dict) -> str:
+    """One line, e.g. 'AMD EPYC 9R14, AVX-512 (2 logical CPUs), measured as AVX2'."""
+    capped = kind["restricted_to"].get("ONEDNN_MAX_CPU_ISA")
+    return f"{kind['cpu']}, {kind['isa']} ({kind['cores']} logical CPUs)" + (f", measured as {capped}" if capped else "")
