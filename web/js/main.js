@@ -159,8 +159,7 @@ function keyboardBackspace(e) {
   const atEnd = box.selectionStart === box.selectionEnd && box.selectionEnd === box.value.length;
   if (!app.keyboard || e.isComposing || composing || !atEnd) return; // elsewhere characters go whole
   e.preventDefault();
-  boxText.change(box.value); // (nothing, unless the box changed unseen)
-  const ops = boxText.backspace();
+  const ops = [...boxText.change(box.value), ...boxText.backspace()]; // (the first: none, unless the box changed unseen)
   show(boxText.text);
   schedule(ops);
 }
