@@ -4,7 +4,7 @@ Examples:
     python -m kerasrnn.complete exported/shakespeare-gru "ROMEO: wh"
     python -m kerasrnn.complete exported/shakespeare-gru --model int8 -k 5 "To be, or not to b"
     python -m kerasrnn.complete exported/shakespeare-gru --interactive
-    python -m kerasrnn.complete exported/korean-gru "기"            # Korean: 기능, 기본, ...
+    python -m kerasrnn.complete exported/korean-gru "기"            # Korean: 기본, 기준, 기존
     python -m kerasrnn.complete exported/korean-gru --words 2 "기"  # and the word after it
 
 Only numpy and `ai_edge_litert` are imported (never TensorFlow or Keras), as on a phone.

@@ -50,10 +50,11 @@ def test_korean_release_model_beats_the_ngram_and_completes_hangul():
     for split in ("validation", "test"):
         assert files["model.tflite"][f"{split}_bits_per_char"] < manifest["baseline_5gram"][split]["bits_per_char"]
         assert files["model_int8.tflite"][f"{split}_bits_per_char"] <= files["model.tflite"][f"{split}_bits_per_char"] + 0.03
-    assert files["model.tflite"]["test_bits_per_char"] < 3.0  # documented: 2.9967 (the 5-gram: 3.3858)
+    assert files["model.tflite"]["test_bits_per_char"] < 3.15  # documented: 3.1422 (the 5-gram: 3.3858)
+    assert litert.size_path(folder) <= 5_000_000  # the whole folder, the web files and the manifest included
     completer = Autocompleter(folder)
     completer.feed("기")
-    assert [s.word for s in completer.suggestions(3)] == ["기본", "기존", "기준"]  # as documented
+    assert [s.word for s in completer.suggestions(3)] == ["기본", "기준", "기존"]  # as documented
     assert completer.suggestions(1, words=2)[0].word == "기본 설정"
     completer.reset()
     completer.feed("깋")  # an open syllable: ㄱ ㅣ ㅎ, then a vowel moves ㅎ on

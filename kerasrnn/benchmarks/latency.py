@@ -14,6 +14,7 @@ import numpy as np
 
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
+from kerasrnn.ondevice.hangul import text_to_keys
 
 # Typed key by key for the autocomplete figures (Hamlet III.i, in the corpus' spelling).
 TYPED_TEXT = ("HAMLET:\nTo be, or not to be: that is the question:\nWhether 'tis nobler in the mind to suffer\n"
@@ -80,15 +81,15 @@ def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> tuple[bool, 
     return one_thread, out
 
 
-def typed_text(completer: Autocompleter) -> str:
+def typed_text(keyboard: bool) -> str:
     """What the latency figures type: `TYPED_TEXT`, or for a Korean keyboard model the keys of `KOREAN_TYPED_TEXT`."""
-    return completer.tokens(KOREAN_TYPED_TEXT) if completer.keyboard else TYPED_TEXT
+    return text_to_keys(KOREAN_TYPED_TEXT) if keyboard else TYPED_TEXT
 
 
 def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
     """Per keystroke while typing `typed_text`: feeding the key, and computing k suggestions."""
     completer = Autocompleter(model_dir, model, threads=1)
-    typed = typed_text(completer)
+    typed = typed_text(completer.keyboard)
     completer.feed(typed[:WARMUP])
     completer.suggestions(k)
     completer.reset()
@@ -113,7 +114,7 @@ def rss_mb() -> float:
 def long_prefix(model_dir: str, chars: int) -> dict:
     """Feeding a long prefix: seconds, characters per second, resident memory before and after."""
     completer = Autocompleter(model_dir, "float", threads=1)
-    typed = typed_text(completer)
+    typed = typed_text(completer.keyboard)
     text = (typed * (chars // len(typed) + 1))[:chars]
     before = rss_mb()
     start = time.perf_counter()

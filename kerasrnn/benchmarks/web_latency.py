@@ -4,7 +4,8 @@ For every export with web files, in fresh pages served by `kerasrnn.ondevice.web
   - page ready: ms from navigation start until the runtime and model are loaded and the first
     suggestions are shown (median of `loads` page loads; each fetches everything again, no cache);
   - one step: the batch-1 model on LiteRT.js, the state tensor passed straight back (median, p99);
-  - one keystroke: feed one character of TYPED_TEXT and compute the top-3 suggestions (median, p99);
+  - one keystroke: feed one character of TYPED_TEXT (a Korean keyboard model: one key of KOREAN_TYPED_TEXT)
+    and compute the top-3 suggestions (median, p99);
   - the WASM heap before and after the keystrokes, and which WASM build the loader chose.
 The record names the CPU (how many cpuinfo lines list avx512f: 0 is an AVX2-only machine), chromium, and the
 load average before and after (the machine may be shared).
@@ -17,9 +18,10 @@ import os
 import statistics
 
 from kerasrnn.benchmarks.browser import Browser
+from kerasrnn.benchmarks.latency import typed_text
 from kerasrnn.benchmarks.machine import cpu_kind
-from kerasrnn.benchmarks.latency import TYPED_TEXT
 from kerasrnn.core.cli import Failed
+from kerasrnn.ondevice.hangul import KEYBOARD
 from kerasrnn.ondevice.web_server import make_server, start
 
 BARS = {"gru_keystroke_median_ms": 5.0, "page_ready_ms": 1500.0}  # issue 17's targets
@@ -32,8 +34,10 @@ def summary(ms: list[float]) -> dict:
     return {"median": round(statistics.median(s), 4), "p99": round(p99, 4), "n": len(s)}
 
 
-def bench_model(browser: Browser, url: str, name: str, kind: str, steps: int, keystrokes: int, loads: int) -> dict:
-    """One export and kind: page ready over `loads` fresh pages, then steps and keystrokes in the last."""
+def bench_model(browser: Browser, url: str, name: str, kind: str, steps: int, keystrokes: int, loads: int,
+                keyboard: bool = False) -> dict:
+    """One export and kind: page ready over `loads` fresh pages, then steps and keystrokes in the last
+    (`keyboard`: a Korean keyboard model, typed key by key)."""
     ready, loaded = [], []
     for i in range(loads):
         opened = browser.open(f"{url}?model={name}&kind={kind}")
@@ -45,8 +49,9 @@ def bench_model(browser: Browser, url: str, name: str, kind: str, steps: int, ke
         loaded.append(state["loadedMs"])
         if i < loads - 1:
             opened.close()
-    timed = opened.bench("return b.timeSteps(app, args[0], args[1]);", TYPED_TEXT, steps)
-    keys = opened.bench("return b.timeKeystrokes(app, args[0], args[1]);", TYPED_TEXT, keystrokes)
+    typed = typed_text(keyboard)
+    timed = opened.bench("return b.timeSteps(app, args[0], args[1]);", typed, steps)
+    keys = opened.bench("return b.timeKeystrokes(app, args[0], args[1]);", typed, keystrokes)
     timer = opened.bench("return b.timerResolutionMs();")
     opened.close()
     heap = [h for _, h in keys["heap"]]
@@ -76,14 +81,16 @@ def bench_web(models_dir: str, steps: int = 2000, keystrokes: int = 2000, loads:
                 result["models"][m["name"]] = {
                     "model": f"{m['cell']} {m['layers']}x{m['units']}",
                     **{kind: {"file": f["file"], "bytes": f["bytes"],
-                              **bench_model(browser, server.url, m["name"], kind, steps, keystrokes, loads)}
+                              **bench_model(browser, server.url, m["name"], kind, steps, keystrokes, loads,
+                                            keyboard=m["input"] == KEYBOARD)}
                        for kind, f in m["files"].items()}}
     finally:
         server.shutdown()
         server.server_close()
     result["machine"]["load_average_1min"] = {"start": round(load, 2), "end": round(os.getloadavg()[0], 2)}
     result["settings"] = {"steps": steps, "keystrokes": keystrokes, "page_loads": loads, "threads": 1,
-                          "typed_text": "kerasrnn.benchmarks.latency.TYPED_TEXT, cycled"}
+                          "typed_text": "kerasrnn.benchmarks.latency.TYPED_TEXT (a Korean keyboard model: the "
+                                        "keys of KOREAN_TYPED_TEXT), cycled"}
     result["bars"] = check_bars(result)
     return result
 

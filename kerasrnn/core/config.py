@@ -22,7 +22,7 @@ TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "
                  "surname-generation": {"units": 128, "embedding_dim": 32, "dropout": 0.2,
                                         "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
                                         "batch_size": 64},
-                 "korean": {"dataset": "korean", "units": 384, "epochs": 10}}
+                 "korean": {"dataset": "korean", "units": 256, "epochs": 10}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.models.fast_rnn)
 # a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames;
 # a language model of Korean keyboard keys (kerasrnn.tasks.korean)

@@ -53,6 +53,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # an export folder's name in a URL
+CHARACTERS = "characters"  # the index's "input" of a model over characters (a manifest without "input")
 
 
 def check_web_dir(web_dir: str) -> None:
@@ -69,8 +70,9 @@ def model_index(models_dir: str) -> dict:
     """The exports in `models_dir` that the page can run: character language models with web files.
 
     Returns:
-        {"models": [{name, cell, units, layers, parameters, files: {kind: {file, bytes, sha256,
-        validation_bpc}}}], "skipped": [{name, reason}]}, by folder name.
+        {"models": [{name, cell, units, layers, parameters, input, files: {kind: {file, bytes, sha256,
+        validation_bpc}}}], "skipped": [{name, reason}]}, by folder name. `input` is "characters", or
+        "keys-2beolsik" for a Korean keyboard model (its validation_bpc is then in bits per key).
     """
     models, skipped = [], []
     for name in sorted(os.listdir(models_dir)):
@@ -88,7 +90,7 @@ def model_index(models_dir: str) -> dict:
             if not files:
                 raise ValueError("no web files (exported before they existed: export it again)")
             models.append({"name": name, **{k: manifest[k] for k in ("cell", "units", "layers", "parameters")},
-                           "files": files})
+                           "input": manifest.get("input", CHARACTERS), "files": files})
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             skipped.append({"name": name, "reason": f"{type(e).__name__}: {e}"})
     return {"models": models, "skipped": skipped}

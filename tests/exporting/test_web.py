@@ -14,20 +14,22 @@ from kerasrnn.inference.evaluation import run_steps
 from kerasrnn.ondevice import litert
 
 
-def test_web_files_are_batch_one_and_compute_what_the_tflite_files_compute(tiny_export):
+@pytest.mark.parametrize("exported", ["tiny_export", "korean_export"])  # a character model, a Korean key model
+def test_web_files_are_batch_one_and_compute_what_the_tflite_files_compute(exported, request):
     from ai_edge_litert.interpreter import Interpreter
 
-    manifest = json.load(open(os.path.join(tiny_export, "manifest.json"), encoding="utf-8"))
+    folder = request.getfixturevalue(exported)
+    manifest = json.load(open(os.path.join(folder, "manifest.json"), encoding="utf-8"))
     assert manifest["web"]["files"] == litert.WEB_FILES and manifest["web"]["batch"] == 1
     rng = np.random.default_rng(3)
     ids = rng.integers(0, manifest["vocab_size"], (3, 40)).astype(np.int32)  # three rows, unknown ids included
     for kind, name in litert.WEB_FILES.items():
-        path = os.path.join(tiny_export, name)
+        path = os.path.join(folder, name)
         web.check_static(path, (litert.STEP,))
         details = Interpreter(path).get_signature_runner("step").get_input_details()
         assert {k: list(v["shape_signature"]) for k, v in details.items()} == {
             "token": [1], "state": [1, manifest["state_size"]]}
-        full = litert.LiteStep(os.path.join(tiny_export, litert.TFLITE_FILES[kind]))
+        full = litert.LiteStep(os.path.join(folder, litert.TFLITE_FILES[kind]))
         want = run_steps(full, ids, full.zero_state(3))  # (3, 40, vocab), one batched call per character
         got = run_steps(web.batch1(litert.LiteStep(path)), ids, full.zero_state(3))  # the rows one at a time
         np.testing.assert_allclose(got, want, atol=1e-5)

@@ -1,7 +1,8 @@
 """The page in headless chromium (Playwright driving Debian's chromium) against the Python runtime: every
-release model completes "ROMEO: wh" as `python -m kerasrnn.complete` does (within TOL), Backspace, Tab, unknown
-characters, an empty box, the model picker, a corrupt or missing model file, and a WASM heap that stays
-bounded over 2,000 keystrokes. Skipped with a one-line reason without chromium or `web/node_modules`
+release model completes "ROMEO: wh" (the Korean one '파일을 기') as `python -m kerasrnn.complete` does (within
+TOL), Backspace, Tab, unknown characters, an empty box, the model picker, a corrupt or missing model file, a
+WASM heap that stays bounded over 2,000 keystrokes, and the Korean keyboard model: Hangul or jamo typed,
+composed in the box, the keyboard's Backspace (닭 -> 달, 가기 -> 가ㄱ), suggestions in Hangul. Skipped with a one-line reason without chromium or `web/node_modules`
 (a failure where KERASRNN_REQUIRE_BROWSER is set, as in CI).
 
 KERASRNN_SCREENSHOT=docs/web-page.png also saves the page's picture there (the README's).
@@ -12,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -20,9 +23,12 @@ from conftest import ROOT, skip_or_fail
 from kerasrnn.inference.samplers import softmax
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
+from kerasrnn.ondevice.hangul import keys_to_text, text_to_keys
 
 RELEASES = os.path.join(ROOT, "exported")
-MODELS = ["shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]
+KOREAN = "korean-gru"
+MODELS = [KOREAN, "shakespeare-gru", "shakespeare-lstm", "shakespeare-simplernn"]  # as the picker lists them
+TYPED = {KOREAN: "파일을 기"}  # what each model is given to complete (the others: "ROMEO: wh")
 # How far the page's probabilities may be from Python's. Float: 1e-4 (measured: 5e-7). Dynamic-range int8
 # quantizes activations as it runs, and LiteRT's kernels round them differently: Python's own XNNPACK and
 # builtin kernels give probabilities up to 1.9e-3 apart on these texts; the browser's WASM kernels were
@@ -59,14 +65,17 @@ def server(browser):
     s.server_close()
 
 
-def python_reference(name: str, kind: str, text: str) -> dict:
-    """What `kerasrnn.complete` computes: the top-3 suggestions and the next-character probabilities."""
+def python_reference(name: str, kind: str, text: str, backspaces: int = 0) -> dict:
+    """What `kerasrnn.complete` computes: the top-3 suggestions and the next-character probabilities after
+    typing `text` and pressing Backspace `backspaces` times; a keyboard model's composed text."""
     completer = Autocompleter(os.path.join(RELEASES, name), kind)
     completer.feed(text)
+    completer.backspace(backspaces)
     banned = [completer.manifest["vocabulary"].index(t) for t in completer.manifest["specials"]]
     logits = completer._logits.astype(np.float64)
     logits[banned] = -np.inf
-    return {"shown": [(s.word, s.prob) for s in completer.suggestions(3)], "next": softmax(logits)}
+    return {"shown": [(s.word, s.prob) for s in completer.suggestions(3)], "next": softmax(logits),
+            "text": completer.text}
 
 
 def assert_same(state: dict, want: dict, vocabulary: list[str]) -> None:
@@ -96,8 +105,9 @@ def test_each_release_model_completes_like_python(browser, server, name, kind):
     assert state["error"] is None and state["ready"] and state["name"] == name and state["kind"] == kind
     vocabulary = litert.load_manifest(os.path.join(RELEASES, name))["vocabulary"]
     assert_same(state, python_reference(name, kind, ""), vocabulary)  # the empty box: the start state's words
-    state = type_text(opened, "ROMEO: wh")
-    assert_same(state, python_reference(name, kind, "ROMEO: wh"), vocabulary)
+    text = TYPED.get(name, "ROMEO: wh")
+    state = type_text(opened, text)
+    assert_same(state, python_reference(name, kind, text), vocabulary)
     if name == "shakespeare-gru":
         assert [s["word"] for s in state["shown"]] == ["what", "why", "what's"]
     assert state["variant"] == "litert_wasm_internal.wasm"
@@ -156,7 +166,9 @@ def test_the_picker_offers_every_release_model_and_kind(browser, server):
     opened = browser.open(server.url)
     options = opened.page.eval_on_selector_all("#model option", "options => options.map(o => o.value)")
     assert options == [f"{name}|{kind}" for name in MODELS for kind in ("float", "int8")]
-    assert opened.state()["name"] == "shakespeare-gru"  # the first one by default
+    assert opened.state()["name"] == MODELS[0]  # the first one by default
+    labels = opened.page.eval_on_selector_all("#model option", "options => options.map(o => o.textContent)")
+    assert [label.endswith("bits/key") for label in labels] == [name == KOREAN for name in MODELS for _ in "fi"]
     with opened.page.expect_navigation():
         opened.page.select_option("#model", "shakespeare-simplernn|int8")
     from kerasrnn.benchmarks.browser import READY, wait_until
@@ -224,3 +236,82 @@ def test_the_wasm_heap_stays_bounded_over_2000_keystrokes(browser, server):
     leak = opened.bench("return b.leakySteps(app, args[0]);", 6000)  # the control: deleting nothing
     assert leak["after"] - leak["before"] > HEAP_BOUND, leak  # the bound does see a leak of this size
     opened.close()
+
+
+def complete_command(text: str) -> list[tuple[str, float]]:
+    """`python -m kerasrnn.complete exported/korean-gru TEXT`'s words and probabilities (3 decimals)."""
+    proc = subprocess.run([sys.executable, "-m", "kerasrnn.complete", os.path.join(RELEASES, KOREAN), text],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, check=True)
+    return [(line.split()[0], float(line.split()[1])) for line in proc.stdout.splitlines() if line.startswith("  ")]
+
+
+@pytest.fixture(scope="module")
+def korean(browser, server):
+    """One page of the Korean model, shared by the module's Korean tests (each empties the box first)."""
+    opened = browser.open(f"{server.url}?model={KOREAN}")
+    assert opened.state()["ready"]
+    yield opened
+    opened.close()
+
+
+def korean_state(korean, typed: str, backspaces: int = 0) -> dict:
+    """Empties the box, types `typed` (each character inserted as an input method commits it), presses
+    Backspace `backspaces` times; the page's state once settled, with the box's text."""
+    page = korean.page
+    page.fill("#text", "")
+    korean.settled()
+    type_text(korean, typed)
+    for _ in range(backspaces):
+        page.keyboard.press("Backspace")
+    return {**korean.settled(), "box": page.input_value("#text")}
+
+
+@pytest.mark.parametrize("typed, backspaces, shown", [
+    ("기", 0, "기"), ("깋", 0, "깋"), ("기억", 0, "기억"), ("ㄱ", 0, "ㄱ"),
+    ("ㄱㅣㅇㅓㄱ", 0, "기억"),  # jamo one at a time, as a keyboard without an input method sends them
+    ("닭", 1, "달"),  # the keyboard's Backspace: one key of the open syllable
+    ("가기", 1, "가ㄱ"),  # 가 was committed when ㅣ came
+    ("가기", 3, ""), ("기억 속", 3, "기억 "),
+])
+def test_the_korean_model_composes_hangul_and_completes_like_python(korean, typed, backspaces, shown):
+    state = korean_state(korean, typed, backspaces)
+    want = python_reference(KOREAN, "float", typed, backspaces)
+    assert state["box"] == shown == want["text"]
+    assert_same(state, want, litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"])
+    assert state["last"]["fed"] == 0 or not backspaces  # a Backspace goes back to a kept state: nothing re-read
+    assert not korean.errors(), korean.errors()
+
+
+def test_the_korean_page_shows_what_the_complete_command_prints_and_tab_types_keys(korean):
+    state = korean_state(korean, "기")
+    assert [(s["word"], round(s["prob"], 3)) for s in state["shown"]] == complete_command("기")
+    first = state["shown"][0]
+    assert text_to_keys(first["word"]) == "ㄱㅣ" + first["completion"]  # the completion is keys
+    korean.page.keyboard.press("Tab")
+    state = {**korean.settled(), "box": korean.page.input_value("#text")}
+    assert state["box"] == first["word"] == keys_to_text("ㄱㅣ" + first["completion"])  # shown composed
+    vocabulary = litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"]
+    assert_same(state, python_reference(KOREAN, "float", first["word"]), vocabulary)
+    state = korean_state(korean, "ㄱㅣ ")  # and the text box keeps the composition while more is typed
+    assert state["box"] == "기 "
+
+
+def test_an_input_methods_composition_is_read_as_it_goes_and_left_alone(korean):
+    """An input method composing 기 -> 깅 -> 기어 and committing 기억 (Chromium's DevTools IME events): each
+    step's suggestions are Python's for the text shown so far, and the box keeps the input method's text."""
+    page = korean.page
+    page.fill("#text", "")
+    korean.settled()
+    page.focus("#text")
+    cdp = page.context.new_cdp_session(page)
+    vocabulary = litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"]
+    for text in ("ㄱ", "기", "깅", "기어"):
+        cdp.send("Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
+        state = korean.settled()
+        assert page.input_value("#text") == text
+        assert_same(state, python_reference(KOREAN, "float", text), vocabulary)
+    cdp.send("Input.insertText", {"text": "기억"})  # the input method commits
+    state = korean.settled()
+    assert page.input_value("#text") == "기억"
+    assert_same(state, python_reference(KOREAN, "float", "기억"), vocabulary)
+    cdp.detach()

@@ -107,8 +107,18 @@ def test_the_index_lists_language_models_with_web_files(running):
     tiny = index["models"][0]
     assert set(tiny["files"]) == {"float", "int8"} and tiny["files"]["float"]["file"] == "model_web.tflite"
     assert tiny["cell"] == "gru" and tiny["files"]["int8"]["bytes"] < tiny["files"]["float"]["bytes"]
+    assert tiny["input"] == "characters"
     reasons = {s["name"]: s["reason"] for s in index["skipped"]}
     assert "no web files" in reasons["old"] and "not a character language model" in reasons["names"]
+
+
+def test_the_index_says_when_the_tokens_are_keyboard_keys(models_dir):
+    path = os.path.join(models_dir, "tiny", litert.MANIFEST)
+    with open(path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump({**manifest, "input": "keys-2beolsik"}, f)  # as exported/korean-gru's says
+    assert [m["input"] for m in web_server.model_index(models_dir)["models"]] == ["keys-2beolsik"]
 
 
 def test_only_loopback_unless_asked(web_dir, models_dir):

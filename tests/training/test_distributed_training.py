@@ -112,6 +112,22 @@ def test_mirrored_over_two_logical_cpus_trains_as_one_device(tmp_path, tiny_text
         assert abs(a["val_loss_nats"] - b["val_loss_nats"]) < 1e-4
 
 
+def test_a_worker_resumes_only_a_run_the_chief_had_backed_up(tmp_path):
+    """The chief of a new job may write the run's config before another worker looks: that worker must not
+    take the config for an earlier job's run (it would resume what has no checkpoint and fail)."""
+    from kerasrnn.tasks.language_model.training import restarted_job
+
+    run = tmp_path / "run"
+    run.mkdir()
+    assert not restarted_job(str(run), chief=True) and not restarted_job(str(run), chief=False)
+    (run / "config.json").write_text("{}")  # this job's chief has just created the run
+    assert restarted_job(str(run), chief=True) and not restarted_job(str(run), chief=False)
+    (run / "backup").mkdir()  # an earlier job trained and backed up
+    assert restarted_job(str(run), chief=True) and restarted_job(str(run), chief=False)
+    (run / "metrics.json").write_text(json.dumps({"epochs": [], "final": {}}))  # and finished
+    assert not restarted_job(str(run), chief=True) and not restarted_job(str(run), chief=False)
+
+
 def test_chief_is_worker_0_or_the_chief_task():
     worker = {"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}
     assert is_chief(worker) and is_chief({})

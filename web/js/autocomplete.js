@@ -1,11 +1,17 @@
 // Word suggestions that follow the text as it is typed: a port of kerasrnn.ondevice.autocomplete's
 // Autocompleter. One model step per keystroke; the prefix is never run again.
 //
+// A model whose manifest says "input": "keys-2beolsik" (exported/korean-gru) reads the keys of the Korean
+// keyboard, as in Python: `feed` types text as keys (js/hangul.js: '기' = ㄱ ㅣ), `text` and `word` are
+// what the keyboard shows (its composition), `backspace` is the keyboard's (one key of the open
+// syllable, else the last character whole), and suggestions are shown composed ('ㄱㅣ' + 'ㅇㅓㄱ' -> '기억').
+//
 // The model is anything with zeroState(), step(token, state) -> Promise<{logits, state}> and
 // release(state): a StepModel in the page, a stand-in in the Node tests. The completer owns every
 // state it holds (the current one and those kept for backspace) and releases each exactly once.
 
 import { beamComplete, softmax } from './beam.js';
+import { KEYBOARD, Keyboard } from './hangul.js';
 
 export const WORD_PUNCTUATION = "'-"; // characters that continue a word besides letters and digits
 export const HISTORY = 256; // keystrokes that backspace can undo (as HISTORY in Python)
@@ -19,29 +25,47 @@ export function isWordChar(c) {
   return ALNUM.test(c) || WORD_PUNCTUATION.includes(c);
 }
 
+/** Whether `c` continues a Korean word: Hangul keys and syllables, letters, digits (str.isalnum). */
+export function isKoreanWordChar(c) {
+  return ALNUM.test(c);
+}
+
 export class Autocompleter {
   /**
    * @param {object} model the step model (see above).
-   * @param {object} manifest the export's manifest.json (vocabulary, specials, unk_id, start_text).
+   * @param {object} manifest the export's manifest.json (vocabulary, specials, unk_id, start_text; a
+   *     keyboard model's input, keys and keyboard tables).
    * @param {object} [options] beamWidth, maxLen.
+   * @throws {Error} a keyboard model's tables are not those of the 2-beolsik keyboard.
    */
   constructor(model, manifest, options = {}) {
     this.model = model;
     this.manifest = manifest;
-    this.tokens = manifest.vocabulary;
+    this.vocabulary = manifest.vocabulary;
     this.unkId = manifest.unk_id;
+    this.keyboard = manifest.input === KEYBOARD ? new Keyboard(manifest.keyboard) : null; // tokens are keys
+    if (this.keyboard && (manifest.keys ?? []).join('') !== this.keyboard.keys) {
+      throw new Error(`the manifest's keys are not its keyboard's ${this.keyboard.keys}: export the model again`);
+    }
+    this.wordChar = this.keyboard ? isKoreanWordChar : isWordChar; // token -> continues a word
     const specials = new Set(manifest.specials ?? []);
     this.index = new Map(); // character -> id, specials left out
-    this.tokens.forEach((t, i) => { if (!specials.has(t)) this.index.set(t, i); });
+    this.vocabulary.forEach((t, i) => { if (!specials.has(t)) this.index.set(t, i); });
     const usable = [...this.index.entries()]; // in id order
-    this.wordIds = usable.filter(([t]) => isWordChar(t)).map(([, i]) => i);
-    this.endIds = usable.filter(([t]) => !isWordChar(t)).map(([, i]) => i);
+    this.wordIds = usable.filter(([t]) => this.wordChar(t)).map(([, i]) => i);
+    this.endIds = usable.filter(([t]) => !this.wordChar(t)).map(([, i]) => i);
     this.beamWidth = options.beamWidth ?? BEAM_WIDTH;
     this.maxLen = options.maxLen ?? MAX_COMPLETION;
-    this.history = []; // [{state, logits, word}], oldest first, at most HISTORY
+    this.history = []; // [{state, logits, wordTokens}], oldest first, at most HISTORY
     this.state = null;
     this.logits = null;
-    this.word = ''; // the part of the current word typed so far
+    this.wordTokens = ''; // the tokens of the current word typed so far (a keyboard model: its keys)
+    this.composer = null; // a keyboard model's composition of what was typed
+  }
+
+  /** What typing `text` sends to the model: its characters, or the keys that type it. */
+  tokens(text) {
+    return this.keyboard ? this.keyboard.textToKeys(text) : text;
   }
 
   /** Character ids, one per code point (unknown characters take the unknown id). */
@@ -52,6 +76,7 @@ export class Autocompleter {
   /** Forgets all text: back to the state after the manifest's start text. */
   async reset() {
     this.dispose();
+    this.composer = this.keyboard?.composer(HISTORY) ?? null;
     this.state = this.model.zeroState();
     for (const id of this.encode(this.manifest.start_text)) {
       const out = await this.model.step(id, this.state);
@@ -60,31 +85,54 @@ export class Autocompleter {
     }
   }
 
-  /** Types `text`: one step per character. */
+  /** Types `text`: one step per character, or per key for a keyboard model. */
   async feed(text) {
-    for (const c of text) {
+    for (const c of this.tokens(text)) {
       const out = await this.model.step(this.index.get(c) ?? this.unkId, this.state);
-      this.history.push({ state: this.state, logits: this.logits, word: this.word }); // now the history's
+      this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens }); // the history's
       if (this.history.length > HISTORY) this.model.release(this.history.shift().state);
       ({ state: this.state, logits: this.logits } = out);
-      this.word = isWordChar(c) ? this.word + c : '';
+      this.wordTokens = this.wordChar(c) ? this.wordTokens + c : '';
+      this.composer?.push(c);
     }
   }
 
-  /** How many characters `backspace` can delete now. */
+  /** The current word as shown (a keyboard model: composed). */
+  get word() {
+    if (!this.composer) return this.wordTokens;
+    const chars = Array.from(this.composer.text);
+    let start = chars.length;
+    while (start > 0 && this.wordChar(chars[start - 1])) start--;
+    return chars.slice(start).join('');
+  }
+
+  /** What the keyboard shows, of the last HISTORY characters (a keyboard model only; js/box_text.js keeps
+   * the whole text the page shows). */
+  get text() {
+    return this.composer?.text ?? '';
+  }
+
+  /** How many keystrokes (characters, keys) `backspace` can undo now. */
   get undoable() {
     return this.history.length;
   }
 
-  /** Deletes the last `count` typed characters, restoring the states kept for them. */
+  /**
+   * Presses backspace `count` times, restoring the states kept for what it removes: one character each,
+   * or for a keyboard model what its backspace removes (one key of the open syllable: 닭 -> 달; else the
+   * last character whole). Returns how many kept states it went back.
+   */
   backspace(count = 1) {
-    if (count > this.history.length) {
-      throw new RangeError(`can only go back ${this.history.length} characters; reset() and feed the text`);
+    const width = this.composer ? this.composer.backspaceWidth(count) : count;
+    if (width === null || width > this.history.length) {
+      throw new RangeError(`can only go back ${this.history.length} keystrokes; reset() and feed the text`);
     }
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < (this.composer ? count : 0); i++) this.composer.backspace();
+    for (let i = 0; i < width; i++) {
       this.model.release(this.state);
-      ({ state: this.state, logits: this.logits, word: this.word } = this.history.pop());
+      ({ state: this.state, logits: this.logits, wordTokens: this.wordTokens } = this.history.pop());
     }
+    return width;
   }
 
   /**
@@ -95,10 +143,11 @@ export class Autocompleter {
   async suggestions(k = 3) {
     const found = await beamComplete((t, s) => this.model.step(t, s), this.state, this.logits,
         this.wordIds, this.endIds, { k, beamWidth: this.beamWidth, maxLen: this.maxLen,
-          allowEmpty: this.word.length > 0, release: (s) => this.model.release(s) });
+          allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
     return found.map(({ ids, prob }) => {
-      const completion = ids.map((i) => this.tokens[i]).join('');
-      return { word: this.word + completion, completion, prob };
+      const completion = ids.map((i) => this.vocabulary[i]).join('');
+      const typed = this.wordTokens + completion;
+      return { word: this.keyboard ? this.keyboard.keysToText(typed) : typed, completion, prob };
     });
   }
 
@@ -111,7 +160,7 @@ export class Autocompleter {
   nextChars(n = 8) {
     const ids = [...this.index.values()];
     const probs = softmax(ids.map((i) => this.logits[i]));
-    return ids.map((id, j) => ({ char: this.tokens[id], prob: probs[j] }))
+    return ids.map((id, j) => ({ char: this.vocabulary[id], prob: probs[j] }))
       .sort((a, b) => b.prob - a.prob).slice(0, n);
   }
 
@@ -122,6 +171,7 @@ export class Autocompleter {
     if (this.state) this.model.release(this.state);
     this.state = null;
     this.logits = null;
-    this.word = '';
+    this.wordTokens = '';
+    this.composer = null;
   }
 }

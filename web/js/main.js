@@ -1,11 +1,17 @@
 // The page: loads the chosen export's batch-1 model into LiteRT.js, then on every keystroke shows the
 // top-3 completions of the word being typed, the next-character distribution and the time it took.
 //
+// A Korean keyboard model (its manifest says "input": "keys-2beolsik") reads keys: what the user types,
+// composed syllables from an input method or jamo one by one, is typed as keys (js/hangul.js), the box
+// shows the keys composed as the keyboard composes them, Backspace removes one key of the syllable being
+// typed (닭 -> 달), and the suggestions are shown in Hangul.
+//
 // Query options: ?model=NAME (an export the server lists) &kind=float|int8 &wasm=URL (a LiteRT loader
 // .js, to try the compat build). `window.kerasrnn` holds the page's state for tests and benchmarks:
 // ready, error, busy (queued keystrokes), shown (suggestions), next (next characters), last (timings).
 
-import { Autocompleter } from './autocomplete.js';
+import { Autocompleter, HISTORY } from './autocomplete.js';
+import { BoxText } from './box_text.js';
 import { fetchIndex, fetchManifest, fetchVerified, ModelError } from './models.js';
 import { loadRuntime } from './runtime.js';
 import { StepModel } from './step_model.js';
@@ -13,6 +19,9 @@ import { StepModel } from './step_model.js';
 const SUGGESTIONS = 3;
 const NEXT_CHARS = 8;
 const KINDS = ['float', 'int8'];
+const KOREAN = { placeholder: '여기에 입력하세요, 예: 기', lang: 'ko',
+                 hint: 'Tab takes the first suggestion, a click takes any; Backspace removes one key of the ' +
+                       'syllable being typed (닭 → 달), as a Korean keyboard does.' };
 
 const $ = (id) => document.getElementById(id);
 const box = $('text');
@@ -35,8 +44,9 @@ function fillPicker(index, name, kind) {
   for (const m of index.models) {
     for (const k of KINDS.filter((k) => k in m.files)) {
       const f = m.files[k];
+      const unit = m.input === 'keys-2beolsik' ? 'key' : 'char';
       const label = `${m.name} · ${m.cell.toUpperCase()} ${m.layers}×${m.units} · ${k} · ` +
-                    `${(f.bytes / 1e6).toFixed(2)} MB · ${f.validation_bpc.toFixed(3)} bits/char`;
+                    `${(f.bytes / 1e6).toFixed(2)} MB · ${f.validation_bpc.toFixed(3)} bits/${unit}`;
       picker.add(new Option(label, `${m.name}|${k}`, false, m.name === name && k === kind));
     }
   }
@@ -72,55 +82,86 @@ async function start() {
   const model = await StepModel.compile(bytes, manifest.state_size).catch((e) => {
     throw new ModelError(`cannot load ${name}/${file}: ${e.message}`);
   });
-  const completer = new Autocompleter(model, manifest);
+  let completer;
+  try {
+    completer = new Autocompleter(model, manifest);
+  } catch (e) {
+    model.delete();
+    throw new ModelError(`${name}/manifest.json: ${e.message}`);
+  }
   await completer.reset();
-  Object.assign(app, { name, kind, file, manifest, model, completer, variant, loadedMs: performance.now() });
+  if (completer.keyboard) {
+    Object.assign(box, { placeholder: KOREAN.placeholder, lang: KOREAN.lang });
+    $('hint').textContent = KOREAN.hint;
+  }
+  Object.assign(app, { name, kind, file, manifest, model, completer, variant, keyboard: Boolean(completer.keyboard),
+                       loadedMs: performance.now() });
 }
 
-// Keystrokes are handled one at a time: each waits for the previous one's steps.
+// Keystrokes are handled one at a time: each waits for the previous one's steps. The box shows their result
+// at once (`boxText`, a keyboard model's composition included); the completer follows in order.
 let queue = Promise.resolve();
-let typed = null; // the text the completer has read (null: unknown, start over)
+let boxText = null; // BoxText: the text the box shows, and the operations that bring the completer to it
+let composing = false; // an input method is composing in the box: leave its text alone
 
-/** Queues bringing the completer to the text box; `app.busy` counts the queued ones. */
-function schedule() {
+/** Queues running `ops` on the completer, then suggesting; `app.busy` counts the queued ones. */
+function schedule(ops) {
   app.busy++;
-  queue = queue.then(sync).catch((e) => {
-    typed = null; // the completer may be half-way: start over next time
-    fail(e);
-  }).finally(() => { app.busy--; });
+  queue = queue.then(() => sync(ops)).catch(fail).finally(() => { app.busy--; });
   return queue;
 }
 
-/** Brings the completer to the text box's text (backspace and feed where it can), then suggests. */
-async function sync() {
-  const text = box.value;
+/** Runs the operations (reset, backspaces to kept states, tokens fed), then computes the suggestions. */
+async function sync(ops) {
   const { completer } = app;
   const t0 = performance.now();
-  let common = 0;
-  if (typed !== null) {
-    while (common < typed.length && common < text.length && typed[common] === text[common]) common++;
-    if (common > 0 && /[\uD800-\uDBFF]/.test(typed[common - 1])) common--; // never split a surrogate pair
+  let fed = 0;
+  let back = 0;
+  for (const op of ops) {
+    if (op.reset) {
+      await completer.reset();
+      back = 0;
+    } else if (op.back) {
+      back += completer.backspace(op.back);
+    } else {
+      await completer.feed(op.feed);
+      fed += Array.from(op.feed).length;
+    }
   }
-  const removed = typed === null ? Infinity : Array.from(typed.slice(common)).length; // in code points
-  const reread = removed > completer.undoable; // more than the kept states: read the whole text again
-  if (reread) {
-    await completer.reset();
-    common = 0;
-  } else {
-    completer.backspace(removed);
-  }
-  const added = text.slice(common);
-  await completer.feed(added);
   const t1 = performance.now();
   const shown = await completer.suggestions(SUGGESTIONS);
   const t2 = performance.now();
-  typed = text;
   app.shown = shown;
   app.next = completer.nextChars(NEXT_CHARS);
-  app.last = { feedMs: t1 - t0, suggestMs: t2 - t1, totalMs: t2 - t0, fed: Array.from(added).length,
-               back: reread ? 0 : removed };
+  app.last = { feedMs: t1 - t0, suggestMs: t2 - t1, totalMs: t2 - t0, fed, back };
   app.latencies.push(t2 - t0);
   render();
+}
+
+/** Shows `text` in the box (a keyboard model's composition), the caret as far from the end as it was. */
+function show(text) {
+  if (box.value === text) return;
+  const fromEnd = box.value.length - box.selectionEnd;
+  box.value = text;
+  const caret = Math.max(0, text.length - fromEnd);
+  box.setSelectionRange(caret, caret);
+}
+
+/** The box changed (typing, a paste, a deletion, an input method): queue what brings the completer to it. */
+function changed() {
+  const ops = boxText.change(box.value);
+  if (!composing) show(boxText.text); // an input method's own text stays until it commits
+  return schedule(ops);
+}
+
+/** A keyboard model's Backspace at the end of the text: the keyboard's, one key of the open syllable. */
+function keyboardBackspace(e) {
+  const atEnd = box.selectionStart === box.selectionEnd && box.selectionEnd === box.value.length;
+  if (!app.keyboard || e.isComposing || composing || !atEnd) return; // elsewhere characters go whole
+  e.preventDefault();
+  const ops = [...boxText.change(box.value), ...boxText.backspace()]; // (the first: none, unless the box changed unseen)
+  show(boxText.text);
+  schedule(ops);
 }
 
 const VISIBLE = { ' ': '␣', '\n': '↵', '\t': '⇥' };
@@ -149,30 +190,37 @@ function render() {
   const median = sorted[Math.floor(sorted.length / 2)];
   const { feedMs, suggestMs, totalMs, fed, back } = app.last;
   const plural = (n, what) => `${n} ${what}${n === 1 ? '' : 's'}`;
-  const read = [back ? `back ${plural(back, 'character')} to a kept state` : '',
-                fed || !back ? `${plural(fed, 'character')} read` : ''].filter(Boolean).join(', ');
+  const token = app.keyboard ? 'key' : 'character';
+  const read = [back ? `back ${plural(back, token)} to a kept state` : '',
+                fed || !back ? `${plural(fed, token)} read` : ''].filter(Boolean).join(', ');
   $('latency').textContent = `this keystroke ${totalMs.toFixed(2)} ms (${read} in ${feedMs.toFixed(2)} ms, ` +
     `suggestions in ${suggestMs.toFixed(2)} ms); median of ${sorted.length}: ${median.toFixed(2)} ms`;
 }
 
 /** Adds a suggestion's completion at the end of the text (the page completes the last word). */
 function accept(suggestion) {
-  box.value += suggestion.completion;
+  box.value += suggestion.completion; // a keyboard model's keys: shown composed
   box.focus();
   box.setSelectionRange(box.value.length, box.value.length);
-  return schedule();
+  return changed();
 }
 
 start().then(async () => {
+  boxText = new BoxText(app.completer.keyboard, HISTORY);
   box.disabled = false;
-  box.addEventListener('input', () => schedule());
+  box.addEventListener('input', changed);
+  box.addEventListener('compositionstart', () => { composing = true; });
+  box.addEventListener('compositionend', () => { composing = false; changed(); });
   box.addEventListener('keydown', (e) => {
-    if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && !e.altKey && !e.metaKey) {
+    const plain = !e.shiftKey && !e.ctrlKey && !e.altKey && !e.metaKey;
+    if (e.key === 'Tab' && plain) {
       e.preventDefault(); // Tab takes a suggestion; Shift+Tab still leaves the box
       queue.then(() => app.shown.length && !app.error && accept(app.shown[0]));
+    } else if (e.key === 'Backspace' && plain) {
+      keyboardBackspace(e);
     }
   });
-  await schedule();
+  await changed();
   app.readyMs = performance.now(); // since navigation start: runtime, model, first suggestions
   box.focus();
   if (!app.error) {

@@ -1,9 +1,11 @@
 // Autocompleter (js/autocomplete.js) with a stand-in model: word tracking, backspace restoring the kept
-// state, the next-character distribution, and every state released exactly once.
+// state, the next-character distribution, every state released exactly once, and a Korean keyboard
+// model (Hangul typed as keys, the keyboard's backspace, suggestions composed).
 //
 //   cd web && npm test
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { Autocompleter, HISTORY, isWordChar } from '../js/autocomplete.js';
@@ -12,7 +14,7 @@ const manifest = { vocabulary: ['<unk>', '\n', ' ', "'", 'a', 'b', 'c', '.'], sp
                    start_text: '\n' };
 
 /** A stand-in model whose states are {sum} objects; tracks the live ones. */
-function fakeModel() {
+function fakeModel(of = manifest) {
   const live = new Set();
   const make = (sum) => { const s = { sum }; live.add(s); return s; };
   return {
@@ -20,7 +22,7 @@ function fakeModel() {
     zeroState: () => make(0),
     step: async (token, state) => {
       assert.ok(live.has(state), 'stepped a released state');
-      const logits = Float64Array.from(manifest.vocabulary, (_, v) => Math.sin(v + state.sum));
+      const logits = Float64Array.from(of.vocabulary, (_, v) => Math.sin(v + state.sum));
       return { logits, state: make(state.sum * 0.9 + token) };
     },
     release: (state) => assert.ok(live.delete(state), 'released a state twice'),
@@ -91,4 +93,61 @@ test('history is bounded and reset frees it', async () => {
   await completer.reset();
   assert.equal(model.live.size, 1);
   assert.equal(completer.undoable, 0);
+});
+
+// A keyboard model: the tokens are the 33 keys of the Korean keyboard (tables as Python writes them).
+const tables = JSON.parse(readFileSync(new URL('./hangul_cases.json', import.meta.url))).tables;
+const korean = { vocabulary: ['<unk>', '\n', ' ', '.', ...tables.keys], specials: ['<unk>'], unk_id: 0,
+                 start_text: '\n', input: 'keys-2beolsik', keys: Array.from(tables.keys), keyboard: tables };
+
+/** The states' sums after typing `text` into a fresh completer of `manifest`. */
+async function typed(manifest, text) {
+  const completer = new Autocompleter(fakeModel(manifest), manifest);
+  await completer.reset();
+  await completer.feed(text);
+  return completer;
+}
+
+test('a keyboard model types Hangul as keys and shows what the keyboard composes', async () => {
+  const a = await typed(korean, '파일을 기');
+  const b = await typed(korean, 'ㅍㅏㅇㅣㄹㅇㅡㄹ ㄱㅣ'); // keys, as a Korean keyboard sends them
+  assert.equal(a.state.sum, b.state.sum); // the same tokens read
+  assert.equal(a.undoable, 11);
+  for (const c of [a, b]) {
+    assert.equal(c.text, '파일을 기');
+    assert.equal(c.word, '기');
+    assert.equal(c.wordTokens, 'ㄱㅣ');
+  }
+  assert.deepEqual(a.endIds, [1, 2, 3]);
+  const found = await a.suggestions(3);
+  assert.equal(found.length, 3);
+  for (const s of found) {
+    assert.ok(Array.from(s.completion).every((k) => tables.keys.includes(k)));
+    assert.equal(s.word, a.keyboard.keysToText('ㄱㅣ' + s.completion)); // shown composed
+    assert.equal(a.keyboard.textToKeys(s.word), 'ㄱㅣ' + s.completion);
+  }
+});
+
+test('a keyboard model\'s backspace is the keyboard\'s, back to the kept states', async () => {
+  const c = await typed(korean, '닭');
+  const kept = c.history.map((h) => h.state);
+  c.backspace(); // one key of the open syllable
+  assert.equal(c.text, '달');
+  assert.equal(c.state, kept[3]);
+  const d = await typed(korean, '가기');
+  d.backspace(); // 가 was committed when ㅣ came: the keyboard shows 가ㄱ, not 각
+  assert.deepEqual([d.text, d.word, d.wordTokens, d.undoable], ['가ㄱ', '가ㄱ', 'ㄱㅏㄱ', 3]);
+  const [first] = await d.suggestions(1);
+  assert.equal(first.word, d.keyboard.keysToText('ㄱㅏㄱ' + first.completion)); // the word's keys, composed
+  const e = await typed(korean, '기억 속');
+  assert.equal(e.backspace(4), 4); // 속 by its three keys, then the space
+  assert.deepEqual([e.text, e.undoable], ['기억', 5]);
+  assert.equal(e.backspace(), 3); // nothing open: 억 whole
+  assert.throws(() => e.backspace(2), RangeError); // one character left
+  e.dispose();
+});
+
+test('a keyboard manifest whose keys are not its tables\' is refused', () => {
+  assert.throws(() => new Autocompleter(fakeModel(korean), { ...korean, keys: ['ㄱ'] }), /keys/);
+  assert.throws(() => new Autocompleter(fakeModel(korean), { ...korean, keyboard: {} }), /2-beolsik/);
 });

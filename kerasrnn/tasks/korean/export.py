@@ -1,7 +1,9 @@
 """Exporting a Korean key model: the character model's export, over keys, with its own figures.
 
 The files, signatures and checks are those of `kerasrnn.tasks.language_model.export` (the tokens are
-keys: "serving_default" takes its prefixes as keys, e.g. 'ㄱㅣ' for '기'). Added:
+keys: "serving_default" takes its prefixes as keys, e.g. 'ㄱㅣ' for '기'), the browser's batch-1 files
+`model_web.tflite` and `model_web_int8.tflite` included (`kerasrnn.exporting.web`; the page in `web/` types
+Hangul as keys with the manifest's "keyboard" tables). Added:
 
 - every `.tflite` file is measured on the whole validation and test splits with the state carried
   (`kerasrnn.tasks.korean.evaluation.step_nats`): nats per key and bits per character, which must
@@ -19,7 +21,7 @@ import time
 
 from kerasrnn.core.cli import ExportFailed
 from kerasrnn.core.runs import read_metrics
-from kerasrnn.exporting.archive import INT8_MAX_EXTRA_BPC, write_tflite_files
+from kerasrnn.exporting.archive import INT8_MAX_EXTRA_BPC
 from kerasrnn.models.char_model import state_size
 from kerasrnn.models.loading import Run
 from kerasrnn.ondevice import litert
@@ -28,7 +30,7 @@ from kerasrnn.tasks.korean import evaluation
 from kerasrnn.tasks.korean.baseline import ORDER
 from kerasrnn.tasks.korean.corpus import SPLIT_RULE, key_corpus, key_streams
 from kerasrnn.tasks.korean.training import EVALUATED, korean_figures
-from kerasrnn.tasks.language_model.export import PARITY_CHARS, manifest_for, verify, write_saved_model
+from kerasrnn.tasks.language_model.export import PARITY_CHARS, manifest_for, verify, write_model_files
 
 CARRIED_ATOL = 1e-3  # max |nats/key difference| between a float .tflite file and Keras on a whole split
 INPUT_NOTE = ("the tokens are the keys of the Korean 2-beolsik keyboard: type text as keys "
@@ -74,8 +76,7 @@ def export_korean_model(run: Run, tmp: str, log, started: float, int8: bool = Tr
     streams = key_streams()
     corpus = key_corpus(streams=streams)
     val_ids = run.vocab.encode(corpus.validation)
-    write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
-    write_tflite_files(tmp, int8=int8)
+    write_model_files(run, tmp, int8=int8)
     losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log, int8=int8)
     final = read_metrics(run.path).get("final", {})
     if not all(split in final for split in EVALUATED):  # a run trained before these figures existed

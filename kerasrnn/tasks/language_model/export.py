@@ -145,12 +145,18 @@ def manifest_for(run: Run, tmp: str, corpus, losses: dict, seconds: float) -> di
     }
 
 
+def write_model_files(run: Run, tmp: str, int8: bool = True) -> None:
+    """Writes a language model's files in `tmp` (steps 2 and 3 above): the SavedModel, `model.tflite`
+    (and with `int8` `model_int8.tflite`) and the browser's batch-1 copies (`kerasrnn.exporting.web`)."""
+    write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
+    write_tflite_files(tmp, int8=int8)
+    write_web_files(tmp, lambda archive, batch: add_step_endpoint(archive, run.model, run.config, batch), int8=int8)
+
+
 def export_char_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
     corpus = run_corpus(run.config, run.path)
     val_ids = run.vocab.encode(corpus.validation)
-    write_saved_model(run.model, run.config, run.vocab, os.path.join(tmp, litert.SAVED_MODEL))
-    write_tflite_files(tmp, int8=int8)
-    write_web_files(tmp, lambda archive, batch: add_step_endpoint(archive, run.model, run.config, batch), int8=int8)
+    write_model_files(run, tmp, int8=int8)
     losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log, int8=int8)
     return manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)

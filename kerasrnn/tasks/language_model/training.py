@@ -66,6 +66,14 @@ def open_run(config: Config, run_dir: str, resume: bool, write: bool = True,
     return config, vocab, corpus, {"epochs": []}
 
 
+def restarted_job(run_dir: str, chief: bool) -> bool:
+    """Whether a cluster job was restarted on its unfinished run (and so continues it). The chief knows one by
+    the run's config; another worker by the chief's backup, which this job cannot have written yet (its first
+    step needs every worker), whereas the config may already be the one this job's chief has just written."""
+    marker = os.path.join(run_dir, runs.CONFIG if chief else runs.BACKUP_DIR)
+    return os.path.exists(marker) and "final" not in runs.read_metrics(run_dir)
+
+
 def check_lengths(train_ids, val_ids, seq_len: int) -> None:
     """Raises DataError unless each split (ids, or the text itself) holds at least one window of seq_len + 1
     characters."""
@@ -118,9 +126,8 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         raise UsageError(str(e)) from None
     cluster = isinstance(dist, tf.distribute.MultiWorkerMirroredStrategy)
     chief = is_chief() if cluster else True
-    if cluster and not resume and os.path.exists(os.path.join(run_dir, runs.CONFIG)) \
-            and "final" not in runs.read_metrics(run_dir):
-        resume = True  # a restarted job continues its unfinished run
+    if cluster and not resume:
+        resume = restarted_job(run_dir, chief)
     config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief, corpus_fn=corpus_fn)
     if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
         raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
