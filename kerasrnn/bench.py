@@ -15,7 +15,6 @@ Timings belong to the machine they ran on: compare them as ratios within one run
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
@@ -45,9 +44,6 @@ def build_parser() -> cli.ArgumentParser:
     t.add_argument("--warmup", type=cli.Range(int, 0, 100_000), default=d.warmup, help="untimed steps first")
     t.add_argument("--compare-torch", action="store_true", help="also train the same model in PyTorch (extra: bench)")
     t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
-    t.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=True,
-                   help="kerasrnn's training step compiled with XLA, as fit trains on a CPU (--no-jit-compile: "
-                        "the fast loop on TensorFlow's own kernels)")
     t.add_argument("--plot", type=cli.utf8, default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
     t.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/train.json)")
     e = sub.add_parser("export", help="step and keystroke latency of an export directory",
@@ -107,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.plot:
                 cli.check_output_file(args.plot, "--plot")
             base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
-                              batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup,
-                              jit_compile=args.jit_compile)
+                              batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
             try:
                 run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command)
             except RuntimeError as e:

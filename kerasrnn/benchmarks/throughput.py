@@ -150,9 +150,11 @@ SWEEP_UNITS = (128, 256, 512, 1024)  # --sizes: units swept at the base batch si
 SWEEP_BATCHES = (32, 64, 128, 256)  # --sizes: batch sizes swept at the base units
 
 
-def _frameworks(compare_torch: bool) -> list[tuple[str, str]]:
-    """(worker, rnn_impl) pairs to measure: kerasrnn's default, stock Keras, and PyTorch if asked."""
-    return [("keras", "fast"), ("keras", "keras")] + ([("torch", "fast")] if compare_torch else [])
+def _frameworks(compare_torch: bool) -> list[tuple[str, str, bool]]:
+    """(worker, rnn_impl, jit_compile) to measure: kerasrnn's default (the fast loop with XLA), the fast loop
+    on TensorFlow's kernels, stock Keras, and PyTorch if asked."""
+    return [("keras", "fast", True), ("keras", "fast", False), ("keras", "keras", False)] + \
+        ([("torch", "fast", False)] if compare_torch else [])
 
 
 def _label(record: dict) -> str:
@@ -176,8 +178,8 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
     results = []
     for cell in cells:
         rows = []
-        for worker, impl in _frameworks(compare_torch):
-            record = measure(worker, replace(base, cell=cell, rnn_impl=impl))
+        for worker, impl, jit in _frameworks(compare_torch):
+            record = measure(worker, replace(base, cell=cell, rnn_impl=impl, jit_compile=jit))
             record["label"] = _label(record)
             rows.append(record)
             log(f"  {cell:10s} {record['label']:26s} {record['chars_per_s']:>9,} chars/s")
@@ -196,8 +198,8 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
                  [("batch", replace(base, batch_size=b)) for b in SWEEP_BATCHES if b != base.batch_size]
         for cell in cells:
             for axis, shape in shapes:
-                for worker, impl in _frameworks(compare_torch)[::2]:  # kerasrnn's default and PyTorch
-                    record = measure(worker, replace(shape, cell=cell, rnn_impl=impl))
+                for worker, impl, jit in _frameworks(compare_torch)[::3]:  # kerasrnn's default and PyTorch
+                    record = measure(worker, replace(shape, cell=cell, rnn_impl=impl, jit_compile=jit))
                     record.update(label=_label(record), sweep=axis)
                     sweep.append(record)
                     log(f"  sweep {cell} units {shape.units} batch {shape.batch_size} {record['label']}: "

@@ -76,4 +76,5 @@ def train_rate(shape, ids: np.ndarray, vocab_size: int) -> dict:
     median = statistics.median(times)
     return {"framework": f"torch {torch.__version__}", "chars_per_s": round(shape.batch_size * shape.seq_len / median),
             "step_ms": round(median * 1e3, 1), "params": sum(p.numel() for p in model.parameters()),
-            "threads": torch.get_num_threads()}
+            "threads": torch.get_num_threads(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability()}  # "AVX2" under ATEN_CPU_CAPABILITY=avx2

@@ -22,7 +22,7 @@ TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "
                  "surname-generation": {"units": 128, "embedding_dim": 32, "dropout": 0.2,
                                         "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
                                         "batch_size": 64},
-                 "korean": {"dataset": "korean", "units": 256, "epochs": 10}}
+                 "korean": {"dataset": "korean", "units": 256, "epochs": 10, "dropout": 0.2, "learning_rate": 3e-3}}
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.models.fast_rnn)
 # a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames;
 # a language model of Korean keyboard keys (kerasrnn.tasks.korean)
@@ -71,11 +71,11 @@ class Config:
     units: int = 384  # hidden units per recurrent layer
     layers: int = 1  # stacked recurrent layers
     embedding_dim: int = 64  # embedding size; 0 feeds one-hot vectors instead
-    dropout: float = 0.2  # dropout on each recurrent layer's output
+    dropout: float = 0.0  # dropout on each recurrent layer's output (0: none, and the step compiles with XLA)
     seq_len: int = 100  # characters per training window (backprop through time length; sentence task: 0 = all)
     batch_size: int = 64  # windows per batch
-    epochs: int = 9  # passes over the training windows
-    learning_rate: float = 3e-3  # peak Adam learning rate
+    epochs: int = 5  # passes over the training windows
+    learning_rate: float = 5e-3  # peak Adam learning rate
     warmup_steps: int = 20  # linear warm-up steps before the cosine decay
     min_lr_ratio: float = 0.02  # final learning rate as a share of the peak
     clipnorm: float = 5.0  # clip each gradient's norm (0 = off)

@@ -41,13 +41,14 @@ def optimizer_for(config: Config, total_steps: int) -> keras.optimizers.Optimize
 
 
 def uses_xla(config: Config) -> bool:
-    """Whether the training step is compiled with XLA: a corpus language model (fixed-shape batches) trained
-    on the CPU by one device, unless `--no-jit-compile`. XLA fuses each step's element-wise work into code
-    for this CPU (TensorFlow's own CPU kernels are built for AVX alone) and is 1.3-1.4x faster for every
-    cell here; on a GPU, Keras keeps the cuDNN kernels, and padded batches of varying length (the surname
-    tasks) would compile again for every length."""
-    return (config.jit_compile and config.task in CORPUS_TASKS and not tf.config.list_logical_devices("GPU")
-            and not tf.distribute.has_strategy())
+    """Whether the training step is compiled with XLA: a corpus language model (fixed-shape batches) without
+    dropout, trained on the CPU by one device, unless `--no-jit-compile`. XLA fuses each step's element-wise
+    work into code for this CPU (TensorFlow's own CPU kernels are built for AVX alone) and is 1.3-1.4x faster
+    for every cell here; but its CPU random numbers made a dropout of 0.1 cost 3.3x the step (GRU-384), so
+    a model with dropout keeps TensorFlow's kernels. On a GPU Keras keeps the cuDNN kernels, and padded
+    batches of varying length (the surname tasks) would compile again for every length."""
+    return (config.jit_compile and config.task in CORPUS_TASKS and config.dropout == 0
+            and not tf.config.list_logical_devices("GPU") and not tf.distribute.has_strategy())
 
 
 def compile_model(model: keras.Model, config: Config, total_steps: int, metrics=None) -> None:
