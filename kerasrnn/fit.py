@@ -100,8 +100,9 @@ def build_parser() -> cli.ArgumentParser:
                         "test figures only)")
     p.add_argument("--mixed-precision", action="store_true", help="float16 compute (for GPUs)")
     p.add_argument("--jit-compile", action=argparse.BooleanOptionalAction, default=d.jit_compile,
-                   help="on a CPU, compile each training step of a corpus model with XLA (faster; "
-                        "--no-jit-compile trains with TensorFlow's own kernels)")
+                   help="on a CPU, compile each training step of a corpus model without dropout with XLA "
+                        "(faster, same losses; with dropout, XLA's random numbers are slower, so TensorFlow's "
+                        "own kernels train it, as --no-jit-compile does always)")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES,
                    help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "
                         "are several, else one device; multi-worker reads TF_CONFIG (see python -m "
