@@ -28,7 +28,7 @@ class TrainShape:
 
     cell: str = "gru"  # simplernn, lstm or gru
     rnn_impl: str = "fast"  # Keras only: "fast" (kerasrnn's CPU loop) or "keras" (the stock layers)
-    jit_compile: bool = True  # kerasrnn only: its training step compiled with XLA, as `fit` trains on a CPU
+    jit_compile: bool = True  # Keras: the training step compiled with XLA (bench train measures both ways)
     units: int = 512  # hidden units per layer
     embedding_dim: int = 128  # embedding size
     layers: int = 1  # stacked recurrent layers
@@ -82,10 +82,9 @@ def keras_worker(shape: TrainShape) -> dict:
     from pipelines.text import lm_dataset
 
     ids, vocab_size = shakespeare_ids()
-    kerasrnn = shape.rnn_impl == "fast"  # else stock Keras as a user gets it: no XLA on a CPU
     config = Config(cell=shape.cell, rnn_impl=shape.rnn_impl, units=shape.units, embedding_dim=shape.embedding_dim,
                     layers=shape.layers, batch_size=shape.batch_size, seq_len=shape.seq_len, vocab_size=vocab_size,
-                    jit_compile=kerasrnn and shape.jit_compile)
+                    jit_compile=shape.jit_compile)
     total = shape.warmup + shape.steps
     ds = lm_dataset(ids, shape.seq_len, shape.batch_size).repeat().take(total)
     model = build_model(config)
@@ -150,11 +149,14 @@ SWEEP_UNITS = (128, 256, 512, 1024)  # --sizes: units swept at the base batch si
 SWEEP_BATCHES = (32, 64, 128, 256)  # --sizes: batch sizes swept at the base units
 
 
+KERASRNN = ("keras", "fast", True)  # (worker, rnn_impl, jit_compile) of kerasrnn's default: the fast loop with XLA
+TORCH = ("torch", "fast", False)  # the PyTorch yardstick
+
+
 def _frameworks(compare_torch: bool) -> list[tuple[str, str, bool]]:
     """(worker, rnn_impl, jit_compile) to measure: kerasrnn's default (the fast loop with XLA), the fast loop
     on TensorFlow's kernels, stock Keras, and PyTorch if asked."""
-    return [("keras", "fast", True), ("keras", "fast", False), ("keras", "keras", False)] + \
-        ([("torch", "fast", False)] if compare_torch else [])
+    return [KERASRNN, ("keras", "fast", False), ("keras", "keras", False)] + ([TORCH] if compare_torch else [])
 
 
 def _label(record: dict) -> str:
@@ -198,7 +200,7 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
                  [("batch", replace(base, batch_size=b)) for b in SWEEP_BATCHES if b != base.batch_size]
         for cell in cells:
             for axis, shape in shapes:
-                for worker, impl, jit in _frameworks(compare_torch)[::3]:  # kerasrnn's default and PyTorch
+                for worker, impl, jit in [f for f in _frameworks(compare_torch) if f in (KERASRNN, TORCH)]:
                     record = measure(worker, replace(shape, cell=cell, rnn_impl=impl, jit_compile=jit))
                     record.update(label=_label(record), sweep=axis)
                     sweep.append(record)
@@ -209,8 +211,8 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
 
 def format_train_table(result: dict) -> str:
     """The results as a readable table."""
-    lines = [f"  on {describe(result['machine'])}" if "machine" in result else "",
-             f"  {'cell':10s} {'framework':26s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
+    lines = [f"  on {describe(result['machine'])}"] if "machine" in result else []
+    lines += [f"  {'cell':10s} {'framework':26s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
     for r in result["results"]:
         ratio = f"{r['vs_torch']:.2f}x" if "vs_torch" in r else ""
         lines.append(f"  {r['cell']:10s} {r['label']:26s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
