@@ -78,6 +78,9 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--tbptt", action="store_true",
                    help="truncated backprop through time: train on consecutive chunks, carrying the state "
                         "between batches (stateful, the char-rnn way), instead of independent shuffled windows")
+    p.add_argument("--random-offsets", action=argparse.BooleanOptionalAction, default=d.random_offsets,
+                   help="corpus tasks: start the training windows at a new random offset each epoch, so each "
+                        "epoch cuts the text differently (a regulariser for long runs; off: the same windows every epoch)")
     number("--print-every", "sentence task: epochs between printouts of the predicted string")
     p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=d.bidirectional,
                    help="surnames: read each name in both directions (Bidirectional RNN; the surnames task's "

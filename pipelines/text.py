@@ -7,6 +7,10 @@ after the first is a target exactly once per epoch and no window crosses the cut
 
     text  "abcdefg", seq_len 3  ->  windows "abcd", "defg"
     input "abc" -> target "bcd";  input "def" -> target "efg"
+
+With `random_offset` the training windows start at a fresh random offset in [0, seq_len) each
+epoch, so the model does not see the same cut of the text every epoch (nanoGPT draws each window
+at a random start; this keeps every character a target at most once per epoch).
 """
 
 from __future__ import annotations
@@ -81,8 +85,32 @@ def make_windows(ids: np.ndarray, seq_len: int, stride: int | None = None) -> np
     return np.asarray(ids, dtype=np.int32)[index]
 
 
+def offset_windows(ids: np.ndarray, seq_len: int, seed: int):
+    """Windows of `seq_len + 1` ids, `seq_len` apart, from a random offset in [0, seq_len) drawn afresh
+    each time the dataset is iterated (each epoch of `model.fit`).
+
+    Every epoch holds the same number of windows (the count at the largest offset), so the steps per
+    epoch stay fixed.
+
+    Returns:
+        An unbatched dataset of int32 windows, shape (seq_len + 1,), in text order.
+    """
+    import tensorflow as tf
+
+    count = len(make_windows(ids[seq_len - 1:], seq_len))  # windows that fit at every offset
+    text = tf.constant(np.asarray(ids, np.int32))
+    starts = seq_len * tf.range(count)[:, None] + tf.range(seq_len + 1)[None, :]  # (count, seq_len + 1)
+
+    def windows_at(draw):
+        offset = tf.cast(draw % seq_len, tf.int32)
+        return tf.data.Dataset.from_tensor_slices(tf.gather(text, offset + starts))
+
+    draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+    return draws.flat_map(windows_at).apply(tf.data.experimental.assert_cardinality(count))
+
+
 def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = True,
-               seed: int = 1337, drop_remainder: bool = True):
+               seed: int = 1337, drop_remainder: bool = True, random_offset: bool = False):
     """The tf.data pipeline of (input, target) batches for a character language model.
 
     Args:
@@ -92,21 +120,25 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
         shuffle: reshuffle the windows every epoch (training) or keep their order (evaluation).
         seed: shuffling seed.
         drop_remainder: drop the last incomplete batch (keeps every training batch the same shape).
+        random_offset: start the windows at a random offset drawn afresh each epoch (`offset_windows`).
     Returns:
         A dataset of (inputs, targets), each int32 of shape (batch, seq_len).
     """
     import tensorflow as tf
 
-    windows = make_windows(ids, seq_len)  # (windows, seq_len + 1)
-
     def split_input_target(window):
         return window[:-1], window[1:]
 
-    ds = tf.data.Dataset.from_tensor_slices(windows)
-    ds = ds.map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    if random_offset:  # new windows each epoch: nothing to cache
+        ds = offset_windows(ids, seq_len, seed).map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        windows = make_windows(ids, seq_len)  # (windows, seq_len + 1)
+        ds = tf.data.Dataset.from_tensor_slices(windows)
+        ds = ds.map(split_input_target, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    count = int(ds.cardinality())
     if shuffle:
-        ds = ds.shuffle(len(windows), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size, drop_remainder=drop_remainder and len(windows) >= batch_size)
+        ds = ds.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder and count >= batch_size)
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
     options.threading.max_intra_op_parallelism = 1

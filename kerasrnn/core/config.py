@@ -83,6 +83,7 @@ class Config:
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and save (0: off)
     seed: int = 1337  # seed for weights, shuffling and dropout
     checkpoint_every: int = 50  # training steps between the resume checkpoints
+    random_offsets: bool = False  # corpus tasks: the training windows start at a new random offset each epoch
     tbptt: bool = False  # truncated BPTT: consecutive chunks, the state carried between batches
     print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
@@ -115,6 +116,9 @@ class Config:
         if self.embedding_dim == 0 and self.task in SURNAME_TASKS:
             raise ConfigError("embedding_dim", "the surname tasks need an embedding (--embedding-dim 1 or more): "
                                                "it masks the padding")
+        if self.random_offsets and (self.task not in CORPUS_TASKS or self.tbptt):
+            raise ConfigError("random_offsets", "--random-offsets moves a corpus task's shuffled training windows: "
+                                                "leave it out with --tbptt and the other tasks")
         if self.train_on != "train" and self.task != "surnames":
             raise ConfigError("train_on", f"--train-on {self.train_on} is for --task surnames only")
         if self.sentence is not None and (self.task != "sentence" or self.text is not None):

@@ -42,6 +42,40 @@ def test_shuffle_is_seeded_and_reshuffles_each_epoch():
     assert order(8)[0] != first
 
 
+def test_random_offsets_move_the_windows_each_epoch_and_keep_their_count():
+    ids = np.arange(1003)  # ids are positions: a window's first id is its start
+    ds = lm_dataset(ids, seq_len=10, batch_size=7, shuffle=True, seed=5, random_offset=True)
+    steps = int(ds.cardinality())
+    assert steps == len(make_windows(ids[9:], 10)) // 7 == 14  # the count that fits at every offset
+
+    def epoch():
+        starts, batches = set(), 0
+        for x, y in ds:
+            x, y = x.numpy(), y.numpy()
+            np.testing.assert_array_equal(x + 1, y)  # still input -> the next character
+            np.testing.assert_array_equal(np.diff(x, axis=1), 1)  # contiguous text
+            starts |= set(x[:, 0].tolist())
+            batches += 1
+        offsets = {s % 10 for s in starts}
+        assert len(offsets) == 1 and batches == steps  # one offset per epoch, every window `seq_len` apart
+        return offsets.pop()
+
+    offsets = [epoch() for _ in range(8)]
+    assert len(set(offsets)) > 1  # a new offset drawn each epoch
+    again = lm_dataset(ids, seq_len=10, batch_size=7, shuffle=True, seed=5, random_offset=True)
+    first = next(iter(again))[0].numpy()[:, 0] % 10
+    assert set(first.tolist()) == {offsets[0]}  # seeded: the same first offset
+
+
+def test_random_offsets_are_for_a_corpus_tasks_shuffled_windows():
+    from kerasrnn.core.config import Config, ConfigError
+
+    Config(random_offsets=True).validate()
+    for bad in (Config(random_offsets=True, tbptt=True), Config(task="surnames", random_offsets=True)):
+        with pytest.raises(ConfigError, match="--random-offsets"):
+            bad.validate()
+
+
 def test_split_is_ninety_ten_by_characters():
     text = "".join(chr(ord("a") + i % 26) for i in range(1000))
     train, val = split_text(text)

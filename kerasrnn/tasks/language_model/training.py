@@ -94,7 +94,8 @@ def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, re
     if config.tbptt:
         train_ds = stream_dataset(train_ids, config.seq_len, batch)
     else:
-        train_ds = lm_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed)
+        train_ds = lm_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed,
+                              random_offset=config.random_offsets)
     val_ds = lm_dataset(val_ids, config.seq_len, batch, shuffle=False, drop_remainder=False)
     return train_ds, val_ds
 

@@ -203,11 +203,12 @@ def test_history_csv_counts_epochs_from_1_like_metrics_json(tiny_run):
     assert epochs == ["1", "2"]
 
 
-def test_weight_decay_and_a_moving_average_of_the_weights(tmp_path, tiny_text):
+def test_weight_decay_a_moving_average_of_the_weights_and_random_offsets(tmp_path, tiny_text):
     from kerasrnn.inference.evaluation import evaluate_run
 
     runs_made = {}
-    for name, flags in (("plain", []), ("averaged", ["--weight-decay", "0.1", "--ema", "0.9"])):
+    for name, flags in (("plain", []), ("averaged", ["--weight-decay", "0.1", "--ema", "0.9"]),
+                        ("offsets", ["--random-offsets"])):
         run_dir = str(tmp_path / name)
         assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS, *flags]) == 0
         runs_made[name] = run_dir
@@ -218,3 +219,9 @@ def test_weight_decay_and_a_moving_average_of_the_weights(tmp_path, tiny_text):
     assert abs(evaluate_run(runs_made["averaged"])["loss_nats"] - best) < 1e-3  # best.keras holds what was validated
     plain = json.load(open(os.path.join(runs_made["plain"], "metrics.json")))["final"]["val_loss_nats"]
     assert metrics["final"]["val_loss_nats"] != plain
+    offsets = json.load(open(os.path.join(runs_made["offsets"], "metrics.json")))
+    assert json.load(open(os.path.join(runs_made["offsets"], "config.json")))["random_offsets"] is True
+    plain_steps = json.load(open(os.path.join(runs_made["plain"], "metrics.json")))["epochs"][0]["steps"]
+    assert offsets["epochs"][0]["steps"] in (plain_steps, plain_steps - 1)  # the windows that fit at every offset
+    assert offsets["epochs"][1]["train_loss_nats"] < offsets["epochs"][0]["train_loss_nats"]
+    assert offsets["final"]["val_loss_nats"] != plain  # other windows, other weights
