@@ -2,6 +2,7 @@
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
+    python -m kerasrnn.bench train --compare-torch --rounds 3   # the same, three rounds in turn: medians
     python -m kerasrnn.bench train --cells gru --sizes --compare-torch --plot sweep.png
     python -m kerasrnn.bench export exported/shakespeare-gru
     python -m kerasrnn.bench export exported/shakespeare-gru --long-prefix 1000000 --json gru.json
@@ -43,6 +44,9 @@ def build_parser() -> cli.ArgumentParser:
                    help="timed steps per measurement (after warm-up)")
     t.add_argument("--warmup", type=cli.Range(int, 0, 100_000), default=d.warmup, help="untimed steps first")
     t.add_argument("--compare-torch", action="store_true", help="also train the same model in PyTorch (extra: bench)")
+    t.add_argument("--rounds", type=cli.Range(int, 1, 100), default=1,
+                   help="measure every framework this many times in turn; the table shows medians and each "
+                        "round's ratio to PyTorch")
     t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
     t.add_argument("--plot", type=cli.utf8, default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
     t.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/train.json)")
@@ -105,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
                               batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
             try:
-                run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command)
+                run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command,
+                               args.rounds)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
             return 0

@@ -97,7 +97,10 @@ def offset_windows(ids: np.ndarray, seq_len: int, seed: int):
     """
     import tensorflow as tf
 
-    count = len(make_windows(ids[seq_len - 1:], seq_len))  # windows that fit at every offset
+    count = (len(ids) - seq_len) // seq_len  # windows that fit at every offset, the largest (seq_len - 1) too
+    if count < 1:
+        raise DataError(f"text of {len(ids)} characters is too short for random offsets with windows of "
+                        f"{seq_len + 1} (needs {2 * seq_len}; lower --seq-len or use a longer text)")
     text = tf.constant(np.asarray(ids, np.int32))
     starts = seq_len * tf.range(count)[:, None] + tf.range(seq_len + 1)[None, :]  # (count, seq_len + 1)
 

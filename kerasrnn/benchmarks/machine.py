@@ -1,7 +1,11 @@
 """The machine a benchmark ran on, recorded in every benchmark's JSON: figures belong to their CPU.
 
 `cpu_kind()` reads /proc/cpuinfo (Linux) and the environment variables that restrict the libraries'
-instruction sets, so a figure measured "as on AVX2" on an AVX-512 machine says so.
+instruction sets, so a figure measured "as on AVX2" on an AVX-512 machine says so. One library cannot be
+held: XLA's CPU backend hands its matrix products to YNNPACK, which picks its kernels from the CPU's own
+flags (`--xla_cpu_max_isa` caps only the code XLA generates). `xla_dots` records which library ran them;
+`XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=` sends them to Eigen, built into TensorFlow for AVX,
+for a figure that no AVX-512 instruction can reach.
 """
 
 from __future__ import annotations
@@ -27,10 +31,27 @@ def cpu_kind() -> dict:
     isa = "AVX-512" if count["avx512f"] else "AVX2" if count["avx2"] else "other"
     return {"cpu": model, "cores": os.cpu_count(), "isa": isa, "avx512f": count["avx512f"], "avx2": count["avx2"],
             "vnni": bool(count["avx512_vnni"] or count["avx_vnni"]),
-            "restricted_to": {v: os.environ[v] for v in ISA_VARIABLES if os.environ.get(v)}}
+            "restricted_to": {v: os.environ[v] for v in ISA_VARIABLES if os.environ.get(v)},
+            "xla_dots": xla_dots(os.environ.get("XLA_FLAGS", ""))}
+
+
+def xla_dots(xla_flags: str) -> str:
+    """Which library runs XLA's CPU matrix products under these XLA_FLAGS: "YNNPACK" (the default: its own
+    choice of instruction set) or "Eigen" (YNNPACK's dot fusion turned off, by an empty list or "-individual_dot":
+    XLA's own loops and Eigen, which TensorFlow builds for AVX)."""
+    values = [f.split("=", 1)[1] for f in xla_flags.split() if f.startswith("--xla_cpu_experimental_ynn_fusion_type=")]
+    if not values:
+        return "YNNPACK"
+    items = [v for v in values[-1].lower().split(",") if v]
+    removed = bool(items) and all(v.startswith("-") for v in items) and any("dot" in v for v in items)
+    return "Eigen" if not items or removed else "YNNPACK"
 
 
 def describe(kind: dict) -> str:
     """One line, e.g. 'AMD EPYC 9R14, AVX-512 (2 logical CPUs), measured as AVX2'."""
     capped = kind["restricted_to"].get("ONEDNN_MAX_CPU_ISA")
-    return f"{kind['cpu']}, {kind['isa']} ({kind['cores']} logical CPUs)" + (f", measured as {capped}" if capped else "")
+    line = f"{kind['cpu']}, {kind['isa']} ({kind['cores']} logical CPUs)" + (f", measured as {capped}" if capped else "")
+    if capped and kind.get("xla_dots"):
+        line += " (XLA's matrix products: " + ("YNNPACK, which is not held)" if kind["xla_dots"] == "YNNPACK"
+                                               else "Eigen, YNNPACK off)")
+    return line

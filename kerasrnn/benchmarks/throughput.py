@@ -167,29 +167,52 @@ def _label(record: dict) -> str:
     return "kerasrnn (fast loop, XLA)" if record["jit_compile"] else "kerasrnn (fast loop)"
 
 
+def summarise(rows: list[dict]) -> list[dict]:
+    """One row per (cell, framework) over the rounds: the median rate and step time, and the median and
+    range of the ratio to PyTorch taken within each round (the machine's speed drifts between rounds)."""
+    summary = []
+    for cell, label in dict.fromkeys((r["cell"], r["label"]) for r in rows):
+        mine = [r for r in rows if (r["cell"], r["label"]) == (cell, label)]
+        row = {"cell": cell, "label": label, "rounds": len(mine),
+               "chars_per_s": round(statistics.median(r["chars_per_s"] for r in mine)),
+               "step_ms": round(statistics.median(r["step_ms"] for r in mine), 1),
+               "peak_rss_mb": max(r["peak_rss_mb"] for r in mine)}
+        ratios = [r["vs_torch"] for r in mine if "vs_torch" in r]
+        if ratios:
+            row.update(vs_torch=round(statistics.median(ratios), 2), vs_torch_range=[min(ratios), max(ratios)])
+        summary.append(row)
+    return summary
+
+
 def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False, sizes: bool = False,
-                log=print) -> dict:
+                rounds: int = 1, log=print) -> dict:
     """Measures training throughput for each cell (and, with `sizes`, a units and batch sweep).
 
+    Args:
+        rounds: how many times every framework is measured for a cell, in turn (round 1: each framework,
+            round 2: each again, ...), so that each round's ratio to PyTorch compares neighbours in time.
     Returns:
-        {"results": [...], "pipeline": {...}, "sweep": [...]}; each result has `framework`, `cell`,
-        `chars_per_s`, `step_ms`, `peak_rss_mb`, and for Keras with `compare_torch` a `vs_torch` ratio.
+        {"results": [...], "summary": [...], "pipeline": {...}, "sweep": [...]}; each result has `framework`,
+        `cell`, `round`, `chars_per_s`, `step_ms`, `peak_rss_mb`, and for Keras with `compare_torch` a
+        `vs_torch` ratio within its round; `summary` is `summarise(results)`.
     """
     from dataclasses import replace
 
     results = []
     for cell in cells:
-        rows = []
-        for worker, impl, jit in _frameworks(compare_torch):
-            record = measure(worker, replace(base, cell=cell, rnn_impl=impl, jit_compile=jit))
-            record["label"] = _label(record)
-            rows.append(record)
-            log(f"  {cell:10s} {record['label']:26s} {record['chars_per_s']:>9,} chars/s")
-        torch_rate = next((r["chars_per_s"] for r in rows if r["worker"] == "torch"), None)
-        for r in rows:
-            if torch_rate and r["worker"] == "keras":
-                r["vs_torch"] = round(r["chars_per_s"] / torch_rate, 2)
-        results.extend(rows)
+        for round_ in range(1, rounds + 1):
+            rows = []
+            for worker, impl, jit in _frameworks(compare_torch):
+                record = measure(worker, replace(base, cell=cell, rnn_impl=impl, jit_compile=jit))
+                record.update(label=_label(record), round=round_)
+                rows.append(record)
+                log(f"  {cell:10s} {record['label']:26s} {record['chars_per_s']:>9,} chars/s"
+                    + (f"  (round {round_} of {rounds})" if rounds > 1 else ""))
+            torch_rate = next((r["chars_per_s"] for r in rows if r["worker"] == "torch"), None)
+            for r in rows:
+                if torch_rate and r["worker"] == "keras":
+                    r["vs_torch"] = round(r["chars_per_s"] / torch_rate, 2)
+            results.extend(rows)
     pipeline = measure("pipeline", base)
     fastest = max(r["chars_per_s"] for r in results)
     pipeline["vs_fastest_training"] = round(pipeline["chars_per_s"] / fastest, 1)
@@ -206,17 +229,23 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
                     sweep.append(record)
                     log(f"  sweep {cell} units {shape.units} batch {shape.batch_size} {record['label']}: "
                         f"{record['chars_per_s']:,} chars/s")
-    return {"machine": cpu_kind(), "base": asdict(base), "results": results, "pipeline": pipeline, "sweep": sweep}
+    return {"machine": cpu_kind(), "base": asdict(base), "rounds": rounds, "results": results,
+            "summary": summarise(results), "pipeline": pipeline, "sweep": sweep}
 
 
 def format_train_table(result: dict) -> str:
-    """The results as a readable table."""
+    """The summary (medians over the rounds) as a readable table."""
+    rounds = result.get("rounds", 1)
     lines = [f"  on {describe(result['machine'])}"] if "machine" in result else []
+    if rounds > 1:
+        lines.append(f"  medians of {rounds} rounds; vs PyTorch: the median of the ratios within each round (range)")
     lines += [f"  {'cell':10s} {'framework':26s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
-    for r in result["results"]:
+    for r in result["summary"]:
         ratio = f"{r['vs_torch']:.2f}x" if "vs_torch" in r else ""
+        spread = (f"  ({r['vs_torch_range'][0]:.2f}-{r['vs_torch_range'][1]:.2f})"
+                  if "vs_torch" in r and rounds > 1 else "")
         lines.append(f"  {r['cell']:10s} {r['label']:26s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
-                     f"{r['peak_rss_mb']:>8.0f}")
+                     f"{r['peak_rss_mb']:>8.0f}{spread}")
     p = result["pipeline"]
     lines.append(f"  input pipeline alone: {p['chars_per_s']:,} chars/s = {p['vs_fastest_training']}x the fastest training")
     return "\n".join(lines)
@@ -246,11 +275,11 @@ def plot_sweep(result: dict, path: str) -> None:
 
 
 def run_and_report(cells: list[str], base: TrainShape, compare_torch: bool, sizes: bool, json_path: str,
-                   plot_path: str | None = None, command: str = "") -> dict:
+                   plot_path: str | None = None, command: str = "", rounds: int = 1) -> dict:
     """`python -m kerasrnn.bench train`: measures, writes the JSON (and the sweep's PNG), prints the table."""
     from pipelines.io import atomic_write_json
 
-    result = bench_train(cells, base, compare_torch, sizes)
+    result = bench_train(cells, base, compare_torch, sizes, rounds)
     atomic_write_json(json_path, {"command": command, "shape": asdict(base), **result})
     print(format_train_table(result))
     if sizes:

@@ -55,7 +55,27 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
         assert labels[3] == "pytorch" and result["results"][0]["vs_torch"] > 0
     assert result["pipeline"]["chars_per_s"] > 0 and result["shape"]["units"] == 8
     assert result["machine"]["isa"] in ("AVX-512", "AVX2", "other") and result["machine"]["cores"] >= 1
+    assert [(r["label"], r["rounds"]) for r in result["summary"]] == [(label, 1) for label in labels]
+    assert result["summary"][0]["chars_per_s"] == result["results"][0]["chars_per_s"]
     assert "input pipeline alone" in capsys.readouterr().out
+
+
+def test_bench_train_summary_takes_medians_and_ratios_within_each_round():
+    from kerasrnn.benchmarks.throughput import summarise
+
+    def row(label, rate, round_, ratio=None):
+        r = {"cell": "gru", "label": label, "chars_per_s": rate, "step_ms": 6400e3 / rate, "peak_rss_mb": rate / 100,
+             "round": round_}
+        return r if ratio is None else {**r, "vs_torch": ratio}
+
+    # the machine slows down in round 2: each round's ratio is 2.0, the ratio of the medians would be 20/15
+    rows = [row("kerasrnn", 40, 1, 2.0), row("pytorch", 20, 1), row("kerasrnn", 20, 2, 2.0), row("pytorch", 10, 2),
+            row("kerasrnn", 21, 3, 1.5), row("pytorch", 14, 3)]
+    kerasrnn, pytorch = summarise(rows)
+    assert kerasrnn == {"cell": "gru", "label": "kerasrnn", "rounds": 3, "chars_per_s": 21,
+                        "step_ms": round(6400e3 / 21, 1), "peak_rss_mb": 0.4, "vs_torch": 2.0,
+                        "vs_torch_range": [1.5, 2.0]}
+    assert pytorch["chars_per_s"] == 14 and "vs_torch" not in pytorch
 
 
 def test_bench_train_rejects_unknown_cells(capsys):
@@ -111,3 +131,17 @@ def test_bench_web_rejects_bad_counts_and_a_missing_models_folder(tmp_path, caps
     if not missing():
         assert bench.main(["web", "--models", str(tmp_path / "nope")]) == 2
         assert "no such models folder" in capsys.readouterr().err
+
+
+def test_machine_record_says_which_library_ran_xla_matrix_products():
+    from kerasrnn.benchmarks.machine import describe, xla_dots
+
+    assert xla_dots("") == xla_dots("--xla_cpu_max_isa=AVX2") == "YNNPACK"  # XLA's default, not held by the cap
+    assert xla_dots("--xla_cpu_max_isa=AVX2 --xla_cpu_experimental_ynn_fusion_type=") == "Eigen"
+    assert xla_dots("--xla_cpu_experimental_ynn_fusion_type=-individual_dot") == "Eigen"
+    assert xla_dots("--xla_cpu_experimental_ynn_fusion_type=individual_dot") == "YNNPACK"
+    kind = {"cpu": "AMD EPYC", "isa": "AVX-512", "cores": 2, "restricted_to": {"ONEDNN_MAX_CPU_ISA": "AVX2"}}
+    assert describe({**kind, "xla_dots": "YNNPACK"}).endswith("measured as AVX2 (XLA's matrix products: YNNPACK, "
+                                                              "which is not held)")
+    assert describe({**kind, "xla_dots": "Eigen"}).endswith("(XLA's matrix products: Eigen, YNNPACK off)")
+    assert describe({**kind, "restricted_to": {}, "xla_dots": "YNNPACK"}) == "AMD EPYC, AVX-512 (2 logical CPUs)"

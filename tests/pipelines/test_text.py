@@ -67,6 +67,14 @@ def test_random_offsets_move_the_windows_each_epoch_and_keep_their_count():
     assert set(first.tolist()) == {offsets[0]}  # seeded: the same first offset
 
 
+def test_random_offsets_count_the_windows_of_the_largest_offset_and_refuse_a_short_text():
+    for n in (20, 21, 29, 30, 57):  # 2 * seq_len is the shortest text with a window at every offset
+        ds = lm_dataset(np.arange(n), seq_len=10, batch_size=1, random_offset=True)
+        assert int(ds.cardinality()) == len(make_windows(np.arange(n)[9:], 10))
+    with pytest.raises(DataError, match="text of 19 characters is too short for random offsets"):
+        lm_dataset(np.arange(19), seq_len=10, batch_size=1, random_offset=True)
+
+
 def test_random_offsets_are_for_a_corpus_tasks_shuffled_windows():
     from kerasrnn.core.config import Config, ConfigError
 
