@@ -213,6 +213,13 @@ def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
     vocab.save(os.path.join(run_dir, VOCAB))
 
 
+def trained(record: dict, config: Config) -> bool:
+    """Whether the record holds every epoch of the config: a run killed after its last epoch and before
+    its final figures, which resuming should finish without training again (best.keras is saved before
+    an epoch is recorded)."""
+    return max((r.get("epoch", 0) for r in record["epochs"]), default=0) >= config.epochs
+
+
 def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dict]:
     """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags);
     with `lock`, the run is locked for this process first.

@@ -170,10 +170,13 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
             raise TrainingFailed(f"lost a worker of the cluster ({type(e).__name__}); run the job again to "
                                  f"resume from the last backup") from None
+        check_finite(history, run_dir, record, config)
+    elif resume and runs.trained(record, config):  # killed after its last epoch: only the final figures
+        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
     else:
         history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                              callbacks=callbacks, verbose=verbose, shuffle=False)
-    check_finite(history, run_dir, record, config)
+        check_finite(history, run_dir, record, config)
     if not chief:
         shutil.rmtree(out_dir, ignore_errors=True)
         return record["epochs"][-1] if record["epochs"] else {}

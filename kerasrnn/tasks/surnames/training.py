@@ -13,6 +13,7 @@ measured on the test split:
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections import Counter
 
@@ -132,10 +133,13 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     callbacks = fit_callbacks(config, run_dir, record, model, per_step, resume,
                                        unit="names" if classifier else "chars",
                                        monitor=("val_accuracy" if classifier else "val_loss") if held_out else None)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
-                        verbose=verbose, shuffle=False,
-                        class_weight=class_weights(config, data["train"]) if classifier else None)
-    check_finite(history, run_dir, record, config)
+    if resume and runs.trained(record, config):  # killed after its last epoch: only the final figures
+        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
+    else:
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
+                            verbose=verbose, shuffle=False,
+                            class_weight=class_weights(config, data["train"]) if classifier else None)
+        check_finite(history, run_dir, record, config)
     finish = finish_classifier if classifier else finish_generator
     return finish(run_dir, data, record)
 

@@ -145,6 +145,23 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, t
     assert not (run_dir / "backup").exists()
 
 
+@pytest.mark.parametrize("task_args", [[], ["--task", "surnames", "--train-names", "400"]], ids=["text", "surnames"])
+def test_a_run_killed_after_its_last_epoch_resumes_to_its_final_figures_without_training_again(tmp_path, tiny_text,
+                                                                                              task_args):
+    run_dir = tmp_path / "run"
+    assert fit.main(["--text", tiny_text, "--run-dir", str(run_dir), *TINY_ARGS, *task_args]) == 0
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    history, best = (run_dir / "history.csv").read_text(), (run_dir / "best.keras").stat().st_mtime_ns
+    # as if killed between the last epoch and the final figures: the backup is gone, `final` not yet written
+    (run_dir / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "final"}))
+    out = run_cli("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")
+    assert out.returncode == 0, out.stderr
+    again = json.loads((run_dir / "metrics.json").read_text())
+    assert again["epochs"] == metrics["epochs"] and again["final"] == metrics["final"]  # nothing trained twice
+    assert (run_dir / "history.csv").read_text() == history
+    assert (run_dir / "best.keras").stat().st_mtime_ns == best and not (run_dir / "backup").exists()
+
+
 def test_a_text_too_short_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
     short = _short_file(tmp_path, b"hello there\n" * 3)
     monkeypatch.chdir(tmp_path)
