@@ -213,11 +213,14 @@ def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
     vocab.save(os.path.join(run_dir, VOCAB))
 
 
-def trained(record: dict, config: Config) -> bool:
+def training_done(run_dir: str, record: dict, config: Config) -> bool:
     """Whether the record holds every epoch of the config: a run killed after its last epoch and before
     its final figures, which resuming should finish without training again (best.keras is saved before
-    an epoch is recorded)."""
-    return max((r.get("epoch", 0) for r in record["epochs"]), default=0) >= config.epochs
+    an epoch is recorded). When it does, the backup that is no longer needed is removed."""
+    done = max((r.get("epoch", 0) for r in record["epochs"]), default=0) >= config.epochs
+    if done:
+        shutil.rmtree(os.path.join(run_dir, BACKUP_DIR), ignore_errors=True)
+    return done
 
 
 def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dict]:

@@ -171,9 +171,7 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
             raise TrainingFailed(f"lost a worker of the cluster ({type(e).__name__}); run the job again to "
                                  f"resume from the last backup") from None
         check_finite(history, run_dir, record, config)
-    elif resume and runs.trained(record, config):  # killed after its last epoch: only the final figures
-        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
-    else:
+    elif not (resume and runs.training_done(run_dir, record, config)):  # else: only the final figures
         history = fitted.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
                              callbacks=callbacks, verbose=verbose, shuffle=False)
         check_finite(history, run_dir, record, config)

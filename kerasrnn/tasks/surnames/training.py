@@ -13,7 +13,6 @@ measured on the test split:
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections import Counter
 
@@ -133,9 +132,7 @@ def train_surnames(config: Config, run_dir: str, resume: bool = False, verbose: 
     callbacks = fit_callbacks(config, run_dir, record, model, per_step, resume,
                                        unit="names" if classifier else "chars",
                                        monitor=("val_accuracy" if classifier else "val_loss") if held_out else None)
-    if resume and runs.trained(record, config):  # killed after its last epoch: only the final figures
-        shutil.rmtree(os.path.join(run_dir, runs.BACKUP_DIR), ignore_errors=True)
-    else:
+    if not (resume and runs.training_done(run_dir, record, config)):  # else: only the final figures
         history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
                             verbose=verbose, shuffle=False,
                             class_weight=class_weights(config, data["train"]) if classifier else None)
