@@ -163,7 +163,8 @@ def help_text(module: str, sub: str | None = None) -> str:
 def subcommands(text: str) -> set[str]:
     """The subcommands a help text lists: argparse's {a,b,c} or click's "Commands:" section."""
     found = set()
-    for group in re.findall(r"\{([\w,-]+)\}", text.split("\n\n")[0] + text):
+    positional = re.search(r"positional arguments:\n((?:  .*\n?)*)", text)
+    for group in re.findall(r"^  \{([\w,-]+)\}", positional.group(1) if positional else "", re.M):
         found.update(group.split(","))
     if "Commands:" in text:
         for line in text.split("Commands:", 1)[1].splitlines()[1:]:
@@ -297,3 +298,15 @@ def test_completion_commands_run_as_written(page, tmp_path):
 def test_training_commands_run_as_written(page, tmp_path):
     """Training on a slice of text (tiny flags appended), evaluating and sampling it, the sentence lesson."""
     assert run_page(page, tmp_path, TF_MODULES) >= 2
+
+
+def test_the_parser_reads_continuations_prefixes_and_comments():
+    text = "```bash\nA=1 B='x y' \\\n  .venv/bin/python -m kerasrnn.fit --cell gru \\\n  --epochs 2   # a comment --nope\n" \
+           "cd web && npm ci && cd ..\nhead -c 10 f.txt > out.txt\n```\n```python\nprint('--not-shell')\n```\n"
+    commands = commands_of("x.md", text)
+    assert [c.words for c in commands] == [[".venv/bin/python", "-m", "kerasrnn.fit", "--cell", "gru", "--epochs", "2"],
+                                           ["cd", "web"], ["npm", "ci"], ["cd", ".."], ["head", "-c", "10", "f.txt"]]
+    assert commands[0].env == ["A=1", "B=x y"] and commands[0].line == 2 and commands[-1].stdout_to == "out.txt"
+    assert problems_of(commands[0]) == []
+    renamed = Command("x.md", 1, [], ["python", "-m", "kerasrnn.fit", "--epoch", "2"])
+    assert problems_of(renamed) == ["kerasrnn.fit has no flag --epoch"]
