@@ -307,3 +307,69 @@ def test_hostile_input_ends_cleanly(command, template, stubs, tmp_path):
         shutil.rmtree(sandbox, ignore_errors=True)
 
     check()
+
+
+# ---- named hostile cases: data set names, TF_CONFIG, strategies, glob characters in paths ---------------------
+# Each must end in one line on stderr and exit status 2, before any training starts and before anything is written.
+BAD_TFDS = ["tfds:", "tfds:../../etc/passwd", "tfds:tiny_shakespeare/x=1", "tfds:tiny_shakespeare:9.9.9",
+            "tfds:tiny_shakespeare/..", "tfds:ns:tiny_shakespeare", "tfds:\u202etiny"]
+BAD_TF_CONFIG = ['{"cluster": 5, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": "127.0.0.1:5000"}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": [5000]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:99999"]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": 1}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": -1}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": "0"}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "ps", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": [0]}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000", "127.0.0.1:5000"]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {}, "task": {"type": "worker", "index": 0}}', '[]', '"x"', '{', 'null']
+
+
+def one_line_refusal(command: str, argv: list[str], where) -> str:
+    """Runs `command argv` in the folder `where`; asserts exit 2, one line, no traceback, nothing written."""
+    before = snapshot(str(where))
+    cwd = os.getcwd()
+    os.chdir(where)
+    try:
+        code, err = run_command(command, argv)
+    finally:
+        os.chdir(cwd)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, (argv, code, err)
+    assert snapshot(str(where)) == before, argv
+    return err
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """`keras.Model.fit` raises Reached: a refusal must come before any training."""
+    import keras
+
+    def fit(*args, **kwargs):
+        raise Reached()
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+
+
+@pytest.mark.parametrize("dataset", BAD_TFDS)
+def test_bad_tfds_names_are_one_line(dataset, tmp_path, no_training):
+    err = one_line_refusal("fit", ["--dataset", dataset, "--data-dir", str(tmp_path / "tfds"), "--run-dir",
+                                   str(tmp_path / "run"), "--epochs", "1"], tmp_path)
+    assert "tfds" in err.lower()
+
+
+@pytest.mark.parametrize("value", BAD_TF_CONFIG)
+def test_bad_tf_config_is_one_line(value, tmp_path, monkeypatch, no_training):
+    monkeypatch.setenv("TF_CONFIG", value)
+    err = one_line_refusal("fit", ["--strategy", "multi-worker", "--run-dir", str(tmp_path / "run")], tmp_path)
+    assert "TF_CONFIG" in err
+
+
+@pytest.mark.parametrize("strategy", ["mirrored", "multi-worker"])
+def test_tbptt_with_a_distributed_strategy_is_refused_before_training(strategy, tmp_path, monkeypatch, no_training,
+                                                                      tiny_text):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", '
+                                    '"index": 0}}')
+    err = one_line_refusal("fit", ["--text", tiny_text, "--tbptt", "--strategy", strategy, "--run-dir",
+                                   str(tmp_path / "run"), "--epochs", "1"], tmp_path)
+    assert "--tbptt" in err and "one-device" in err
