@@ -373,3 +373,12 @@ def test_tbptt_with_a_distributed_strategy_is_refused_before_training(strategy, 
     err = one_line_refusal("fit", ["--text", tiny_text, "--tbptt", "--strategy", strategy, "--run-dir",
                                    str(tmp_path / "run"), "--epochs", "1"], tmp_path)
     assert "--tbptt" in err and "one-device" in err
+
+
+def test_gradients_length_is_bounded_and_the_bound_is_in_help(tmp_path, capsys):
+    from kerasrnn import gradients
+
+    err = one_line_refusal("gradients", ["--length", "10000", "--skip-long-range", "--out", str(tmp_path / "g")],
+                           tmp_path)  # took minutes (more than 90 s) before it was bounded
+    assert "--length must be at least 1 and at most 1,000" in err
+    assert "1 to 1,000" in " ".join(gradients.build_parser().format_help().split())
