@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         cli.quiet_tensorflow()
         from kerasrnn.tasks import registry
 
-        run_dir = args.run_dir or runs.new_run_dir(prefix=runs.default_prefix(config))
+        run_dir = cli.writing(args.run_dir or runs.new_run_dir(prefix=runs.default_prefix(config)))
         try:
             registry.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command,
                            strategy=args.strategy)
