@@ -382,3 +382,22 @@ def test_gradients_length_is_bounded_and_the_bound_is_in_help(tmp_path, capsys):
                            tmp_path)  # took minutes (more than 90 s) before it was bounded
     assert "--length must be at least 1 and at most 1,000" in err
     assert "1 to 1,000" in " ".join(gradients.build_parser().format_help().split())
+
+
+@pytest.mark.parametrize("name", ["model[v2]", "model*", "model?"])
+def test_tensorflow_wildcards_in_an_export_folder_are_one_line(name, tiny_run, tmp_path):
+    err = one_line_refusal("export", [tiny_run, "--out", str(tmp_path / "exported" / name)], tmp_path)
+    assert "wildcard" in err  # was two lines of TensorFlow's glob errors, after the conversion
+
+
+def test_tensorflow_wildcards_in_the_working_folder_are_named(tiny_run, tmp_path):
+    work = tmp_path / "work[1]"
+    work.mkdir()
+    err = one_line_refusal("export", [tiny_run, "--out", "exported"], work)  # a relative --out: made absolute
+    assert str(work) in err and "wildcard" in err
+
+
+def test_tensorflow_wildcards_in_an_export_to_benchmark_are_one_line(tiny_export, tmp_path):
+    odd = tmp_path / "exp[1]"
+    shutil.copytree(tiny_export, odd)
+    assert "wildcard" in one_line_refusal("bench", ["export", str(odd), "--json", str(tmp_path / "b.json")], tmp_path)

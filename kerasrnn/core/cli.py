@@ -157,6 +157,28 @@ def check_output_file(path: str, flag: str) -> None:
     _check_writable_parent(os.path.dirname(os.path.abspath(path)), path, flag)
 
 
+TF_WILDCARDS = "*?["  # TensorFlow's file functions read these in a path as a glob pattern (no way to quote them)
+
+
+def check_tf_path(path: str, flag: str) -> str:
+    """Returns `path` unless it, or its absolute form, holds a character that TensorFlow reads as a wildcard
+    (`TF_WILDCARDS`): TensorFlow could not write and read back a SavedModel or data folder there.
+
+    Raises:
+        UsageError: one line naming the flag and the characters.
+    """
+    full = os.path.abspath(path)
+    found = "".join(c for c in TF_WILDCARDS if c in full)
+    if not found:
+        return path
+    shown, them = " ".join(found), "it" if len(found) == 1 else "them"
+    if any(c in path for c in found):
+        raise UsageError(f"{flag} {path}: TensorFlow reads {shown} in a path as a wildcard; choose a name "
+                         f"without {them}")
+    raise UsageError(f"{flag} {path}: TensorFlow reads {shown} in a path as a wildcard, and the full path {full} "
+                     f"holds {them}; work in a folder whose path has none")
+
+
 def _check_writable_parent(folder: str, path: str, flag: str) -> None:
     import tempfile
 
