@@ -401,3 +401,14 @@ def test_tensorflow_wildcards_in_an_export_to_benchmark_are_one_line(tiny_export
     odd = tmp_path / "exp[1]"
     shutil.copytree(tiny_export, odd)
     assert "wildcard" in one_line_refusal("bench", ["export", str(odd), "--json", str(tmp_path / "b.json")], tmp_path)
+
+
+def test_a_chromium_variable_naming_no_program_is_said_so(monkeypatch, tmp_path):
+    from kerasrnn.benchmarks import browser
+
+    monkeypatch.setenv(browser.CHROMIUM_ENV, str(tmp_path / "no-such-chromium"))
+    reason = browser.missing(web_dir=None)
+    if reason and "Playwright" in reason:
+        pytest.skip(reason)
+    assert reason == f"{browser.CHROMIUM_ENV}={tmp_path / 'no-such-chromium'} is not an executable file (unset it to " \
+                     f"use chromium on PATH)"  # was "chromium is not installed"
