@@ -242,9 +242,12 @@ class LiteStep:
 
     def __call__(self, tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step: tokens (batch,) int32, state (batch, S) -> logits (batch, vocab), new state (batch, S)."""
-        with invalid_model(self.path):
+        try:  # inline, not `invalid_model`: this is the hot path (one call per keystroke)
             out = self._runner(token=np.asarray(tokens, np.int32), state=np.asarray(state, np.float32))
-            return out["logits"], out["state"]
+        except (RuntimeError, ValueError) as e:  # a damaged model that failed only now (another batch size)
+            with invalid_model(self.path):
+                raise e from None
+        return out["logits"], out["state"]
 
 
 def open_step(model_dir: str, model: str = "float", threads: int = 1) -> tuple[dict, LiteStep]:
