@@ -322,7 +322,8 @@ BAD_TF_CONFIG = ['{"cluster": 5, "task": {"type": "worker", "index": 0}}',
                  '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": "0"}}',
                  '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "ps", "index": 0}}',
                  '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": [0]}',
-                 '{"cluster": {"worker": ["127.0.0.1:5000", "127.0.0.1:5000"]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000", "127.0.0.1:5000"]}, '
+                 '"task": {"type": "worker", "index": 0}}',
                  '{"cluster": {}, "task": {"type": "worker", "index": 0}}', '[]', '"x"', '{', 'null']
 
 
