@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         json_path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
         cli.check_output_file(json_path, "--json")
+        cli.check_tf_path(args.model_dir, "bench export")  # TensorFlow loads its SavedModel
         cli.quiet_tensorflow()
         from kerasrnn.benchmarks.latency import run_and_report
 

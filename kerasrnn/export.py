@@ -34,10 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        out = cli.writing(args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir))))
+        cli.check_tf_path(out, "--out")  # TensorFlow writes and reads the SavedModel there
         cli.quiet_tensorflow()
         from kerasrnn.tasks.registry import export_run
 
-        out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
         manifest = export_run(args.run_dir, out, force=args.force, int8=args.int8)
         for name, entry in manifest["files"].items():
             figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()

@@ -21,7 +21,7 @@ import sys
 
 from kerasrnn.core import cli
 from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, CORPUS_TASKS, LIMITS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
-from kerasrnn.training.strategies import STRATEGIES
+from kerasrnn.training.strategies import STRATEGIES, tf_config
 from pipelines.surnames import AMBIGUOUS
 
 
@@ -147,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         cluster = args.strategy == "multi-worker"
         if cluster and not args.run_dir:
             raise cli.UsageError("--strategy multi-worker needs --run-dir (every worker must name the same run)")
+        if cluster:
+            try:
+                tf_config()  # its structure, before TensorFlow starts
+            except ValueError as e:
+                raise cli.UsageError(str(e)) from None
         if args.resume and not args.run_dir:
             raise cli.UsageError("--resume needs --run-dir (the run to continue)")
         if args.resume and os.path.exists(os.path.join(args.run_dir, runs.CONFIG)):
@@ -159,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         if config.task not in CORPUS_TASKS and args.strategy not in ("auto", "one-device"):
             raise cli.UsageError(f"--strategy {args.strategy} trains corpus models (--task {' or '.join(CORPUS_TASKS)}); "
                                  f"the {config.task} task trains in a minute on one device")
+        if config.tbptt and args.strategy in ("mirrored", "multi-worker"):
+            raise cli.UsageError("--tbptt carries one state per batch row: it trains on one device only "
+                                 "(--strategy one-device)")
         if config.task == "sentence" and args.resume:
             raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
         if args.run_dir and not args.resume and not cluster:
@@ -166,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         cli.quiet_tensorflow()
         from kerasrnn.tasks import registry
 
-        run_dir = args.run_dir or runs.new_run_dir(prefix=runs.default_prefix(config))
+        run_dir = cli.writing(args.run_dir or runs.new_run_dir(prefix=runs.default_prefix(config)))
         try:
             registry.train(config, run_dir, resume=args.resume, verbose=args.verbose, command=command,
                            strategy=args.strategy)

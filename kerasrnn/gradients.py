@@ -17,11 +17,14 @@ import sys
 from kerasrnn.core import cli
 from kerasrnn.core.config import LIMITS
 
+MAX_LENGTH = 1_000  # --length: 29 s at 1,000 (2 cores, loaded), several minutes at 10,000
+
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.gradients", __doc__.splitlines()[0])
-    p.add_argument("--length", type=cli.Range(int, 1, 10_000), default=100,
-                   help="sequence length T of the gradient-norm measurement")
+    p.add_argument("--length", type=cli.Range(int, 1, MAX_LENGTH), default=100,
+                   help="sequence length T of the gradient-norm measurement (its time grows with T: about half a "
+                        "minute at 1,000 on a 2-core CPU; the gradients have vanished long before)")
     p.add_argument("--units", type=LIMITS["units"], default=64, help="units of the untrained models")
     p.add_argument("--runs", nargs="*", type=cli.utf8, default=[], help="trained run directories to measure as well")
     p.add_argument("--long-range-steps", type=cli.Range(int, 1, 100_000), default=400,

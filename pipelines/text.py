@@ -22,6 +22,7 @@ import numpy as np
 
 from pipelines.bundled import BUNDLED, bundled_path, split_text
 from pipelines.io import DataError, read_text
+from pipelines.tfds_names import check_tfds_name
 
 
 @dataclass
@@ -50,6 +51,7 @@ def load_corpus(dataset: str = "shakespeare", text_file: str | None = None,
         train, validation = split_text(read_text(text_file))
         return Corpus(f"file:{os.path.abspath(text_file)}", train, validation)
     if dataset.startswith("tfds:"):
+        check_tfds_name(dataset[len("tfds:"):])  # before TFDS (slow to import) is asked
         from pipelines.tfds_builders import load_tfds_corpus  # TFDS is slow to import
 
         train, validation = load_tfds_corpus(dataset[len("tfds:"):], data_dir=data_dir)

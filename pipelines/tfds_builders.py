@@ -16,6 +16,7 @@ import tensorflow_datasets as tfds
 
 from pipelines.io import DataError, read_text
 from pipelines.bundled import bundled_path, split_text
+from pipelines.tfds_names import DNS_TIMEOUT, check_tfds_name, fail_fast_downloads
 
 NO_GCS = tfds.download.DownloadConfig(try_download_gcs=False)  # offline: never ask GCS
 
@@ -81,6 +82,12 @@ def _text_feature(info: tfds.core.DatasetInfo, name: str) -> str:
     return keys[0]
 
 
+def _first_line(e: BaseException) -> str:
+    """The first line of an exception's message, or its type's name."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
 def _read_split(builder: tfds.core.DatasetBuilder, split: str, key: str) -> str:
     pieces = [ex[key].decode("utf-8") for ex in tfds.as_numpy(builder.as_dataset(split=split))]
     return "\n".join(pieces)
@@ -95,15 +102,23 @@ def load_tfds_corpus(name: str, data_dir: str | None = None) -> tuple[str, str]:
     Raises:
         DataError: unknown data set, not downloadable or prepared, or no text feature.
     """
+    check_tfds_name(name)
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except tfds.core.registered.DatasetNotFoundError:
         raise DataError(f"unknown TFDS dataset {name!r}") from None
-    try:
-        builder.download_and_prepare(download_config=NO_GCS)
-    except Exception as e:  # TFDS raises many kinds; the user needs one line
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"cannot prepare TFDS dataset {name!r} (no network or data_dir?): {first}") from None
+    except Exception as e:  # an unknown config or version: TFDS raises ValueError, AssertionError, ...
+        raise DataError(f"TFDS cannot open dataset {name!r}: {_first_line(e)}") from None
+    with fail_fast_downloads() as unreachable:
+        try:
+            builder.download_and_prepare(download_config=NO_GCS)
+        except Exception as e:  # TFDS raises many kinds; the user needs one line
+            if unreachable:
+                raise DataError(f"cannot download TFDS dataset {name!r}: {unreachable[0]} did not resolve within "
+                                f"{DNS_TIMEOUT:g} s (no network?); prepare it where there is one and pass that "
+                                f"folder with --data-dir") from None
+            raise DataError(f"cannot prepare TFDS dataset {name!r} (no network or data_dir?): {_first_line(e)}") \
+                from None
     key = _text_feature(builder.info, name)
     splits = builder.info.splits
     if "train" not in splits:

@@ -307,3 +307,109 @@ def test_hostile_input_ends_cleanly(command, template, stubs, tmp_path):
         shutil.rmtree(sandbox, ignore_errors=True)
 
     check()
+
+
+# ---- named hostile cases: data set names, TF_CONFIG, strategies, glob characters in paths ---------------------
+# Each must end in one line on stderr and exit status 2, before any training starts and before anything is written.
+BAD_TFDS = ["tfds:", "tfds:../../etc/passwd", "tfds:tiny_shakespeare/x=1", "tfds:tiny_shakespeare:9.9.9",
+            "tfds:tiny_shakespeare/..", "tfds:ns:tiny_shakespeare", "tfds:\u202etiny"]
+BAD_TF_CONFIG = ['{"cluster": 5, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": "127.0.0.1:5000"}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": [5000]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:99999"]}, "task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": 1}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": -1}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", "index": "0"}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "ps", "index": 0}}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": [0]}',
+                 '{"cluster": {"worker": ["127.0.0.1:5000", "127.0.0.1:5000"]}, '
+                 '"task": {"type": "worker", "index": 0}}',
+                 '{"cluster": {}, "task": {"type": "worker", "index": 0}}', '[]', '"x"', '{', 'null']
+
+
+def one_line_refusal(command: str, argv: list[str], where) -> str:
+    """Runs `command argv` in the folder `where`; asserts exit 2, one line, no traceback, nothing written."""
+    before = snapshot(str(where))
+    cwd = os.getcwd()
+    os.chdir(where)
+    try:
+        code, err = run_command(command, argv)
+    finally:
+        os.chdir(cwd)
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, (argv, code, err)
+    assert snapshot(str(where)) == before, argv
+    return err
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """`keras.Model.fit` raises Reached: a refusal must come before any training."""
+    import keras
+
+    def fit(*args, **kwargs):
+        raise Reached()
+
+    monkeypatch.setattr(keras.Model, "fit", fit)
+
+
+@pytest.mark.parametrize("dataset", BAD_TFDS)
+def test_bad_tfds_names_are_one_line(dataset, tmp_path, no_training):
+    err = one_line_refusal("fit", ["--dataset", dataset, "--data-dir", str(tmp_path / "tfds"), "--run-dir",
+                                   str(tmp_path / "run"), "--epochs", "1"], tmp_path)
+    assert "tfds" in err.lower()
+
+
+@pytest.mark.parametrize("value", BAD_TF_CONFIG)
+def test_bad_tf_config_is_one_line(value, tmp_path, monkeypatch, no_training):
+    monkeypatch.setenv("TF_CONFIG", value)
+    err = one_line_refusal("fit", ["--strategy", "multi-worker", "--run-dir", str(tmp_path / "run")], tmp_path)
+    assert "TF_CONFIG" in err
+
+
+@pytest.mark.parametrize("strategy", ["mirrored", "multi-worker"])
+def test_tbptt_with_a_distributed_strategy_is_refused_before_training(strategy, tmp_path, monkeypatch, no_training,
+                                                                      tiny_text):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:5000"]}, "task": {"type": "worker", '
+                                    '"index": 0}}')
+    err = one_line_refusal("fit", ["--text", tiny_text, "--tbptt", "--strategy", strategy, "--run-dir",
+                                   str(tmp_path / "run"), "--epochs", "1"], tmp_path)
+    assert "--tbptt" in err and "one-device" in err
+
+
+def test_gradients_length_is_bounded_and_the_bound_is_in_help(tmp_path, capsys):
+    from kerasrnn import gradients
+
+    err = one_line_refusal("gradients", ["--length", "10000", "--skip-long-range", "--out", str(tmp_path / "g")],
+                           tmp_path)  # took minutes (more than 90 s) before it was bounded
+    assert "--length must be at least 1 and at most 1,000" in err
+    assert "1 to 1,000" in " ".join(gradients.build_parser().format_help().split())
+
+
+@pytest.mark.parametrize("name", ["model[v2]", "model*", "model?"])
+def test_tensorflow_wildcards_in_an_export_folder_are_one_line(name, tiny_run, tmp_path):
+    err = one_line_refusal("export", [tiny_run, "--out", str(tmp_path / "exported" / name)], tmp_path)
+    assert "wildcard" in err  # was two lines of TensorFlow's glob errors, after the conversion
+
+
+def test_tensorflow_wildcards_in_the_working_folder_are_named(tiny_run, tmp_path):
+    work = tmp_path / "work[1]"
+    work.mkdir()
+    err = one_line_refusal("export", [tiny_run, "--out", "exported"], work)  # a relative --out: made absolute
+    assert str(work) in err and "wildcard" in err
+
+
+def test_tensorflow_wildcards_in_an_export_to_benchmark_are_one_line(tiny_export, tmp_path):
+    odd = tmp_path / "exp[1]"
+    shutil.copytree(tiny_export, odd)
+    assert "wildcard" in one_line_refusal("bench", ["export", str(odd), "--json", str(tmp_path / "b.json")], tmp_path)
+
+
+def test_a_chromium_variable_naming_no_program_is_said_so(monkeypatch, tmp_path):
+    from kerasrnn.benchmarks import browser
+
+    monkeypatch.setenv(browser.CHROMIUM_ENV, str(tmp_path / "no-such-chromium"))
+    reason = browser.missing(web_dir=None)
+    if reason and "Playwright" in reason:
+        pytest.skip(reason)
+    assert reason == f"{browser.CHROMIUM_ENV}={tmp_path / 'no-such-chromium'} is not an executable file (unset it to " \
+                     f"use chromium on PATH)"  # was "chromium is not installed"

@@ -42,6 +42,8 @@ def missing(web_dir: str | None = WEB_DIR) -> str | None:
 
     if importlib.util.find_spec("playwright") is None:
         return 'Playwright is not installed: pip install -e ".[test]"'
+    if find_chromium() is None and os.environ.get(CHROMIUM_ENV):
+        return f"{CHROMIUM_ENV}={os.environ[CHROMIUM_ENV]} is not an executable file (unset it to use chromium on PATH)"
     if find_chromium() is None:
         return f"chromium is not installed (apt-get install chromium, or set {CHROMIUM_ENV} to one)"
     try:

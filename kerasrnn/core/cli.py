@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import math
 import os
 import re
@@ -156,6 +157,28 @@ def check_output_file(path: str, flag: str) -> None:
     _check_writable_parent(os.path.dirname(os.path.abspath(path)), path, flag)
 
 
+TF_WILDCARDS = "*?["  # TensorFlow's file functions read these in a path as a glob pattern (no way to quote them)
+
+
+def check_tf_path(path: str, flag: str) -> str:
+    """Returns `path` unless it, or its absolute form, holds a character that TensorFlow reads as a wildcard
+    (`TF_WILDCARDS`): TensorFlow could not write and read back a SavedModel or data folder there.
+
+    Raises:
+        UsageError: one line naming the flag and the characters.
+    """
+    full = os.path.abspath(path)
+    found = "".join(c for c in TF_WILDCARDS if c in full)
+    if not found:
+        return path
+    shown, them = " ".join(found), "it" if len(found) == 1 else "them"
+    if any(c in path for c in found):
+        raise UsageError(f"{flag} {path}: TensorFlow reads {shown} in a path as a wildcard; choose a name "
+                         f"without {them}")
+    raise UsageError(f"{flag} {path}: TensorFlow reads {shown} in a path as a wildcard, and the full path {full} "
+                     f"holds {them}; work in a folder whose path has none")
+
+
 def _check_writable_parent(folder: str, path: str, flag: str) -> None:
     import tempfile
 
@@ -212,6 +235,7 @@ def run(body: Callable[[], int | None], prog: str) -> int:
         The exit status: the body's, or 2 for bad input, 1 for a failed run (also: out of memory, a file
         that could not be written), 130 on Ctrl-C.
     """
+    OUTPUTS.clear()
     try:
         return body() or 0
     except (UsageError, DataError) as e:
@@ -228,15 +252,64 @@ def run(body: Callable[[], int | None], prog: str) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
     except OSError as e:  # the disk or the system refused a write or a read (full, read-only, gone)
+        if disk_full(e):
+            print(f"{prog}: error: {disk_full_message(e)}", file=sys.stderr)
+            return EXIT_FAILED
         where = f" ({e.filename})" if e.filename else ""
         print(f"{prog}: error: {e.strerror or e}{where}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as e:
+        if disk_full(e):  # TensorFlow's file writers raise ResourceExhaustedError: "PATH; No space left on device"
+            print(f"{prog}: error: {disk_full_message(e)}", file=sys.stderr)
+            return EXIT_FAILED
         if not out_of_memory(e):
             raise
         print(f"{prog}: error: out of memory ({type(e).__name__}); try smaller sizes "
               f"(--units, --layers, --batch-size, --seq-len)", file=sys.stderr)
         return EXIT_FAILED
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)  # a full disk, a full quota
+NO_SPACE_TEXT = tuple(os.strerror(n) for n in NO_SPACE)  # "No space left on device", "Disk quota exceeded"
+OUTPUTS: list[str] = []  # what this command writes (see `writing`): named when a full disk gives no file name
+
+
+def writing(path: str) -> str:
+    """Notes that the command writes `path` (named if the disk fills up without saying where); returns `path`."""
+    OUTPUTS.append(path)
+    return path
+
+
+def disk_full(e: BaseException) -> bool:
+    """Whether `e` says the disk (or the quota) is full: an OSError, or TensorFlow's error naming ENOSPC."""
+    if isinstance(e, OSError) and e.errno in NO_SPACE:
+        return True
+    return any(text in str(e) for text in NO_SPACE_TEXT)
+
+
+def disk_full_message(e: BaseException) -> str:
+    """One line: the disk is full, the file that could not be written, and the free space where it was."""
+    where = OUTPUTS[-1] if OUTPUTS else getattr(e, "filename", None)  # the output named by the user, if noted
+    if not where:
+        text = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        for reason in NO_SPACE_TEXT:  # TensorFlow: "PATH; No space left on device"
+            if reason in text and text.index(reason) > 2:
+                where = text[:text.index(reason)].rstrip("; :")
+    if not where:
+        return "the disk is full (no space left on device); free some space and run the command again"
+    folder = os.path.dirname(os.path.abspath(os.fsdecode(where)))
+    while not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    while not os.path.ismount(folder):
+        folder = os.path.dirname(folder)
+    try:
+        import shutil
+
+        free = f" has {shutil.disk_usage(folder).free / 1e6:,.1f} MB free"
+    except OSError:
+        free = ""
+    return (f"the disk is full: no space left to write {where} (the file system mounted at {folder}{free}); "
+            f"free some space or write elsewhere")
 
 
 def out_of_memory(e: BaseException) -> bool:

@@ -9,9 +9,10 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from kerasrnn.core.cli import Range
-from pipelines.io import atomic_write_json
+from pipelines.io import DataError, atomic_write_json
 from pipelines.schema import Fields, read_json_object
 from pipelines.surnames import AMBIGUOUS
+from pipelines.tfds_names import check_tfds_name
 
 CELLS = ("simplernn", "lstm", "gru")  # recurrent layer kinds
 # What a task uses for every flag not given on the command line (the Shakespeare task: the Config defaults).
@@ -113,6 +114,11 @@ class Config:
                 raise ConfigError(name, f"--{name.replace('_', '-')} {limit.complaint(value)}")
         if self.task == "korean" and (self.text or self.dataset != "korean"):
             raise ConfigError("dataset", "the korean task trains on the bundled Korean corpus: leave out --text and --dataset")
+        if self.dataset.startswith("tfds:"):
+            try:
+                check_tfds_name(self.dataset[len("tfds:"):])
+            except DataError as e:
+                raise ConfigError("dataset", str(e)) from None
         if self.embedding_dim == 0 and self.task in SURNAME_TASKS:
             raise ConfigError("embedding_dim", "the surname tasks need an embedding (--embedding-dim 1 or more): "
                                                "it masks the padding")

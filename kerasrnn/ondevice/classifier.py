@@ -15,7 +15,8 @@ import os
 import numpy as np
 
 from kerasrnn.core.cli import UsageError, silenced_stderr
-from kerasrnn.ondevice.litert import MANIFEST, TFLITE_FILES, load_manifest, open_signature, verify_file, width
+from kerasrnn.ondevice.litert import (MANIFEST, TFLITE_FILES, invalid_model, load_manifest, open_signature,
+                                      verify_file, width)
 from pipelines.io import DataError
 from pipelines.surnames import names_to_ids
 from pipelines.vocab import Vocabulary
@@ -45,17 +46,21 @@ class ExportedClassifier:
         self.labels, self.max_len, self.warn = manifest["labels"], manifest["max_len"], warn
         self.vocab = Vocabulary(manifest["vocabulary"], manifest.get("specials", []))
         source = os.path.join(model_dir, MANIFEST)
-        for field, want, got in (("max_len", self.max_len, width(self._runner.get_input_details(), "tokens")),
-                                 ("labels", len(self.labels), width(self._runner.get_output_details(), "probs"))):
+        self.path = path
+        with invalid_model(path):
+            shapes = (width(self._runner.get_input_details(), "tokens"),
+                      width(self._runner.get_output_details(), "probs"))
+        for field, want, got in (("max_len", self.max_len, shapes[0]), ("labels", len(self.labels), shapes[1])):
             if want != got:
                 raise DataError(f"{source}: field {field!r} says {want}, but {path} has {got}")
-        with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
+        with silenced_stderr(), invalid_model(path):  # LiteRT announces its XNNPACK delegate on the first call
             self._runner(tokens=np.zeros((1, self.max_len), np.int32))
 
     def probs(self, names: list[str]) -> np.ndarray:
         """Class probabilities, (len(names), classes), in `labels` order."""
         ids = names_to_ids(names, self.vocab, self.max_len, self.warn, pad_to=self.max_len)  # (batch, max_len)
-        return np.asarray(self._runner(tokens=ids)["probs"])
+        with invalid_model(self.path):
+            return np.asarray(self._runner(tokens=ids)["probs"])
 
     def top(self, names: list[str], k: int = 3) -> list[list[tuple[str, float]]]:
         """The k likeliest nationalities of each name, with their probabilities."""

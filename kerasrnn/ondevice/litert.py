@@ -20,6 +20,7 @@ small server); a test checks it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 
@@ -181,11 +182,9 @@ def open_signature(path: str, signature: str, inputs: list[str], outputs: list[s
     """
     from ai_edge_litert.interpreter import Interpreter
 
-    try:
+    with invalid_model(path):
         interpreter = Interpreter(model_path=path, num_threads=threads)
         signatures = interpreter.get_signature_list()
-    except (ValueError, RuntimeError) as e:
-        raise UsageError(f"cannot load {path}: not a valid .tflite model ({str(e).splitlines()[0]})") from None
     if signature not in signatures:
         raise UsageError(f"{path} has no {signature!r} signature (it has: {', '.join(signatures) or 'none'})")
     wanted = {"inputs": sorted(inputs), "outputs": sorted(outputs)}
@@ -193,7 +192,22 @@ def open_signature(path: str, signature: str, inputs: list[str], outputs: list[s
         raise UsageError(f"{path}: the {signature!r} signature has inputs {signatures[signature]['inputs']} and "
                          f"outputs {signatures[signature]['outputs']}; expected {', '.join(inputs)} -> "
                          f"{', '.join(outputs)}")
-    return interpreter, interpreter.get_signature_runner(signature)
+    with invalid_model(path):
+        return interpreter, interpreter.get_signature_runner(signature)
+
+
+MODEL_ERRORS = (RuntimeError, ValueError, IndexError, KeyError, TypeError)  # what LiteRT raises on a bad model
+
+
+@contextlib.contextmanager
+def invalid_model(path: str):
+    """Turns what the interpreter raises on a damaged `.tflite` file (in loading, preparing or running it) into
+    one UsageError naming `path`."""
+    try:
+        yield
+    except MODEL_ERRORS as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UsageError(f"cannot load {path}: not a valid .tflite model ({first})") from None
 
 
 def width(details: dict, name: str) -> int:
@@ -212,11 +226,15 @@ class LiteStep:
     """
 
     def __init__(self, path: str, threads: int = 1):
+        self.path = path
         self.interpreter, self._runner = open_signature(path, STEP, ["token", "state"], ["logits", "state"], threads)
-        self.state_size = width(self._runner.get_input_details(), "state")
-        self.vocab_size = width(self._runner.get_output_details(), "logits")
-        with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
-            self(np.zeros(1, np.int32), self.zero_state())
+        with invalid_model(path):
+            self.state_size = width(self._runner.get_input_details(), "state")
+            self.vocab_size = width(self._runner.get_output_details(), "logits")
+            if self.state_size < 1 or self.vocab_size < 1:
+                raise ValueError(f"a state of {self.state_size} and {self.vocab_size} logits")
+            with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
+                self(np.zeros(1, np.int32), self.zero_state())
 
     def zero_state(self, batch: int = 1) -> np.ndarray:
         """The start state, (batch, S) zeros."""
@@ -224,7 +242,11 @@ class LiteStep:
 
     def __call__(self, tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step: tokens (batch,) int32, state (batch, S) -> logits (batch, vocab), new state (batch, S)."""
-        out = self._runner(token=np.asarray(tokens, np.int32), state=np.asarray(state, np.float32))
+        try:  # inline, not `invalid_model`: this is the hot path (one call per keystroke)
+            out = self._runner(token=np.asarray(tokens, np.int32), state=np.asarray(state, np.float32))
+        except (RuntimeError, ValueError) as e:  # a damaged model that failed only now (another batch size)
+            with invalid_model(self.path):
+                raise e from None
         return out["logits"], out["state"]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +18,23 @@ from kerasrnn.training.strategies import PORT_BUSY
 
 
 ATTEMPTS = 3  # cluster starts when a port is taken between choosing it and the worker binding it
+WORKER = ["-m", "kerasrnn.fit"]  # what each worker runs, after the Python interpreter (tests replace it)
+
+
+def exit_status(code: int) -> int:
+    """A worker's status as the shell reports it: a worker killed by signal n is 128 + n (Popen says -n)."""
+    return 128 - code if code < 0 else code
+
+
+def describe_exit(code: int) -> str:
+    """"exited with status 3", or "was killed by signal 9 (SIGKILL)"."""
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        name = f" ({signal.Signals(-code).name})"
+    except ValueError:
+        name = ""
+    return f"was killed by signal {-code}{name}"
 
 
 def free_ports(n: int) -> tuple[list[int], list[socket.socket]]:
@@ -63,7 +81,7 @@ def launch(workers: int, fit_args: list[str]) -> int:
 
 def _run_cluster(workers: int, fit_args: list[str], port_busy: threading.Event) -> int:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
-    command = [sys.executable, "-m", "kerasrnn.fit", *fit_args, "--strategy", "multi-worker"]
+    command = [sys.executable, *WORKER, *fit_args, "--strategy", "multi-worker"]
     procs, threads = [], []
     ports, sockets = free_ports(workers)
     try:
@@ -85,9 +103,10 @@ def _run_cluster(workers: int, fit_args: list[str], port_busy: threading.Event) 
                     failed = (i, code)
                     break
         if failed is not None:
-            print(f"kerasrnn.launch: worker {failed[0]} exited with status {failed[1]}; stopping the others",
+            print(f"kerasrnn.launch: worker {failed[0]} {describe_exit(failed[1])}; stopping the others",
                   file=sys.stderr)
-        return procs[0].returncode if failed is None else (procs[0].returncode or 1)
+        chief = procs[0].returncode
+        return exit_status(chief) if failed is None or chief else 1  # chief None (stopped below) or 0: 1
     finally:
         for s in sockets:
             s.close()

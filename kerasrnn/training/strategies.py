@@ -21,26 +21,79 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 PORT_BUSY = "could not start its gRPC server"  # in the error of a worker whose port is taken (kerasrnn.launch retries)
 
 
+CLUSTER_TYPES = ("chief", "worker", "evaluator")  # the task types of a MultiWorkerMirroredStrategy cluster
+TRAINING_TYPES = ("chief", "worker")  # the task types that train
+ADDRESS = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.\-_]*):([0-9]{1,5})")  # host:port, [v6]:port
+EXAMPLE = '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
+
+
 def tf_config() -> dict:
-    """The parsed TF_CONFIG environment variable ({} when unset).
+    """The parsed TF_CONFIG environment variable ({} when unset), its structure checked (`check_tf_config`).
 
     Raises:
-        ValueError: TF_CONFIG is not JSON with a cluster and a task.
+        ValueError: one line saying what in TF_CONFIG is wrong.
     """
     raw = os.environ.get("TF_CONFIG", "")
     if not raw.strip():
         return {}
     try:
         config = json.loads(raw)
-        config["cluster"], config["task"]["type"], config["task"]["index"]  # noqa: B018 - KeyError names it
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"TF_CONFIG is not a cluster description ({type(e).__name__}: {e})") from None
+    except ValueError as e:
+        raise ValueError(f"TF_CONFIG is not JSON ({e}); expected e.g. {EXAMPLE}") from None
+    check_tf_config(config)
     return config
+
+
+def check_tf_config(config) -> None:
+    """Checks a parsed TF_CONFIG: "cluster" maps task types to non-empty lists of distinct "host:port" strings
+    (at most one chief), and "task" names a training type of that cluster and an index within its list.
+
+    Raises:
+        ValueError: one line naming the part that is wrong.
+    """
+    def bad(why: str) -> ValueError:
+        return ValueError(f"TF_CONFIG {why}; expected e.g. {EXAMPLE}")
+
+    if not isinstance(config, dict):
+        raise bad(f"is a JSON {type(config).__name__}, not an object")
+    cluster, task = config.get("cluster"), config.get("task")
+    if not isinstance(cluster, dict) or not cluster:
+        raise bad('needs "cluster": an object of task types, each a list of "host:port" addresses')
+    seen = set()
+    for kind, addresses in cluster.items():
+        if kind not in CLUSTER_TYPES:
+            raise bad(f"names the task type {kind!r} in \"cluster\" (known: {', '.join(CLUSTER_TYPES)})")
+        if not isinstance(addresses, list) or not addresses:
+            raise bad(f'has "cluster": {{"{kind}": ...}} that is not a non-empty list of "host:port" addresses')
+        for address in addresses:
+            match = ADDRESS.fullmatch(address) if isinstance(address, str) else None
+            if match is None or not 1 <= int(match.group(2)) <= 65535:
+                raise bad(f'lists {json.dumps(address)[:80]} under "{kind}", not a "host:port" address '
+                          f'(port 1 to 65535)')
+            if address in seen:
+                raise bad(f"lists {address} twice")
+            seen.add(address)
+    if len(cluster.get("chief", [])) > 1:
+        raise bad(f'lists {len(cluster["chief"])} chiefs; a cluster has at most one')
+    if not any(kind in cluster for kind in TRAINING_TYPES):
+        raise bad('has no "worker" (or "chief") in "cluster"')
+    if not isinstance(task, dict):
+        raise bad('needs "task": {"type": ..., "index": ...}, this process\'s place in the cluster')
+    kind, index = task.get("type"), task.get("index")
+    if kind not in TRAINING_TYPES or kind not in cluster:
+        raise bad(f'has "task": {{"type": {json.dumps(kind)[:40]}}}; it must be one of the training types in '
+                  f'"cluster" ({", ".join(k for k in TRAINING_TYPES if k in cluster)})')
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
+        raise bad(f'has "task": {{"index": {json.dumps(index)[:40]}}}; it must be an integer from 0 to '
+                  f'{len(cluster[kind]) - 1} (the "{kind}" list has {len(cluster[kind])})')
+    if not isinstance(config.get("rpc_layer", ""), str):
+        raise bad('has an "rpc_layer" that is not a string')
 
 
 def is_chief(config: dict | None = None) -> bool:

@@ -130,8 +130,9 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     if cluster and not resume:
         resume = restarted_job(run_dir, chief)
     config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief, corpus_fn=corpus_fn)
-    if config.tbptt and (cluster or dist.num_replicas_in_sync > 1):
-        raise UsageError("--tbptt carries one state per batch row: it trains on one device only")
+    if config.tbptt and (cluster or strategy == "mirrored" or dist.num_replicas_in_sync > 1):
+        raise UsageError("--tbptt carries one state per batch row: it trains on one device only "
+                         "(--strategy one-device)")
     if config.mixed_precision and cluster:
         raise UsageError("--mixed-precision runs with model.fit (one device or mirrored), not multi-worker")
     out_dir = run_dir if chief else tempfile.mkdtemp(prefix="kerasrnn-worker-")  # a worker's own writes

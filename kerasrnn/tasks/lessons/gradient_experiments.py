@@ -14,6 +14,7 @@ Three experiments, each a function returning plain numbers (`run_all` runs them,
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 import keras
 import numpy as np
@@ -24,6 +25,7 @@ from kerasrnn.core.plots import new_figure, save_figure
 from kerasrnn.models.char_model import LAYER_NAMES, RNN_LAYERS, build_model
 from pipelines.io import atomic_write_json
 
+Report = Callable[[str, list], None]  # called with a model's name and its gradient norms, as each is measured
 SEED = 1337  # every experiment's seed
 LONG_RANGE_LENGTHS = (10, 20, 50, 100)  # T of the long-range task
 
@@ -51,8 +53,10 @@ def input_gradient_norms(model: keras.Model, ids: np.ndarray) -> np.ndarray:
     return tf.reduce_mean(tf.norm(grad, axis=-1), axis=0).numpy()
 
 
-def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32, batch: int = 16) -> dict:
-    """`input_gradient_norms` of freshly initialised SimpleRNN, LSTM and GRU models on the same random ids.
+def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32, batch: int = 16,
+                             report: Report | None = None) -> dict:
+    """`input_gradient_norms` of freshly initialised SimpleRNN, LSTM and GRU models on the same random ids
+    (each cell's norms passed to `report` as soon as they are measured).
 
     The embedding rows are set to unit-variance random vectors (the scale of trained embeddings;
     Keras' own initialiser, uniform in ±0.05, keeps every tanh in its linear range).
@@ -66,11 +70,15 @@ def untrained_gradient_norms(length: int = 100, units: int = 64, vocab: int = 32
         model = build_model(config)
         model.get_layer("embedding").set_weights([table])
         out[cell] = input_gradient_norms(model, ids).tolist()
+        if report:
+            report(cell, out[cell])
     return out
 
 
-def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 16) -> dict:
-    """`input_gradient_norms` of trained runs, on windows of their validation text."""
+def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 16,
+                           report: Report | None = None) -> dict:
+    """`input_gradient_norms` of trained runs, on windows of their validation text (each run's norms passed to
+    `report` as soon as they are measured)."""
     from kerasrnn.core.runs import run_corpus
     from kerasrnn.models.loading import load_run
     from pipelines.text import make_windows
@@ -81,7 +89,10 @@ def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 
         c = run.config
         ids = run.vocab.encode(run_corpus(c, run_dir).validation)
         windows = make_windows(ids, length, stride=length + 1)[:batch]  # (batch, length + 1), apart
-        out[f"{c.cell} ({run_dir})"] = input_gradient_norms(run.model, windows).tolist()
+        name = f"{c.cell} ({run_dir})"
+        out[name] = input_gradient_norms(run.model, windows).tolist()
+        if report:
+            report(name, out[name])
     return out
 
 
@@ -170,14 +181,17 @@ def run_all(out: str, length: int = 100, units: int = 64, run_dirs: list[str] | 
     """Runs the experiments, prints their tables, and writes gradients.json, gradient-norms.png and
     one-unit.png into `out`. Returns what gradients.json holds."""
     os.makedirs(out, exist_ok=True)
-    result = {"untrained": untrained_gradient_norms(length, units)}
-    if run_dirs:
-        result["trained"] = trained_gradient_norms(run_dirs, length)
-    print(f"|| d loss(step {length}) / d input || at 1, 10, 50 and {length} steps back:")
-    for kind in ("untrained", "trained"):
-        for name, norms in result.get(kind, {}).items():
+    print(f"|| d loss(step {length}) / d input || at 1, 10, 50 and {length} steps back:", flush=True)
+
+    def row(kind: str):
+        def show(name: str, norms: list) -> None:
             picks = [norms[-k] for k in (1, 10, 50, length) if k <= len(norms)]
-            print(f"  {kind:9s} {name:40s} " + "  ".join(f"{n:9.2e}" for n in picks))
+            print(f"  {kind:9s} {name:40s} " + "  ".join(f"{n:9.2e}" for n in picks), flush=True)
+        return show
+
+    result = {"untrained": untrained_gradient_norms(length, units, report=row("untrained"))}
+    if run_dirs:
+        result["trained"] = trained_gradient_norms(run_dirs, length, report=row("trained"))
     plot_norms({f"{k} {n}": v for k in ("untrained", "trained") for n, v in result.get(k, {}).items()},
                os.path.join(out, "gradient-norms.png"), "How far back the loss reaches")
 
