@@ -17,6 +17,7 @@ suggestions are shown composed ('ㄱㅣ' + 'ㅇㅓㄱ' -> '기억').
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
@@ -57,7 +58,9 @@ class Autocompleter:
 
     Args:
         model_dir: an export directory (manifest.json and the .tflite files).
-        model: "float" or "int8".
+        model: "float", "int8", or None (the default): the int8 file where the manifest shows it within
+            0.01 bits/char of the float one (`litert.default_kind`), else the float one. `kind` and
+            `model_file` say which runs.
         threads: interpreter threads.
         beam_width: beams kept by the completion search.
         max_len: most tokens a completion adds to a word.
@@ -65,9 +68,11 @@ class Autocompleter:
         UsageError: a missing or corrupt model directory or file.
     """
 
-    def __init__(self, model_dir: str, model: str = "float", threads: int = 1,
+    def __init__(self, model_dir: str, model: str | None = None, threads: int = 1,
                  beam_width: int = BEAM_WIDTH, max_len: int = MAX_COMPLETION):
         self.manifest, self.step = open_step(model_dir, model, threads)
+        self.kind = self.step.kind  # "float" or "int8": the file that runs
+        self.model_file = os.path.basename(self.step.path)  # model.tflite or model_int8.tflite
         self.keyboard = self.manifest.get("input") == KEYBOARD  # tokens are Korean keyboard keys
         self._tokens = self.manifest["vocabulary"]
         self._encode = Encoder(self.manifest)

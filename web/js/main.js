@@ -6,7 +6,8 @@
 // shows the keys composed as the keyboard composes them, Backspace removes one key of the syllable being
 // typed (닭 -> 달), and the suggestions are shown in Hangul.
 //
-// Query options: ?model=NAME (an export the server lists) &kind=float|int8 &wasm=URL (a LiteRT loader
+// Query options: ?model=NAME (an export the server lists) &kind=float|int8 (default: the index's `default`,
+// int8 where the manifest shows it within 0.01 bits/char of float) &wasm=URL (a LiteRT loader
 // .js, to try the compat build). `window.kerasrnn` holds the page's state for tests and benchmarks:
 // ready, error, busy (queued keystrokes), shown (suggestions), next (next characters), last (timings).
 
@@ -45,7 +46,7 @@ function fillPicker(index, name, kind) {
     for (const k of KINDS.filter((k) => k in m.files)) {
       const f = m.files[k];
       const unit = m.input === 'keys-2beolsik' ? 'key' : 'char';
-      const label = `${m.name} · ${m.cell.toUpperCase()} ${m.layers}×${m.units} · ${k} · ` +
+      const label = `${m.name} · ${m.cell.toUpperCase()} ${m.layers}×${m.units} · ${k}${k === m.default ? ' (default)' : ''} · ` +
                     `${(f.bytes / 1e6).toFixed(2)} MB · ${f.validation_bpc.toFixed(3)} bits/${unit}`;
       picker.add(new Option(label, `${m.name}|${k}`, false, m.name === name && k === kind));
     }
@@ -67,9 +68,9 @@ async function start() {
     throw new ModelError('the server offers no model with web files: export one with python -m kerasrnn.export');
   }
   const name = params.get('model') ?? index.models[0].name;
-  const kind = params.get('kind') ?? 'float';
-  fillPicker(index, name, kind);
   const entry = index.models.find((m) => m.name === name);
+  const kind = params.get('kind') ?? entry?.default ?? 'float'; // int8 where it is as good as float
+  fillPicker(index, name, kind);
   if (!entry) throw new ModelError(`no model '${name}' here: choose one of ${index.models.map((m) => m.name)}`);
   if (!entry.files[kind]) throw new ModelError(`${name} has no ${kind} web file (kinds: ${Object.keys(entry.files)})`);
   const file = entry.files[kind].file;
@@ -95,6 +96,7 @@ async function start() {
     $('hint').textContent = KOREAN.hint;
   }
   Object.assign(app, { name, kind, file, manifest, model, completer, variant, keyboard: Boolean(completer.keyboard),
+                       isDefault: kind === (entry.default ?? 'float'), bytes: entry.files[kind].bytes,
                        loadedMs: performance.now() });
 }
 
@@ -225,7 +227,7 @@ start().then(async () => {
   box.focus();
   if (!app.error) {
     app.ready = true;
-    $('status').textContent = `${app.name} (${app.kind}, ${app.file}) on LiteRT.js ${app.variant ?? ''}: ` +
-      `ready in ${app.readyMs.toFixed(0)} ms`;
+    $('status').textContent = `Runs ${app.name}/${app.file} (${app.kind}${app.isDefault ? ', the default' : ''}, ` +
+      `${(app.bytes / 1e6).toFixed(2)} MB) on LiteRT.js ${app.variant ?? ''}: ready in ${app.readyMs.toFixed(0)} ms`;
   }
 }).catch(fail);
