@@ -64,8 +64,10 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
                           timeout=timeout, cwd=ROOT)
 
 
-def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> tuple[int, list[str]]:
-    """Runs `complete EXPORT --interactive` in a pseudo-terminal, writing each (pause in seconds, bytes) in turn.
+def interactive_session(export_dir: str, writes: list[tuple[float, bytes]],
+                        extra: tuple[str, ...] | list[str] = ()) -> tuple[int, list[str]]:
+    """Runs `complete EXPORT --interactive` (and `extra` arguments) in a pseudo-terminal, writing each (pause in
+    seconds, bytes) in turn.
 
     Returns:
         (exit status, the frames it drew: what followed each "carriage return, clear line").
@@ -76,7 +78,7 @@ def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> t
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command a user types in a terminal
         os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive"])
+        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive", *extra])
     output = b""
     try:
         for pause, data in writes:

@@ -84,9 +84,11 @@ class Autocompleter:
         self.token_kind = KEYBOARD if self.keyboard else CHARACTERS  # what a personal model's words are made of
         if personal is True:
             personal = PersonalModel(self.token_kind)
-        if personal and personal.tokens != self.token_kind:
+        if not isinstance(personal, PersonalModel):
+            personal = None
+        elif personal.tokens != self.token_kind:
             raise ValueError(f"a personal model of {personal.tokens}, but this model reads {self.token_kind}")
-        self.personal: PersonalModel | None = personal or None
+        self.personal: PersonalModel | None = personal
         self.reset()
 
     def reset(self) -> None:
