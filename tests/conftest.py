@@ -79,8 +79,20 @@ def interactive_session(export_dir: str, writes: list[tuple[float, bytes]],
     if pid == 0:  # the child: the command a user types in a terminal
         os.chdir(ROOT)
         os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive", *extra])
+    import select
+
     output = b""
     try:
+        deadline = time.time() + 60  # the first frame is drawn once the terminal is in cbreak mode: wait for it,
+        while b"\r\x1b[K" not in output and time.time() < deadline:  # so that a loaded machine's slow start
+            if select.select([fd], [], [], 1.0)[0]:  # never sends keys to a terminal still in line mode
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
         for pause, data in writes:
             time.sleep(pause)
             os.write(fd, data)

@@ -143,14 +143,14 @@ def test_complete_with_a_personal_file(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_interactive_learns_and_saves_at_exit(tmp_path):  # two terminal sessions: about 15 s
+def test_interactive_learns_and_saves_at_exit(tmp_path):  # two terminal sessions
     path = tmp_path / "me.json"
-    status, frames = interactive_session(ENGLISH, [(3.0, b"Zorblax and Zorblax "), (0.5, b"\x04")],
+    status, frames = interactive_session(ENGLISH, [(0.2, b"Zorblax and Zorblax "), (0.5, b"\x04")],
                                          ["--personal", str(path)])
     assert status == 0, frames
     saved = json.loads(path.read_text(encoding="utf-8"))
     assert ["Zorblax", 2] in saved["words"] and ["Zorblax", "and", 1] in saved["pairs"]
-    status, frames = interactive_session(ENGLISH, [(3.0, b"Zo"), (0.5, b"\x04")], ["--personal", str(path)])
+    status, frames = interactive_session(ENGLISH, [(0.2, b"Zo"), (0.5, b"\x04")], ["--personal", str(path)])
     assert status == 0 and "Zorblax" in frames[-1], frames  # learned last time: suggested now
     path.write_text("[1, 2]", encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "kerasrnn.complete", ENGLISH, "--personal", str(path)],
