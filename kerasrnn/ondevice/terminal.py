@@ -20,6 +20,7 @@ import codecs
 import os
 import select
 import sys
+import time
 from dataclasses import dataclass
 
 from kerasrnn.ondevice.autocomplete import Autocompleter
@@ -32,6 +33,7 @@ TILDE_KEYS = {"1": "home", "2": "insert", "3": "delete", "4": "end", "5": "page-
               "8": "end"}  # `ESC [ n ~` -> key
 CONTROL_KEYS = {0x7F: "backspace", 0x08: "backspace", 0x0D: "enter", 0x0A: "enter", 0x04: "eof", 0x09: "tab"}
 HELP = "Tab takes the first suggestion, Backspace deletes, Esc or Ctrl-D quits"  # shown above the line
+SAVE_EVERY_S = 30.0  # how often --personal saves the personal model while typing (and once at exit)
 
 
 @dataclass(frozen=True)
@@ -164,15 +166,19 @@ def apply_keys(completer: Autocompleter, typed: str, keys: list[Key], words: int
     return typed, False
 
 
-def interactive(completer: Autocompleter, k: int, words: int = 1) -> None:  # pragma: no cover - needs a terminal
+def interactive(completer: Autocompleter, k: int, words: int = 1, save=None) -> None:  # pragma: no cover - a terminal
     """Reads keys from the terminal and shows the suggestions after each read (Tab takes the first; Ctrl-D or Esc
-    quits, as a line above says)."""
+    quits, as a line above says).
+
+    Args:
+        save: called every SAVE_EVERY_S seconds while keys come, and at exit (None: never).
+    """
     import termios
     import tty
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
-    decoder, typed = KeyDecoder(), ""
+    decoder, typed, last_save = KeyDecoder(), "", time.monotonic()
     try:
         tty.setcbreak(fd, termios.TCSANOW)  # not the default TCSAFLUSH: keys typed before this point stay
         sys.stdout.write(f"{HELP} ({completer.model_file})\n")
@@ -190,6 +196,11 @@ def interactive(completer: Autocompleter, k: int, words: int = 1) -> None:  # pr
             typed, done = apply_keys(completer, typed, keys, words)
             if done:
                 break
+            if save is not None and time.monotonic() - last_save > SAVE_EVERY_S:
+                save()
+                last_save = time.monotonic()
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.write("\n")
+        if save is not None:
+            save()
