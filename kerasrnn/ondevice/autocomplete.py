@@ -188,11 +188,16 @@ class Autocompleter:
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
         if self.personal is not None and words == 1:
             ranked = self.personal.mix(ranked, self._word, self._prev, k)
-        out = []
-        for completion, prob in ranked:
-            word = keys_to_text(self._word + completion) if self.keyboard else self._word + completion
-            out.append(Suggestion(word, completion, prob))
-        return out
+        return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked]
+
+    def _shown(self, completion: str) -> str:
+        """The current word as the keyboard would show it with `completion` typed: a keyboard model composes
+        the completion's keys onto the open syllable only, leaving the word's committed characters as they
+        are shown (after Backspace into a lone jamo, 기ㅇ + ㄱㅣㅎ shows 기ㅇ깋: its completions read 기ㅇ기...)."""
+        if self._composer is None:
+            return self._word + completion
+        word, open_text = self.word, self._composer.preedit
+        return word[:len(word) - len(open_text)] + keys_to_text(self._composer.preedit_keys + completion)
 
 
 def display_width(text: str) -> int:
