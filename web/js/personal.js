@@ -55,11 +55,13 @@ export class PersonalModel {
     this.maxPairs = options.maxPairs ?? MAX_PAIRS;
     this.weight = options.weight ?? WEIGHT;
     this.evidence = options.evidence ?? EVIDENCE;
+    this.changes = 0; // counts learn, forget and loadJSON calls (the page stores the model when it changed)
     this.forget();
   }
 
   /** Forgets everything learned. */
   forget() {
+    this.changes++;
     this.words = new Map(); // word -> count, least recently learned first
     this.pairs = new Map(); // prev SEP word -> count, least recently learned first
     this.followers = new Map(); // prev -> Set of the words of its pairs
@@ -74,6 +76,7 @@ export class PersonalModel {
   /** Counts `word` typed after `prev` ('' at the start); a word over MAX_WORD tokens is skipped. */
   learn(word, prev = '') {
     if (!word || length(word) > MAX_WORD) return;
+    this.changes++;
     const count = this.words.get(word) ?? 0;
     this.words.delete(word);
     this.words.set(word, Math.min(count + 1, MAX_COUNT));
