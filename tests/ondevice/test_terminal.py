@@ -98,3 +98,15 @@ def test_the_screen_says_how_to_take_and_quit():
     assert status == 0, frames
     assert HELP in frames[0] and "Tab takes the first suggestion" in HELP and "Esc or Ctrl-D quits" in HELP
     assert frames[-1].split("\x1b[7m")[0] == "ROMEO: what"  # Tab took "what"; was: a tab read as <unk>
+
+
+def test_korean_suggestions_read_the_keys_as_the_screen_shows_them():
+    """기억, Backspace twice (기ㅇ), then ㄱ ㅣ ㅎ: the screen shows 기ㅇ깋, and each suggestion is what the screen
+    shows once Tab types it (기ㅇ기...; was 깅기할: the word's keys composed afresh)."""
+    completer = Autocompleter(KOREAN)
+    keys, _ = apply_keys(completer, "", chars("기억") + [Key("backspace")] * 2 + chars("ㄱㅣㅎ"))
+    assert completer.text == "기ㅇ깋" and completer.word == "기ㅇ깋"
+    for s in completer.suggestions(3):
+        taken = Autocompleter(KOREAN)
+        apply_keys(taken, "", chars("기억") + [Key("backspace")] * 2 + chars("ㄱㅣㅎ") + chars(s.completion))
+        assert s.word.startswith("기ㅇ기") and taken.text == s.word, (s, taken.text)
