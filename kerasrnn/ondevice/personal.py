@@ -9,16 +9,17 @@ When a word ends, `learn(word, prev)` counts it (`c1[word] += 1`) and the pair (
 prev = the word before it, '' at the start). Given the current word's prefix p and the previous word v:
 
     followers  B = the words w with c2[v, w] > 0 that start with p;  n2 = sum c2[v, w], t2 = len(B)
-    words      U = the words that start with p (only when p is not empty);  n1 = sum c1 over the words
-               starting with p (all the words when p is empty)
+    words      U = the n + t2 words starting with p with the highest c1 (ties: code-point order), only when
+               p is not empty;  n1 = sum c1 over all the words starting with p (all the words when p is empty)
     P1(w) = c1[w] / n1                                 (0 when n1 is 0)
     P(w)  = (c2[v, w] + t2 * P1(w)) / (n2 + t2)        (Witten-Bell interpolation; P1(w) when n2 is 0)
     mu    = weight * (n1 / (n1 + evidence))            (0 when B and U are empty)
     mixed(completion) = (1 - mu) * P_rnn + mu * P      (a side that lacks the completion counts 0.0)
 
-Candidates are B plus U, ranked by P (higher first, then the word in code-point order). `mix` takes the
-RNN's k best completions and the personal model's k best, scores their union with `mixed` and keeps the k
-best (score, then completion in code-point order). Counts are integers; the float operations are exactly
+`predict(p, v, n)` ranks the candidates B and U (no other word starting with p can rank above them) by P,
+higher first, then the word in code-point order, and keeps n. `mix` takes the RNN's k best completions and
+the personal model's k best (n = k), scores their union with `mixed` and keeps the k best (score, then the
+completion in code-point order). Counts are integers; the float operations are exactly
 the ones written above, in that order, so another language gets the same numbers bit for bit.
 
 Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
@@ -29,6 +30,7 @@ MAX_WORD tokens are not learned. Nothing is ever sent anywhere: `save` writes on
 from __future__ import annotations
 
 import bisect
+import heapq
 import json
 import os
 
@@ -40,7 +42,7 @@ MAX_PAIRS = 8192  # (previous word, word) pairs kept (least recently used forgot
 MAX_WORD = 32  # longest word learned, in tokens (longer runs, such as pasted codes, are skipped)
 MAX_COUNT = 1_000_000  # counts stop growing here
 WEIGHT = 0.5  # the most weight the personal model gets against the RNN (mu tends to it)
-EVIDENCE = 2  # words matching the prefix at which mu is half of WEIGHT
+EVIDENCE = 1  # words matching the prefix at which mu is half of WEIGHT (WEIGHT and EVIDENCE: chosen on held-out text)
 MAX_FILE_BYTES = 4 * 2**20  # the largest save file read
 
 
@@ -117,9 +119,9 @@ class PersonalModel:
         n2 = sum(self.pairs[prev, w] for w in followers)
         t2 = len(followers)
         if prefix:
-            matching = self._starting_with(prefix)
-            n1 = sum(self.words[w] for w in matching)
-            candidates = set(matching).union(followers)
+            matching = self._starting_with(prefix)  # in code-point order, so ties keep it
+            n1 = sum(map(self.words.__getitem__, matching))
+            candidates = set(heapq.nlargest(n + t2, matching, key=self.words.__getitem__)).union(followers)
         else:
             n1, candidates = self.total, set(followers)
         if not candidates:

@@ -26,7 +26,7 @@ def test_the_port_fixture_is_up_to_date():
 
 
 def test_counts_words_and_pairs_and_interpolates():
-    model = PersonalModel()
+    model = PersonalModel(weight=0.5, evidence=2)
     for prev, word in typed_words("the cat sat. the cat ran. the car ", is_word_char):
         model.learn(word, prev)
     assert model.words == {"the": 3, "cat": 2, "sat": 1, "ran": 1, "car": 1} and model.total == 8
@@ -40,7 +40,7 @@ def test_counts_words_and_pairs_and_interpolates():
 
 
 def test_mixing_promotes_the_users_word_and_leaves_the_rnn_alone_without_one():
-    model = PersonalModel()
+    model = PersonalModel(weight=0.5, evidence=2)
     rnn = [("t", 0.4), ("ll", 0.3), ("n", 0.1)]
     assert model.mix(rnn, "ca", "the") == rnn  # empty: exactly the RNN's
     for _ in range(3):
