@@ -15,7 +15,7 @@ export const MAX_PAIRS = 8192; // (previous word, word) pairs kept
 export const MAX_WORD = 32; // longest word learned, in tokens
 export const MAX_COUNT = 1000000; // counts stop growing here
 export const WEIGHT = 0.5; // the most weight the personal model gets against the RNN
-export const EVIDENCE = 2; // words matching the prefix at which mu is half of WEIGHT
+export const EVIDENCE = 1; // words matching the prefix at which mu is half of WEIGHT (as in Python)
 
 const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
 
@@ -128,6 +128,8 @@ export class PersonalModel {
     } else {
       n1 = this.total;
     }
+    // (Python keeps only the n + t2 likeliest single words as candidates: no other can rank above them, so
+    // ranking them all gives the same n.)
     if (!candidates.size) return { words: [], mu: 0 };
     const scored = [];
     for (const w of candidates) {
