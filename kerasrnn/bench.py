@@ -9,6 +9,7 @@ Examples:
     python -m kerasrnn.bench keystrokes exported/shakespeare-gru --split validation
     python -m kerasrnn.bench keystrokes exported/korean-gru --split test --chars 20000
     python -m kerasrnn.bench keystrokes exported/korean-gru --text my_korean.txt
+    python -m kerasrnn.bench keystrokes exported/korean-gru --split test --adapt  # with a personal model too
     python -m kerasrnn.bench web                                 # the page in headless chromium, every export
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
@@ -70,6 +71,8 @@ def build_parser() -> cli.ArgumentParser:
                    help="type only the first this many characters (0 = all)")
     s.add_argument("-k", type=cli.Range(int, 1, 20), default=3, help="suggestions the user looks at")
     s.add_argument("--model", default="float", choices=("float", "int8"), help="which .tflite file")
+    s.add_argument("--adapt", action="store_true",
+                   help="also type it with a personal model that learns the words typed so far; report both")
     s.add_argument("--json", type=cli.utf8, default=None,
                    help="where to write the JSON (None: runs/bench/keystrokes-<name>.json)")
     w = sub.add_parser("web", help="the page in headless chromium: page ready, step and keystroke latency",
@@ -136,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 text, source = keystrokes.split_text(args.model_dir, args.split)
             if args.chars:
                 text, source = text[:args.chars], f"the first {args.chars:,} characters of {source}"
-            keystrokes.run_and_report(args.model_dir, text, source, json_path, args.model, args.k, command)
+            keystrokes.run_and_report(args.model_dir, text, source, json_path, args.model, args.k, command,
+                                      args.adapt)
             return 0
         json_path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
         cli.check_output_file(json_path, "--json")

@@ -6,7 +6,8 @@ Examples:
     python -m kerasrnn.classify runs/surnames-gru Nakamura --top 2 Schmidt
 
 MODEL is a `--task surnames` run of kerasrnn.fit (its best.keras, with TensorFlow) or its export
-(the `classify` signature of its model.tflite, with LiteRT alone). Names are NFC-normalised and
+(the `classify` signature of its .tflite file, with LiteRT alone: the int8 file where the manifest shows it
+as accurate as the float one, unless `--model float`). Names are NFC-normalised and
 stripped; characters never seen in training are read as <unk> and names longer than the model's
 limit are cut, each with a notice on stderr.
 """
@@ -26,6 +27,8 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("names", nargs="*", help="surnames to classify")
     p.add_argument("--file", type=cli.utf8, default=None, help="a UTF-8 file with one surname per line (blank lines skipped)")
     p.add_argument("--top", type=cli.Range(int, 1, 100), default=3, help="nationalities shown per name")
+    p.add_argument("--model", choices=("float", "int8"), default=None,
+                   help="an export's .tflite file (default: int8 where its manifest shows it as accurate as float)")
     return p
 
 
@@ -47,14 +50,22 @@ def read_names(args) -> list[str]:
     return names
 
 
-def open_classifier(path: str):
-    """The classifier in `path`: an export (LiteRT, no TensorFlow) or a run (its best.keras)."""
+def open_classifier(path: str, model: str | None = None):
+    """The classifier in `path`: an export (LiteRT, no TensorFlow; `model` its .tflite file, None the
+    default) or a run (its best.keras).
+
+    Raises:
+        UsageError: `model` given for a run, which has no .tflite files.
+    """
     from kerasrnn.ondevice.litert import MANIFEST
 
     if os.path.isfile(os.path.join(path, MANIFEST)):
         from kerasrnn.ondevice.classifier import ExportedClassifier
 
-        return ExportedClassifier(path)
+        return ExportedClassifier(path, model)
+    if model is not None:
+        raise cli.UsageError(f"--model chooses an export's .tflite file, and {path} is not an export "
+                             f"(no {MANIFEST})")
     cli.quiet_tensorflow()
     from kerasrnn.models.loading import load_run
     from kerasrnn.tasks.surnames.inference import SurnameClassifier
@@ -72,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         names = read_names(args)
-        classifier = open_classifier(args.run_dir)
+        classifier = open_classifier(args.run_dir, args.model)
         for name, top in zip(names, classifier.top(names, k=args.top)):
             print(format_row(name.strip(), top))
         return 0

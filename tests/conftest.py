@@ -64,8 +64,10 @@ def run_cli(module: str, *args: str, timeout: float = 300) -> subprocess.Complet
                           timeout=timeout, cwd=ROOT)
 
 
-def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> tuple[int, list[str]]:
-    """Runs `complete EXPORT --interactive` in a pseudo-terminal, writing each (pause in seconds, bytes) in turn.
+def interactive_session(export_dir: str, writes: list[tuple[float, bytes]],
+                        extra: tuple[str, ...] | list[str] = ()) -> tuple[int, list[str]]:
+    """Runs `complete EXPORT --interactive` (and `extra` arguments) in a pseudo-terminal, writing each (pause in
+    seconds, bytes) in turn.
 
     Returns:
         (exit status, the frames it drew: what followed each "carriage return, clear line").
@@ -76,9 +78,21 @@ def interactive_session(export_dir: str, writes: list[tuple[float, bytes]]) -> t
     pid, fd = pty.fork()
     if pid == 0:  # the child: the command a user types in a terminal
         os.chdir(ROOT)
-        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive"])
+        os.execv(sys.executable, [sys.executable, "-m", "kerasrnn.complete", export_dir, "--interactive", *extra])
+    import select
+
     output = b""
     try:
+        deadline = time.time() + 60  # the first frame is drawn once the terminal is in cbreak mode: wait for it,
+        while b"\r\x1b[K" not in output and time.time() < deadline:  # so that a loaded machine's slow start
+            if select.select([fd], [], [], 1.0)[0]:  # never sends keys to a terminal still in line mode
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                output += chunk
         for pause, data in writes:
             time.sleep(pause)
             os.write(fd, data)

@@ -85,8 +85,8 @@ class OpenPage:
     def state(self) -> dict:
         """The page's `window.kerasrnn` fields that tests read (JSON-safe)."""
         return self.page.evaluate("(({ready, error, busy, shown, next, last, name, kind, file, variant, loadedMs,"
-                                  " readyMs}) => ({ready, error, busy, shown, next, last, name, kind, file, variant,"
-                                  " loadedMs, readyMs}))(window.kerasrnn)")
+                                  " readyMs, personal, notice}) => ({ready, error, busy, shown, next, last, name, kind,"
+                                  " file, variant, loadedMs, readyMs, personal, notice}))(window.kerasrnn)")
 
     def settled(self, timeout_s: float = 30) -> dict:
         """Waits until no keystroke is queued; returns `state()`."""
@@ -131,8 +131,10 @@ class Browser:
             raise
         self.version = chromium_version(self.path)
 
-    def open(self, url: str, timeout_s: float = 60, viewport: dict | None = None) -> OpenPage:
-        page = self._browser.new_page(viewport=viewport)
+    def open(self, url: str, timeout_s: float = 60, viewport: dict | None = None, phone: bool = False) -> OpenPage:
+        """`phone`: a touch screen and a mobile browser's layout (with `viewport`, e.g. 390x844)."""
+        page = self._browser.new_page(viewport=viewport, is_mobile=phone, has_touch=phone,
+                                      device_scale_factor=2 if phone else None)
         opened = OpenPage(page)
         page.on("console", lambda m: opened.console.append(f"{m.type}: {m.text[:300]}"))
         page.on("pageerror", lambda e: opened.console.append(f"pageerror: {e}"))

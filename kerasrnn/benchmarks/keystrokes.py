@@ -8,10 +8,15 @@ word; a rest of one token is typed (accepting it would save nothing). Reported:
 
     savings           saved keystrokes / all keystrokes of the text (saved: the rest's length - 1)
     words_completed   the share of words (runs of word characters) finished by a suggestion
+    curve             the savings within each block of BLOCK keystrokes of the text, in order
+
+With `adapt` the text is typed twice: without a personal model, then with a new, empty one that learns
+only the words the simulated user has finished so far (never the text ahead), both reported.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -20,9 +25,11 @@ from kerasrnn.core.cli import UsageError
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
 from kerasrnn.ondevice.hangul import KEYBOARD
+from kerasrnn.ondevice.personal import PersonalModel
 
 ACCEPT_COST = 1  # keystrokes to accept a suggestion
 K = 3  # suggestions the user looks at
+BLOCK = 1000  # keystrokes (of the text, without help) per point of the savings curve
 
 
 def word_ends(tokens: str, is_word_char) -> list[int]:
@@ -51,7 +58,10 @@ def simulate(completer: Autocompleter, text: str, k: int = K, log=None) -> dict:
     completer.reset()
     pressed = accepted = words = 0
     i, started, shown = 0, time.perf_counter(), 0
+    marks = [(0, 0)]  # (keystrokes of the text, pressed) at each block boundary crossed
     while i < len(tokens):
+        if i // BLOCK > marks[-1][0] // BLOCK:
+            marks.append((i, pressed))
         if is_word(tokens[i]):
             words += i == 0 or not is_word(tokens[i - 1])
             rest = tokens[i:ends[i]]
@@ -68,9 +78,11 @@ def simulate(completer: Autocompleter, text: str, k: int = K, log=None) -> dict:
             shown += 1
             log(f"  {i:,} of {len(tokens):,} keystrokes, {1 - pressed / i:.3f} saved so far")
     saved = len(tokens) - pressed
+    marks.append((len(tokens), pressed))
+    curve = [round(1 - (p1 - p0) / (i1 - i0), 4) for (i0, p0), (i1, p1) in zip(marks, marks[1:]) if i1 > i0]
     return {"keystrokes": len(tokens), "pressed": pressed, "saved": saved,
             "savings": round(saved / max(len(tokens), 1), 4), "words": words, "accepted": accepted,
-            "words_completed": round(accepted / max(words, 1), 4)}
+            "words_completed": round(accepted / max(words, 1), 4), "curve": curve}
 
 
 def split_text(model_dir: str, split: str) -> tuple[str, str]:
@@ -97,8 +109,9 @@ def split_text(model_dir: str, split: str) -> tuple[str, str]:
 
 
 def run_and_report(model_dir: str, text: str, source: str, json_path: str, model: str = "float", k: int = K,
-                   command: str = "") -> dict:
-    """`python -m kerasrnn.bench keystrokes`: simulates, writes the JSON, prints a summary."""
+                   command: str = "", adapt: bool = False) -> dict:
+    """`python -m kerasrnn.bench keystrokes`: simulates (with `adapt`: without and with a personal model),
+    writes the JSON, prints a summary line for each."""
     from pipelines.io import atomic_write_json
 
     completer = Autocompleter(model_dir, model, threads=1)
@@ -106,17 +119,37 @@ def run_and_report(model_dir: str, text: str, source: str, json_path: str, model
     if unknown:
         print(f"notice: {len(unknown)} character(s) outside the model's vocabulary read as unknown: "
               f"{''.join(unknown[:20])!r}")
-    started = time.perf_counter()
-    result = simulate(completer, text, k, log=print)
-    seconds = time.perf_counter() - started
     unit = "keys" if completer.keyboard else "characters"
-    result = {"command": command, "model": os.path.normpath(model_dir), "file": model, "text": source,
-              "characters": len(text), "unit": unit, "k": k, "accept_cost": ACCEPT_COST, **result,
-              "seconds": round(seconds, 1), "cpu": describe(cpu_kind())}
+    name = os.path.basename(os.path.normpath(model_dir))
+    runs = {}
+    for personal in (False, True) if adapt else (False,):
+        completer.personal = PersonalModel(completer.token_kind) if personal else None
+        started = time.perf_counter()
+        result = simulate(completer, text, k, log=print)
+        seconds = time.perf_counter() - started
+        result["seconds"] = round(seconds, 1)
+        if personal:
+            p = completer.personal
+            result["personal"] = {"words": len(p.words), "pairs": len(p.pairs), "max_words": p.max_words,
+                                  "max_pairs": p.max_pairs, "saved_bytes": len(json.dumps(
+                                      p.to_json(), ensure_ascii=False, separators=(",", ":")).encode())}
+        runs["with_personal" if personal else "without"] = result
+        print(f"{name} ({model}{', adapted' if personal else ''}) on {source}: {len(text):,} characters, "
+              f"{result['keystrokes']:,} keystrokes ({unit}) -> {result['pressed']:,} pressed: "
+              f"{result['savings']:.1%} saved; {result['words_completed']:.1%} of {result['words']:,} words completed "
+              f"by a top-{k} suggestion ({seconds:.0f} s)")
+    head = {"command": command, "model": os.path.normpath(model_dir), "file": model, "text": source,
+            "characters": len(text), "unit": unit, "k": k, "accept_cost": ACCEPT_COST, "block": BLOCK}
+    if adapt:
+        without, adapted = runs["without"], runs["with_personal"]
+        ratio = adapted["savings"] / without["savings"] if without["savings"] else None
+        print(f"adapted / without: {ratio:.2f}x" if ratio is not None else "adapted / without: (nothing saved without)")
+        print("savings per 1,000 keystrokes, without: " + " ".join(f"{s:.0%}" for s in without["curve"]))
+        print("savings per 1,000 keystrokes, adapted: " + " ".join(f"{s:.0%}" for s in adapted["curve"]))
+        result = {**head, "adapt": True, **runs, "ratio": round(ratio, 3) if ratio is not None else None}
+    else:
+        result = {**head, **runs["without"]}
+    result["cpu"] = describe(cpu_kind())
     atomic_write_json(json_path, result)
-    print(f"{os.path.basename(os.path.normpath(model_dir))} ({model}) on {source}: {len(text):,} characters, "
-          f"{result['keystrokes']:,} keystrokes ({unit}) -> {result['pressed']:,} pressed: "
-          f"{result['savings']:.1%} saved; {result['words_completed']:.1%} of {result['words']:,} words completed "
-          f"by a top-{k} suggestion ({seconds:.0f} s)")
     print(f"wrote {json_path}")
     return result

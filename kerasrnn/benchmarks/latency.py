@@ -15,6 +15,7 @@ import numpy as np
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
 from kerasrnn.ondevice.hangul import text_to_keys
+from kerasrnn.ondevice.personal import PersonalModel, typed_words
 
 # Typed key by key for the autocomplete figures (Hamlet III.i, in the corpus' spelling).
 TYPED_TEXT = ("HAMLET:\nTo be, or not to be: that is the question:\nWhether 'tis nobler in the mind to suffer\n"
@@ -86,9 +87,33 @@ def typed_text(keyboard: bool) -> str:
     return text_to_keys(KOREAN_TYPED_TEXT) if keyboard else TYPED_TEXT
 
 
-def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
-    """Per keystroke while typing `typed_text`: feeding the key, and computing k suggestions."""
+def full_personal(completer: Autocompleter, model_dir: str) -> PersonalModel:
+    """A personal model filled to its caps: the words of the model's own validation text (its bundled corpus),
+    then made-up words that share their beginnings until both tables are full (the slowest case)."""
+    from kerasrnn.benchmarks.keystrokes import split_text
+    from kerasrnn.core.cli import UsageError
+
+    model = PersonalModel(completer.token_kind)
+    try:
+        text = completer.tokens(split_text(model_dir, "validation")[0])
+    except (UsageError, KeyError, OSError):
+        text = typed_text(completer.keyboard)
+    for prev, word in typed_words(text, completer.word_char):
+        model.learn(word, prev)
+    words = [w for w in model.words if len(w) < 24] or ["a"]
+    for i in range(10 * (model.max_words + model.max_pairs)):
+        if len(model.words) >= model.max_words and len(model.pairs) >= model.max_pairs:
+            break
+        model.learn(f"{words[i % len(words)]}{i}", words[(i * 7) % len(words)])
+    return model
+
+
+def keystroke_latency(model_dir: str, model: str, k: int = 3, personal: bool = False) -> dict:
+    """Per keystroke while typing `typed_text`: feeding the key, and computing k suggestions (with `personal`:
+    with a personal model filled to its caps, `full_personal`)."""
     completer = Autocompleter(model_dir, model, threads=1)
+    if personal:
+        completer.personal = full_personal(completer, model_dir)
     typed = typed_text(completer.keyboard)
     completer.feed(typed[:WARMUP])
     completer.suggestions(k)
@@ -101,8 +126,11 @@ def keystroke_latency(model_dir: str, model: str, k: int = 3) -> dict:
         completer.suggestions(k)
         feed.append(middle - start)
         suggest.append(time.perf_counter() - middle)
-    return {"feed": percentiles(feed), "suggestions": percentiles(suggest),
-            "feed_and_suggestions": percentiles([a + b for a, b in zip(feed, suggest)])}
+    out = {"feed": percentiles(feed), "suggestions": percentiles(suggest),
+           "feed_and_suggestions": percentiles([a + b for a, b in zip(feed, suggest)])}
+    if personal:
+        out["personal_entries"] = {"words": len(completer.personal.words), "pairs": len(completer.personal.pairs)}
+    return out
 
 
 def rss_mb() -> float:
@@ -145,6 +173,8 @@ def bench_export(model_dir: str, calls: int = 2000, long_prefix_chars: int = 0) 
     steps.update(tensorflow)
     result["step"] = steps
     result["autocomplete"] = {kind: keystroke_latency(model_dir, kind) for kind in litert.TFLITE_FILES}
+    result["autocomplete"].update({f"{kind}+personal": keystroke_latency(model_dir, kind, personal=True)
+                                   for kind in litert.TFLITE_FILES})
     if long_prefix_chars:
         result["long_prefix"] = long_prefix(model_dir, long_prefix_chars)
     if "keras_eager" in steps:

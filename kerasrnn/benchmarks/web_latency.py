@@ -5,7 +5,8 @@ For every export with web files, in fresh pages served by `kerasrnn.ondevice.web
     suggestions are shown (median of `loads` page loads; each fetches everything again, no cache);
   - one step: the batch-1 model on LiteRT.js, the state tensor passed straight back (median, p99);
   - one keystroke: feed one character of TYPED_TEXT (a Korean keyboard model: one key of KOREAN_TYPED_TEXT)
-    and compute the top-3 suggestions (median, p99);
+    and compute the top-3 suggestions with a personal model learning the words typed, as the page does
+    (median, p99; its entries at the end: `personal_entries`);
   - the WASM heap before and after the keystrokes, and which WASM build the loader chose.
 The record names the CPU (how many cpuinfo lines list avx512f: 0 is an AVX2-only machine), chromium, and the
 load average before and after (the machine may be shared).
@@ -59,6 +60,7 @@ def bench_model(browser: Browser, url: str, name: str, kind: str, steps: int, ke
             "model_loaded_ms": round(statistics.median(loaded), 1),
             "step_ms": summary(timed["ms"]), "keystroke_ms": summary(keys["ms"]),
             "steps_per_keystroke": round(keys["steps"] / keystrokes, 2),
+            "personal_entries": keys["personalEntries"],  # the keystrokes ran with a personal model learning
             "heap_bytes": {"start": heap[0], "max": max(heap), "end": heap[-1]},
             "wasm": state["variant"], "timer_resolution_ms": timer["smallest"],
             "cross_origin_isolated": timer["crossOriginIsolated"], "errors": opened.errors()}

@@ -17,6 +17,7 @@ suggestions are shown composed ('ㄱㅣ' + 'ㅇㅓㄱ' -> '기억').
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from collections import deque
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ import numpy as np
 from kerasrnn.inference.samplers import beam_complete
 from kerasrnn.ondevice.hangul import KEYBOARD, Composer, keys_to_text, text_to_keys
 from kerasrnn.ondevice.litert import Encoder, open_step
+from kerasrnn.ondevice.personal import CHARACTERS, PersonalModel
 
 WORD_PUNCTUATION = "'-"  # characters that continue a word besides letters and digits
 HISTORY = 256  # keystrokes that backspace can undo (bounds memory for any prefix length)
@@ -57,17 +59,24 @@ class Autocompleter:
 
     Args:
         model_dir: an export directory (manifest.json and the .tflite files).
-        model: "float" or "int8".
+        model: "float", "int8", or None (the default): the int8 file where the manifest shows it within
+            0.01 bits/char of the float one (`litert.default_kind`), else the float one. `kind` and
+            `model_file` say which runs.
         threads: interpreter threads.
         beam_width: beams kept by the completion search.
         max_len: most tokens a completion adds to a word.
+        personal: a personal model to learn the words typed and mix into the suggestions (True: a new,
+            empty one; None: none). `reset` keeps it; `personal.forget()` empties it.
     Raises:
         UsageError: a missing or corrupt model directory or file.
     """
 
-    def __init__(self, model_dir: str, model: str = "float", threads: int = 1,
-                 beam_width: int = BEAM_WIDTH, max_len: int = MAX_COMPLETION):
+    def __init__(self, model_dir: str, model: str | None = None, threads: int = 1,
+                 beam_width: int = BEAM_WIDTH, max_len: int = MAX_COMPLETION,
+                 personal: PersonalModel | bool | None = None):
         self.manifest, self.step = open_step(model_dir, model, threads)
+        self.kind = self.step.kind  # "float" or "int8": the file that runs
+        self.model_file = os.path.basename(self.step.path)  # model.tflite or model_int8.tflite
         self.keyboard = self.manifest.get("input") == KEYBOARD  # tokens are Korean keyboard keys
         self._tokens = self.manifest["vocabulary"]
         self._encode = Encoder(self.manifest)
@@ -77,12 +86,21 @@ class Autocompleter:
         self._end_ids = np.array([i for t, i in usable if not self.word_char(t)], np.int64)
         self._space_id = self._encode.index.get(" ")
         self.beam_width, self.max_len = beam_width, max_len
+        self.token_kind = KEYBOARD if self.keyboard else CHARACTERS  # what a personal model's words are made of
+        if personal is True:
+            personal = PersonalModel(self.token_kind)
+        if not isinstance(personal, PersonalModel):
+            personal = None
+        elif personal.tokens != self.token_kind:
+            raise ValueError(f"a personal model of {personal.tokens}, but this model reads {self.token_kind}")
+        self.personal: PersonalModel | None = personal
         self.reset()
 
     def reset(self) -> None:
         """Forgets all text: back to the start state (as after the manifest's start text)."""
-        self._history: deque = deque(maxlen=HISTORY)  # (state, logits, word tokens, token) per keystroke
+        self._history: deque = deque(maxlen=HISTORY)  # (state, logits, word, token, prev) per keystroke
         self._word = ""  # the tokens of the current word typed so far
+        self._prev = ""  # the tokens of the word before it ('' at the start)
         self._composer = Composer(keep=HISTORY) if self.keyboard else None
         self._state = self.step.zero_state()  # (1, S)
         self._logits = None
@@ -105,9 +123,14 @@ class Autocompleter:
         """Types `text`: one step per character or key (unknown ones take the unknown id)."""
         tokens = self.tokens(text)
         for c, token in zip(tokens, self._encode(tokens)):
-            self._history.append((self._state, self._logits, self._word, c))
+            self._history.append((self._state, self._logits, self._word, c, self._prev))
             self._advance(token)
-            self._word = self._word + c if self.word_char(c) else ""
+            if self.word_char(c):
+                self._word += c
+            elif self._word:  # a word ends: the personal model learns it
+                if self.personal is not None:
+                    self.personal.learn(self._word, self._prev)
+                self._prev, self._word = self._word, ""
             if self._composer is not None:
                 self._composer.push(c)
 
@@ -138,7 +161,8 @@ class Autocompleter:
         """Presses backspace `count` times, restoring the states kept for what it removes.
 
         One character each, or for a keyboard model what its backspace removes: one key of the
-        open syllable (닭 -> 달), else the last committed character whole (all its keys).
+        open syllable (닭 -> 달), else the last committed character whole (all its keys). What the
+        personal model learned stays learned.
 
         Raises:
             ValueError: more than the text or the keystrokes kept (`HISTORY`): reset and feed the text.
@@ -149,21 +173,31 @@ class Autocompleter:
         for _ in range(count if self._composer is not None else 0):
             self._composer.backspace()
         for _ in range(width):
-            self._state, self._logits, self._word, _ = self._history.pop()
+            self._state, self._logits, self._word, _, self._prev = self._history.pop()
 
     def suggestions(self, k: int = 3, words: int = 1) -> list[Suggestion]:
-        """The k most likely completions of the current word (and `words - 1` more), most likely first."""
+        """The k most likely completions of the current word (and `words - 1` more), most likely first.
+
+        With a personal model (and `words` 1), the RNN's k best and the personal model's k best are mixed
+        (`PersonalModel.mix`); `prob` is then the mixed probability."""
         if words > 1 and self._space_id is None:
             raise ValueError("this model has no space in its vocabulary: it completes one word at a time")
         found = beam_complete(self.step, self._state[0], self._logits, self._word_ids, self._end_ids, k=k,
                               beam_width=self.beam_width, max_len=self.max_len, allow_empty=bool(self._word),
                               words=words, space_id=self._space_id)
-        out = []
-        for ids, prob in found:
-            completion = "".join(self._tokens[i] for i in ids)
-            word = keys_to_text(self._word + completion) if self.keyboard else self._word + completion
-            out.append(Suggestion(word, completion, prob))
-        return out
+        ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
+        if self.personal is not None and words == 1:
+            ranked = self.personal.mix(ranked, self._word, self._prev, k)
+        return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked]
+
+    def _shown(self, completion: str) -> str:
+        """The current word as the keyboard would show it with `completion` typed: a keyboard model composes
+        the completion's keys onto the open syllable only, leaving the word's committed characters as they
+        are shown (after Backspace into a lone jamo, 기ㅇ + ㄱㅣㅎ shows 기ㅇ깋: its completions read 기ㅇ기...)."""
+        if self._composer is None:
+            return self._word + completion
+        word, open_text = self.word, self._composer.preedit
+        return word[:len(word) - len(open_text)] + keys_to_text(self._composer.preedit_keys + completion)
 
 
 def display_width(text: str) -> int:

@@ -15,8 +15,8 @@ import os
 import numpy as np
 
 from kerasrnn.core.cli import UsageError, silenced_stderr
-from kerasrnn.ondevice.litert import (MANIFEST, TFLITE_FILES, invalid_model, load_manifest, open_signature,
-                                      verify_file, width)
+from kerasrnn.ondevice.litert import (MANIFEST, TFLITE_FILES, choose_kind, invalid_model, load_manifest,
+                                      open_signature, verify_file, width)
 from pipelines.io import DataError
 from pipelines.surnames import names_to_ids
 from pipelines.vocab import Vocabulary
@@ -29,7 +29,8 @@ class ExportedClassifier:
 
     Args:
         model_dir: the export directory.
-        model: "float" or "int8" (the `.tflite` file; an export made with --no-int8 has only the float one).
+        model: "float", "int8" (the `.tflite` file; an export made with --no-int8 has only the float one), or
+            None: the int8 file where the manifest shows it as accurate as the float one (`default_kind`).
         threads: interpreter threads.
         warn: where notices about long names and unseen characters go (default: stderr).
     Raises:
@@ -37,10 +38,11 @@ class ExportedClassifier:
         DataError: a manifest field that disagrees with the model.
     """
 
-    def __init__(self, model_dir: str, model: str = "float", threads: int = 1, warn=None):
-        if model not in TFLITE_FILES:
+    def __init__(self, model_dir: str, model: str | None = None, threads: int = 1, warn=None):
+        if model is not None and model not in TFLITE_FILES:
             raise UsageError(f"unknown model {model!r}: choose from {', '.join(TFLITE_FILES)}")
         manifest = load_manifest(model_dir, task="surnames")
+        self.kind = model = choose_kind(manifest, model)  # "float" or "int8": the file that runs
         path = verify_file(model_dir, manifest, TFLITE_FILES[model])
         _, self._runner = open_signature(path, CLASSIFY, ["tokens"], ["probs"], threads)
         self.labels, self.max_len, self.warn = manifest["labels"], manifest["max_len"], warn

@@ -40,6 +40,8 @@ WEB_FILES = {"float": "model_web.tflite", "int8": "model_web_int8.tflite"}  # th
 STEP = "step"  # the signature every exported model has
 LANGUAGE_MODEL_TASKS = ("shakespeare", "sentence", "korean")  # exports with a language model's "step" signature
 MANIFEST_VERSION = 1  # bumped when the manifest's meaning changes
+INT8_DEFAULT_MAX_EXTRA_BITS = 0.01  # the int8 file is the default when it loses at most this many bits/char
+INT8_DEFAULT_MAX_ACCURACY_DROP = 0.001  # ... or, for a classifier (no bits figure), this much test accuracy
 
 
 def tflite_files(int8: bool = True, names: dict[str, str] = TFLITE_FILES) -> dict[str, str]:
@@ -226,7 +228,8 @@ class LiteStep:
     """
 
     def __init__(self, path: str, threads: int = 1):
-        self.path = path
+        self.path = path  # the .tflite file that runs
+        self.kind: str | None = None  # "float" or "int8" when opened from an export by `open_step`
         self.interpreter, self._runner = open_signature(path, STEP, ["token", "state"], ["logits", "state"], threads)
         with invalid_model(path):
             self.state_size = width(self._runner.get_input_details(), "state")
@@ -250,19 +253,60 @@ class LiteStep:
         return out["logits"], out["state"]
 
 
-def open_step(model_dir: str, model: str = "float", threads: int = 1) -> tuple[dict, LiteStep]:
+def _bits_figures(entry: dict) -> dict[str, float]:
+    """A file's held-out figures in bits (per character, or per key): the manifest fields ending in "bpc" or
+    "bits_per_char"."""
+    return {k: v for k, v in entry.items() if k.endswith(("bpc", "bits_per_char")) and isinstance(v, (int, float))}
+
+
+def default_kind(manifest: dict, names: dict[str, str] = TFLITE_FILES) -> str:
+    """The file a device runs unless told otherwise: "int8" where the manifest lists the int8 file and shows
+    it within INT8_DEFAULT_MAX_EXTRA_BITS bits/char of the float file on every held-out figure both record
+    (a classifier: within INT8_DEFAULT_MAX_ACCURACY_DROP test accuracy); else "float".
+
+    Args:
+        manifest: an export's manifest.json.
+        names: kind -> file name (TFLITE_FILES, or WEB_FILES for the browser's files).
+    """
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(files.get(names[k]), dict) for k in ("float", "int8")):
+        return "float"
+    float_, int8 = files[names["float"]], files[names["int8"]]
+    a, b = _bits_figures(float_), _bits_figures(int8)
+    shared = set(a) & set(b)
+    if shared:
+        return "int8" if all(b[k] - a[k] <= INT8_DEFAULT_MAX_EXTRA_BITS for k in shared) else "float"
+    accuracy = [e.get("test_accuracy") for e in (float_, int8)]
+    if all(isinstance(v, (int, float)) for v in accuracy) and accuracy[0] - accuracy[1] <= INT8_DEFAULT_MAX_ACCURACY_DROP:
+        return "int8"
+    return "float"
+
+
+def choose_kind(manifest: dict, model: str | None, names: dict[str, str] = TFLITE_FILES) -> str:
+    """`model` ("float" or "int8") as asked, or `default_kind` when None.
+
+    Raises:
+        UsageError: an unknown kind.
+    """
+    if model is None:
+        return default_kind(manifest, names)
+    if model not in names:
+        raise UsageError(f"unknown model {model!r}: choose from {', '.join(names)}")
+    return model
+
+
+def open_step(model_dir: str, model: str | None = None, threads: int = 1) -> tuple[dict, LiteStep]:
     """Loads an export's manifest and one of its `.tflite` files, checksum verified.
 
     Args:
         model_dir: the export directory.
-        model: "float" or "int8".
+        model: "float", "int8", or None: int8 where the manifest shows it as good as float (`default_kind`).
         threads: interpreter threads.
     Returns:
-        (manifest, step runner).
+        (manifest, step runner); the runner's `kind` and `file` say which file runs.
     """
-    if model not in TFLITE_FILES:
-        raise UsageError(f"unknown model {model!r}: choose from {', '.join(TFLITE_FILES)}")
     manifest = load_manifest(model_dir)
+    model = choose_kind(manifest, model)
     path = verify_file(model_dir, manifest, TFLITE_FILES[model])
     step = LiteStep(path, threads)
     source = os.path.join(model_dir, MANIFEST)
@@ -272,6 +316,7 @@ def open_step(model_dir: str, model: str = "float", threads: int = 1) -> tuple[d
     if step.vocab_size != len(manifest["vocabulary"]):
         raise DataError(f"{source}: field 'vocabulary' lists {len(manifest['vocabulary'])} tokens, but {path} "
                         f"returns {step.vocab_size} logits")
+    step.kind = model
     return manifest, step
 
 

@@ -6,7 +6,8 @@ every read of the keyboard (a terminal in cbreak mode; numpy and LiteRT only, li
                                 escape sequences (arrows, Delete, F-keys) as one key each, never as text,
                                 UTF-8 characters split across reads put back together
     KeyDecoder().flush()        what held-back bytes mean when nothing follows: a lone Esc is the Esc key
-    apply_keys(completer, typed, keys)   what the keys do to the text (pure, tested without a terminal)
+    apply_keys(completer, typed, keys)   what the keys do to the text (pure, tested without a terminal): Tab
+                                takes the first suggestion, Backspace is the completer's, Esc and Ctrl-D quit
 
 A Korean input method sends the syllables it has composed; a Korean key model turns them into keys
 (`Autocompleter.feed`), shows its own composition (`Autocompleter.text`), and Backspace is the
@@ -19,6 +20,7 @@ import codecs
 import os
 import select
 import sys
+import time
 from dataclasses import dataclass
 
 from kerasrnn.ondevice.autocomplete import Autocompleter
@@ -29,12 +31,14 @@ CSI_KEYS = {"A": "up", "B": "down", "C": "right", "D": "left", "H": "home", "F":
             "R": "f3", "S": "f4"}  # final byte of `ESC [ ...` or `ESC O x` -> key
 TILDE_KEYS = {"1": "home", "2": "insert", "3": "delete", "4": "end", "5": "page-up", "6": "page-down", "7": "home",
               "8": "end"}  # `ESC [ n ~` -> key
-CONTROL_KEYS = {0x7F: "backspace", 0x08: "backspace", 0x0D: "enter", 0x0A: "enter", 0x04: "eof"}
+CONTROL_KEYS = {0x7F: "backspace", 0x08: "backspace", 0x0D: "enter", 0x0A: "enter", 0x04: "eof", 0x09: "tab"}
+HELP = "Tab takes the first suggestion, Backspace deletes, Esc or Ctrl-D quits"  # shown above the line
+SAVE_EVERY_S = 30.0  # how often --personal saves the personal model while typing (and once at exit)
 
 
 @dataclass(frozen=True)
 class Key:
-    """One key press: `name` is "char" (with its `text`), or "backspace", "enter", "esc", "eof", "up", "down",
+    """One key press: `name` is "char" (with its `text`), or "backspace", "enter", "tab", "esc", "eof", "up", "down",
     "left", "right", "home", "end", "delete", ..., "alt" (Esc then a character), "other" (anything else)."""
 
     name: str
@@ -106,8 +110,7 @@ class KeyDecoder:
                 key, i = found
                 keys.append(key)
             elif byte < 0x20 or byte == 0x7F:
-                keys.append(Key(CONTROL_KEYS[byte]) if byte in CONTROL_KEYS
-                            else Key("char", "\t") if byte == 0x09 else Key("other"))
+                keys.append(Key(CONTROL_KEYS[byte]) if byte in CONTROL_KEYS else Key("other"))
                 i += 1
             else:
                 length = _utf8_length(byte)
@@ -129,38 +132,56 @@ class KeyDecoder:
         return [Key("esc")] if len(buf) == 1 else [Key("other")]
 
 
-def apply_keys(completer: Autocompleter, typed: str, keys: list[Key]) -> tuple[str, bool]:
-    """Applies keys to the completer: characters are typed, Enter types a line break, Backspace deletes the
-    last character (as far as the completer keeps states), Esc and Ctrl-D quit; other keys (arrows, ...) do
-    nothing.
+def apply_keys(completer: Autocompleter, typed: str, keys: list[Key], words: int = 1) -> tuple[str, bool]:
+    """Applies keys to the completer: characters are typed, Enter types a line break, Tab types the first
+    suggestion's completion (of `words` words, as shown), Backspace is the completer's (one character, or
+    for a Korean keyboard model one key of the open syllable, else the last character whole; as far as the
+    completer keeps states), Esc and Ctrl-D quit; other keys (arrows, ...) do nothing.
 
+    Args:
+        typed: the tokens typed so far (characters, or a keyboard model's keys), less those deleted.
     Returns:
-        (the typed text now, whether to quit).
+        (the tokens typed now, whether to quit).
     """
     for key in keys:
         if key.name in ("esc", "eof"):
             return typed, True
         if key.name == "backspace":
-            if typed and completer.undoable:
-                completer.backspace()
-                typed = typed[:-1]
+            before = completer.undoable
+            if typed and before:
+                try:
+                    completer.backspace()
+                except ValueError:  # what it would delete goes back beyond the kept states
+                    continue
+                typed = typed[:len(typed) - (before - completer.undoable)]  # the keys it removed
+        elif key.name == "tab":
+            found = completer.suggestions(1, words)
+            if found and found[0].completion:
+                completer.feed(found[0].completion)
+                typed += completer.tokens(found[0].completion)
         elif key.name in ("char", "enter"):
             text = "\n" if key.name == "enter" else key.text
             completer.feed(text)
-            typed += text
+            typed += completer.tokens(text)
     return typed, False
 
 
-def interactive(completer: Autocompleter, k: int, words: int = 1) -> None:  # pragma: no cover - needs a terminal
-    """Reads keys from the terminal and shows the suggestions after each read (Ctrl-D or Esc quits)."""
+def interactive(completer: Autocompleter, k: int, words: int = 1, save=None) -> None:  # pragma: no cover - a terminal
+    """Reads keys from the terminal and shows the suggestions after each read (Tab takes the first; Ctrl-D or Esc
+    quits, as a line above says).
+
+    Args:
+        save: called every SAVE_EVERY_S seconds while keys come, and at exit (None: never).
+    """
     import termios
     import tty
 
     fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
-    decoder, typed = KeyDecoder(), ""
+    decoder, typed, last_save = KeyDecoder(), "", time.monotonic()
     try:
-        tty.setcbreak(fd)
+        tty.setcbreak(fd, termios.TCSANOW)  # not the default TCSAFLUSH: keys typed before this point stay
+        sys.stdout.write(f"{HELP} ({completer.model_file})\n")
         while True:
             line = " | ".join(f"{s.word} {s.prob:.2f}" for s in completer.suggestions(k, words))
             shown = completer.text.replace("\n", " ")[-40:]
@@ -172,9 +193,14 @@ def interactive(completer: Autocompleter, k: int, words: int = 1) -> None:  # pr
             keys = decoder.feed(data)
             if decoder.pending_escape and not select.select([fd], [], [], ESC_WAIT_S)[0]:
                 keys += decoder.flush()  # nothing follows: a lone Esc is the Esc key
-            typed, done = apply_keys(completer, typed, keys)
+            typed, done = apply_keys(completer, typed, keys, words)
             if done:
                 break
+            if save is not None and time.monotonic() - last_save > SAVE_EVERY_S:
+                save()
+                last_save = time.monotonic()
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         sys.stdout.write("\n")
+        if save is not None:
+            save()

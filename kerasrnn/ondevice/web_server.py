@@ -32,7 +32,7 @@ import threading
 from urllib.parse import unquote, urlsplit
 
 from kerasrnn.core.cli import UsageError
-from kerasrnn.ondevice.litert import MANIFEST, WEB_FILES
+from kerasrnn.ondevice.litert import MANIFEST, WEB_FILES, default_kind
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "web")
 PAGE_FILES = ("index.html", "style.css")  # and every js/*.js
@@ -71,7 +71,8 @@ def model_index(models_dir: str) -> dict:
 
     Returns:
         {"models": [{name, cell, units, layers, parameters, input, files: {kind: {file, bytes, sha256,
-        validation_bpc}}}], "skipped": [{name, reason}]}, by folder name. `input` is "characters", or
+        validation_bpc}}, default}], "skipped": [{name, reason}]}, by folder name. `default` is the kind the
+        page runs unless asked (`litert.default_kind`: int8 where it is within 0.01 bits/char of float). `input` is "characters", or
         "keys-2beolsik" for a Korean keyboard model (its validation_bpc is then in bits per key).
     """
     models, skipped = [], []
@@ -90,7 +91,8 @@ def model_index(models_dir: str) -> dict:
             if not files:
                 raise ValueError("no web files (exported before they existed: export it again)")
             models.append({"name": name, **{k: manifest[k] for k in ("cell", "units", "layers", "parameters")},
-                           "input": manifest.get("input", CHARACTERS), "files": files})
+                           "input": manifest.get("input", CHARACTERS), "files": files,
+                           "default": default_kind(manifest, WEB_FILES)})
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             skipped.append({"name": name, "reason": f"{type(e).__name__}: {e}"})
     return {"models": models, "skipped": skipped}

@@ -17,6 +17,9 @@ def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
                     *result["autocomplete"]["int8"].values()]:
         assert 0 < figures["p50_us"] <= figures["p99_us"]
     assert result["autocomplete"]["float"]["suggestions"]["calls"] == len(bench_text())
+    with_personal = result["autocomplete"]["float+personal"]  # a personal model filled to its caps
+    assert with_personal["personal_entries"] == {"words": 4096, "pairs": 8192}
+    assert 0 < with_personal["feed_and_suggestions"]["p50_us"] and "int8+personal" in result["autocomplete"]
     assert result["long_prefix"]["chars"] == 2000 and result["long_prefix"]["chars_per_s"] > 0
     assert set(result["file_mb"]) == {"saved_model", "model.tflite", "model_int8.tflite", "model_web.tflite",
                                       "model_web_int8.tflite"}

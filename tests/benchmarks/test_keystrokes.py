@@ -1,10 +1,12 @@
 """Keystroke savings: the simulated user's accounting (against an oracle), and the command on real exports."""
 
 import json
+import os
 
 from kerasrnn import bench
 from kerasrnn.benchmarks.keystrokes import simulate, word_ends
-from kerasrnn.ondevice.autocomplete import Suggestion, is_word_char
+from kerasrnn.ondevice.autocomplete import Autocompleter, Suggestion, is_word_char
+from conftest import ROOT
 
 
 class Oracle:
@@ -70,3 +72,34 @@ def test_keystrokes_bad_input_is_one_line(tiny_export, capsys):
     assert "not trained on a bundled corpus" in capsys.readouterr().err
     assert bench.main(["keystrokes", tiny_export, "--text", "/no/such/file"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_adapt_learns_only_what_was_typed_and_gains_on_a_repetitive_text(tmp_path, capsys):
+    model = os.path.join(ROOT, "exported", "shakespeare-gru")
+    vocabulary = ["Zorblax", "Quenthorine", "glimmerwick", "Vantablorp", "snozzleberry", "Krellnaught"]
+    text = " ".join(vocabulary[(i * 7) % 6] + ("," if i % 5 == 0 else "") for i in range(300)) + ".\n"
+    path = tmp_path / "made-up.txt"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "adapt.json"
+    assert bench.main(["keystrokes", model, "--text", str(path), "--adapt", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    without, adapted = result["without"], result["with_personal"]
+    assert without["keystrokes"] == adapted["keystrokes"] == len(text)
+    assert adapted["savings"] > 2 * without["savings"] and result["ratio"] == round(
+        adapted["savings"] / without["savings"], 3)
+    assert adapted["curve"][-1] > adapted["curve"][0]  # it learns as the text goes on
+    assert len(adapted["curve"]) == -(-len(text) // 1000)
+    assert adapted["personal"]["words"] == 6 and adapted["personal"]["pairs"] <= adapted["personal"]["max_pairs"]
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("% saved; " in line for line in lines) == 2 and any(", adapted)" in line for line in lines)
+
+
+def test_the_first_word_is_never_suggested_by_the_personal_model():
+    """Nothing of the text ahead: a made-up word is completed only after it was typed in full once."""
+    plain = Autocompleter(os.path.join(ROOT, "exported", "shakespeare-gru"))
+    completer = Autocompleter(os.path.join(ROOT, "exported", "shakespeare-gru"), personal=True)
+    once, twice = "Zorblax\n", "Zorblax Zorblax\n"
+    assert simulate(completer, once) == simulate(plain, once)
+    completer.personal.forget()
+    gain = simulate(completer, twice)["saved"] - simulate(plain, twice)["saved"]
+    assert gain == len("orblax") - 1  # the second one, accepted after its "Z"

@@ -27,7 +27,7 @@ sys.exit(code)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0] == "ROMEO: wh|  (current word: 'wh')" and lines[-1] == "[]"
+    assert lines[0] == "ROMEO: wh|  (current word: 'wh'; model_int8.tflite)" and lines[-1] == "[]"  # int8: the default
     words = [line.split()[0] for line in lines[1:-1]]
     assert len(words) == 3 and all(w.startswith("wh") for w in words)
     assert proc.stderr == ""
@@ -35,7 +35,7 @@ sys.exit(code)
 
 def test_feeding_carries_the_state_of_the_keras_model(tiny_export, tiny_run):
     text = "ROMEO: what light through yonder window breaks"
-    completer = Autocompleter(tiny_export)
+    completer = Autocompleter(tiny_export, "float")
     completer.feed(text[:10])
     completer.feed(text[10:])  # keystrokes in two batches: the same as one
     run = load_run(tiny_run)
@@ -89,11 +89,13 @@ def test_empty_unknown_and_long_prefixes(tiny_export, capsys):
 def test_bad_model_files_are_one_line_errors(tiny_export, tmp_path, capsys):
     broken = tmp_path / "broken"
     shutil.copytree(tiny_export, broken)
-    with open(broken / "model.tflite", "r+b") as f:
-        f.seek(2000)
-        f.write(b"\x00" * 64)
+    for name in ("model.tflite", "model_int8.tflite"):  # the default file (int8) and the one asked for
+        with open(broken / name, "r+b") as f:
+            f.seek(2000)
+            f.write(b"\x00" * 64)
     cases = [
-        ([str(broken), "x"], "does not match its sha256"),
+        ([str(broken), "x"], "model_int8.tflite does not match its sha256"),
+        ([str(broken), "x", "--model", "float"], "model.tflite does not match its sha256"),
         ([str(tmp_path / "none"), "x"], "no such model directory"),
         ([tiny_export, "x", "--model", "fp16"], "unknown model 'fp16'"),
         ([tiny_export, "--prefix-file", str(tmp_path / "missing.txt")], "no such file"),

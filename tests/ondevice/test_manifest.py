@@ -51,7 +51,9 @@ def test_a_tampered_manifest_is_one_line(tiny_export, tmp_path, capsys, change, 
 def test_a_model_file_replaced_by_a_device_is_refused_without_reading_it(tiny_export, tmp_path, capsys):
     model = tmp_path / "export"
     shutil.copytree(tiny_export, model)
-    (model / "model.tflite").unlink()
-    (model / "model.tflite").symlink_to("/dev/zero")  # hashing it would never end
-    assert complete.main([str(model), "x"]) == 2
-    assert "does not match its size in manifest.json" in capsys.readouterr().err
+    for name in ("model.tflite", "model_int8.tflite"):  # --model float, and the default (int8)
+        (model / name).unlink()
+        (model / name).symlink_to("/dev/zero")  # hashing it would never end
+    for argv in ([str(model), "x"], [str(model), "x", "--model", "float"]):
+        assert complete.main(argv) == 2
+        assert "does not match its size in manifest.json" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from kerasrnn.inference.samplers import softmax
 from kerasrnn.ondevice import litert
 from kerasrnn.ondevice.autocomplete import Autocompleter
 from kerasrnn.ondevice.hangul import keys_to_text, text_to_keys
+from kerasrnn.ondevice.personal import PersonalModel
 
 RELEASES = os.path.join(ROOT, "exported")
 KOREAN = "korean-gru"
@@ -65,12 +66,16 @@ def server(browser):
     s.server_close()
 
 
-def python_reference(name: str, kind: str, text: str, backspaces: int = 0) -> dict:
+def python_reference(name: str, kind: str, text: str, backspaces: int = 0, personal: dict | None = None) -> dict:
     """What `kerasrnn.complete` computes: the top-3 suggestions and the next-character probabilities after
-    typing `text` and pressing Backspace `backspaces` times; a keyboard model's composed text."""
+    typing `text` and pressing Backspace `backspaces` times; a keyboard model's composed text. `personal`: the
+    page's personal model (its saved form) after that typing, mixed into the suggestions as the page mixes it."""
     completer = Autocompleter(os.path.join(RELEASES, name), kind)
     completer.feed(text)
     completer.backspace(backspaces)
+    if personal is not None:
+        completer.personal = PersonalModel(personal["tokens"])
+        completer.personal.load_json(personal)
     banned = [completer.manifest["vocabulary"].index(t) for t in completer.manifest["specials"]]
     logits = completer._logits.astype(np.float64)
     logits[banned] = -np.inf
@@ -104,10 +109,10 @@ def test_each_release_model_completes_like_python(browser, server, name, kind):
     state = opened.settled()
     assert state["error"] is None and state["ready"] and state["name"] == name and state["kind"] == kind
     vocabulary = litert.load_manifest(os.path.join(RELEASES, name))["vocabulary"]
-    assert_same(state, python_reference(name, kind, ""), vocabulary)  # the empty box: the start state's words
+    assert_same(state, python_reference(name, kind, "", personal=state["personal"]), vocabulary)  # the start state's words
     text = TYPED.get(name, "ROMEO: wh")
     state = type_text(opened, text)
-    assert_same(state, python_reference(name, kind, text), vocabulary)
+    assert_same(state, python_reference(name, kind, text, personal=state["personal"]), vocabulary)
     if name == "shakespeare-gru":
         assert [s["word"] for s in state["shown"]] == ["what", "why", "where"]
     assert state["variant"] == "litert_wasm_internal.wasm"
@@ -118,20 +123,24 @@ def test_each_release_model_completes_like_python(browser, server, name, kind):
 
 def test_backspace_restores_the_kept_state_and_tab_takes_a_suggestion(browser, server, tmp_path):
     opened = browser.open(f"{server.url}?model=shakespeare-gru")
+    vocabulary = litert.load_manifest(os.path.join(RELEASES, "shakespeare-gru"))["vocabulary"]
     before = type_text(opened, "ROMEO: wh")
     type_text(opened, "at ")
     page = opened.page
     for _ in range(3):
         page.keyboard.press("Backspace")
     after = opened.settled()
-    assert after["shown"] == before["shown"] and after["next"] == before["next"]  # bit for bit: the kept state
+    assert after["next"] == before["next"]  # bit for bit: the kept state
+    assert "what" not in json.dumps(before["personal"]) and ["what", 1] in after["personal"]["words"]
+    assert_same(after, python_reference("shakespeare-gru", after["kind"], "ROMEO: what ", 3, after["personal"]),
+                vocabulary)  # and the personal model learned "what" (Backspace unlearns nothing)
     assert after["last"]["fed"] == 0 and after["last"]["back"] == 1  # nothing was run again
     assert "back 1 character to a kept state" in page.inner_text("#latency")
     page.keyboard.press("Tab")
     state = opened.settled()
     assert page.input_value("#text") == "ROMEO: what"
-    vocabulary = litert.load_manifest(os.path.join(RELEASES, "shakespeare-gru"))["vocabulary"]
-    assert_same(state, python_reference("shakespeare-gru", "float", "ROMEO: what"), vocabulary)
+    assert_same(state, python_reference("shakespeare-gru", state["kind"], "ROMEO: what", personal=state["personal"]),
+                vocabulary)
     shot = os.environ.get(SCREENSHOT_ENV) or str(tmp_path / "page.png")
     page.keyboard.press("Backspace")
     page.keyboard.press("Backspace")
@@ -148,17 +157,18 @@ def test_unknown_characters_and_an_emptied_box(browser, server):
     vocabulary = litert.load_manifest(os.path.join(RELEASES, "shakespeare-lstm"))["vocabulary"]
     text = "Café ☃ naïve 😀"  # é, ☃, ï and the emoji (two UTF-16 units, one code point) are not in the vocabulary
     state = type_text(opened, text)
-    assert_same(state, python_reference("shakespeare-lstm", "int8", text), vocabulary)
+    assert_same(state, python_reference("shakespeare-lstm", "int8", text, personal=state["personal"]), vocabulary)
     page = opened.page
     page.keyboard.press("Backspace")  # the emoji: one kept state back
     state = opened.settled()
     assert page.input_value("#text") == "Café ☃ naïve " and state["last"]["fed"] == 0
     state = type_text(opened, "wh")
-    assert_same(state, python_reference("shakespeare-lstm", "int8", "Café ☃ naïve wh"), vocabulary)
+    assert_same(state, python_reference("shakespeare-lstm", "int8", "Café ☃ naïve wh", personal=state["personal"]),
+                vocabulary)
     page.fill("#text", "")
     state = opened.settled()
     assert state["error"] is None
-    assert_same(state, python_reference("shakespeare-lstm", "int8", ""), vocabulary)
+    assert_same(state, python_reference("shakespeare-lstm", "int8", "", personal=state["personal"]), vocabulary)
     opened.close()
 
 
@@ -166,9 +176,13 @@ def test_the_picker_offers_every_release_model_and_kind(browser, server):
     opened = browser.open(server.url)
     options = opened.page.eval_on_selector_all("#model option", "options => options.map(o => o.value)")
     assert options == [f"{name}|{kind}" for name in MODELS for kind in ("float", "int8")]
-    assert opened.state()["name"] == MODELS[0]  # the first one by default
+    state = opened.state()
+    assert state["name"] == MODELS[0] and state["kind"] == "int8"  # the first one, int8 by default
+    assert f"{MODELS[0]}/model_web_int8.tflite (int8, the default" in opened.page.inner_text("#status")
+    assert opened.page.eval_on_selector("#model", "s => s.value") == f"{MODELS[0]}|int8"
     labels = opened.page.eval_on_selector_all("#model option", "options => options.map(o => o.textContent)")
     assert [label.endswith("bits/key") for label in labels] == [name == KOREAN for name in MODELS for _ in "fi"]
+    assert ["(default)" in label for label in labels] == [k == "int8" for _ in MODELS for k in ("float", "int8")]
     with opened.page.expect_navigation():
         opened.page.select_option("#model", "shakespeare-simplernn|int8")
     from kerasrnn.benchmarks.browser import READY, wait_until
@@ -211,13 +225,13 @@ def broken_copy(tmp_path, how: str) -> str:
 def test_a_broken_model_file_shows_the_pages_error(browser, tmp_path, how, message):
     server = serve(broken_copy(tmp_path, how))
     try:
-        opened = browser.open(server.url)
+        opened = browser.open(f"{server.url}?kind=float")  # the broken file (int8 is the default)
         state = opened.state()
         assert not state["ready"] and message in state["error"], state["error"]
         assert opened.page.is_visible("#error") and message in opened.page.inner_text("#error")
         assert opened.page.is_disabled("#text")
         opened.close()
-        opened = browser.open(f"{server.url}?kind=int8")  # the other file is fine
+        opened = browser.open(server.url)  # the other file, the default, is fine
         assert opened.state()["ready"]
         opened.close()
     finally:
@@ -254,12 +268,16 @@ def korean(browser, server):
     opened.close()
 
 
-def korean_state(korean, typed: str, backspaces: int = 0) -> dict:
-    """Empties the box, types `typed` (each character inserted as an input method commits it), presses
-    Backspace `backspaces` times; the page's state once settled, with the box's text."""
+def korean_state(korean, typed: str, backspaces: int = 0, forget: bool = False) -> dict:
+    """Empties the box (`forget`: and the personal model, by its button), types `typed` (each character inserted
+    as an input method commits it), presses Backspace `backspaces` times; the page's state once settled, with
+    the box's text."""
     page = korean.page
     page.fill("#text", "")
     korean.settled()
+    if forget and not page.is_disabled("#forget"):
+        page.click("#forget")
+        korean.settled()
     type_text(korean, typed)
     for _ in range(backspaces):
         page.keyboard.press("Backspace")
@@ -275,7 +293,7 @@ def korean_state(korean, typed: str, backspaces: int = 0) -> dict:
 ])
 def test_the_korean_model_composes_hangul_and_completes_like_python(korean, typed, backspaces, shown):
     state = korean_state(korean, typed, backspaces)
-    want = python_reference(KOREAN, "float", typed, backspaces)
+    want = python_reference(KOREAN, state["kind"], typed, backspaces, state["personal"])
     assert state["box"] == shown == want["text"]
     assert_same(state, want, litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"])
     assert state["last"]["fed"] == 0 or not backspaces  # a Backspace goes back to a kept state: nothing re-read
@@ -283,7 +301,8 @@ def test_the_korean_model_composes_hangul_and_completes_like_python(korean, type
 
 
 def test_the_korean_page_shows_what_the_complete_command_prints_and_tab_types_keys(korean):
-    state = korean_state(korean, "기")
+    state = korean_state(korean, "기", forget=True)  # nothing learned: what the command prints
+    assert not state["personal"]["words"]
     assert [(s["word"], round(s["prob"], 3)) for s in state["shown"]] == complete_command("기")
     first = state["shown"][0]
     assert text_to_keys(first["word"]) == "ㄱㅣ" + first["completion"]  # the completion is keys
@@ -291,7 +310,7 @@ def test_the_korean_page_shows_what_the_complete_command_prints_and_tab_types_ke
     state = {**korean.settled(), "box": korean.page.input_value("#text")}
     assert state["box"] == first["word"] == keys_to_text("ㄱㅣ" + first["completion"])  # shown composed
     vocabulary = litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"]
-    assert_same(state, python_reference(KOREAN, "float", first["word"]), vocabulary)
+    assert_same(state, python_reference(KOREAN, state["kind"], first["word"], personal=state["personal"]), vocabulary)
     state = korean_state(korean, "ㄱㅣ ")  # and the text box keeps the composition while more is typed
     assert state["box"] == "기 "
 
@@ -309,9 +328,31 @@ def test_an_input_methods_composition_is_read_as_it_goes_and_left_alone(korean):
         cdp.send("Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
         state = korean.settled()
         assert page.input_value("#text") == text
-        assert_same(state, python_reference(KOREAN, "float", text), vocabulary)
+        assert_same(state, python_reference(KOREAN, state["kind"], text, personal=state["personal"]), vocabulary)
     cdp.send("Input.insertText", {"text": "기억"})  # the input method commits
     state = korean.settled()
     assert page.input_value("#text") == "기억"
-    assert_same(state, python_reference(KOREAN, "float", "기억"), vocabulary)
+    assert_same(state, python_reference(KOREAN, state["kind"], "기억", personal=state["personal"]), vocabulary)
     cdp.detach()
+
+
+def test_after_backspace_into_a_lone_jamo_the_box_and_the_suggestions_agree(korean):
+    """기억, Backspace twice (the box shows 기ㅇ), then ㄱ ㅣ ㅎ: the box shows 기ㅇ깋 and the suggestions continue
+    what it shows (기ㅇ기...; was 깅기할, the keys composed afresh), and Tab gives the box the first one."""
+    state = korean_state(korean, "기억", 2)
+    assert state["box"] == "기ㅇ"
+    state = {**type_text(korean, "ㄱㅣㅎ"), "box": korean.page.input_value("#text")}
+    assert state["box"] == "기ㅇ깋"
+    completer = Autocompleter(os.path.join(RELEASES, KOREAN), state["kind"])  # the same keys in Python
+    completer.feed("기억")
+    completer.backspace(2)
+    completer.feed("ㄱㅣㅎ")
+    if state["personal"] is not None:
+        completer.personal = PersonalModel(state["personal"]["tokens"])
+        completer.personal.load_json(state["personal"])
+    assert completer.text == "기ㅇ깋"
+    words = [s.word for s in completer.suggestions(3)]
+    assert [s["word"] for s in state["shown"]] == words and all(w.startswith("기ㅇ기") for w in words), words
+    korean.page.keyboard.press("Tab")
+    korean.settled()
+    assert korean.page.input_value("#text") == words[0]

@@ -6,12 +6,16 @@
 // what the keyboard shows (its composition), `backspace` is the keyboard's (one key of the open
 // syllable, else the last character whole), and suggestions are shown composed ('ㄱㅣ' + 'ㅇㅓㄱ' -> '기억').
 //
+// With a personal model (js/personal.js, options.personal), the words typed are learned as each one ends
+// and its suggestions are mixed into the RNN's, as in Python.
+//
 // The model is anything with zeroState(), step(token, state) -> Promise<{logits, state}> and
 // release(state): a StepModel in the page, a stand-in in the Node tests. The completer owns every
 // state it holds (the current one and those kept for backspace) and releases each exactly once.
 
 import { beamComplete, softmax } from './beam.js';
 import { KEYBOARD, Keyboard } from './hangul.js';
+import { CHARACTERS } from './personal.js';
 
 export const WORD_PUNCTUATION = "'-"; // characters that continue a word besides letters and digits
 export const HISTORY = 256; // keystrokes that backspace can undo (as HISTORY in Python)
@@ -35,8 +39,9 @@ export class Autocompleter {
    * @param {object} model the step model (see above).
    * @param {object} manifest the export's manifest.json (vocabulary, specials, unk_id, start_text; a
    *     keyboard model's input, keys and keyboard tables).
-   * @param {object} [options] beamWidth, maxLen.
-   * @throws {Error} a keyboard model's tables are not those of the 2-beolsik keyboard.
+   * @param {object} [options] beamWidth, maxLen; personal: a PersonalModel of this model's tokens (or null).
+   * @throws {Error} a keyboard model's tables are not those of the 2-beolsik keyboard; a personal model of
+   *     other tokens.
    */
   constructor(model, manifest, options = {}) {
     this.model = model;
@@ -56,10 +61,16 @@ export class Autocompleter {
     this.endIds = usable.filter(([t]) => !this.wordChar(t)).map(([, i]) => i);
     this.beamWidth = options.beamWidth ?? BEAM_WIDTH;
     this.maxLen = options.maxLen ?? MAX_COMPLETION;
-    this.history = []; // [{state, logits, wordTokens}], oldest first, at most HISTORY
+    this.tokenKind = this.keyboard ? KEYBOARD : CHARACTERS; // what a personal model's words are made of
+    this.personal = options.personal ?? null;
+    if (this.personal && this.personal.tokens !== this.tokenKind) {
+      throw new Error(`a personal model of ${this.personal.tokens}, but this model reads ${this.tokenKind}`);
+    }
+    this.history = []; // [{state, logits, wordTokens, prev}], oldest first, at most HISTORY
     this.state = null;
     this.logits = null;
     this.wordTokens = ''; // the tokens of the current word typed so far (a keyboard model: its keys)
+    this.prev = ''; // the tokens of the word before it ('' at the start)
     this.composer = null; // a keyboard model's composition of what was typed
   }
 
@@ -85,14 +96,23 @@ export class Autocompleter {
     }
   }
 
-  /** Types `text`: one step per character, or per key for a keyboard model. */
-  async feed(text) {
+  /**
+   * Types `text`: one step per character, or per key for a keyboard model. A word that ends is learned by
+   * the personal model, unless `learn` is false (text read again after reset(), already learned once).
+   */
+  async feed(text, learn = true) {
     for (const c of this.tokens(text)) {
       const out = await this.model.step(this.index.get(c) ?? this.unkId, this.state);
-      this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens }); // the history's
+      this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev });
       if (this.history.length > HISTORY) this.model.release(this.history.shift().state);
       ({ state: this.state, logits: this.logits } = out);
-      this.wordTokens = this.wordChar(c) ? this.wordTokens + c : '';
+      if (this.wordChar(c)) {
+        this.wordTokens += c;
+      } else if (this.wordTokens) { // a word ends: the personal model learns it
+        if (learn) this.personal?.learn(this.wordTokens, this.prev);
+        this.prev = this.wordTokens;
+        this.wordTokens = '';
+      }
       this.composer?.push(c);
     }
   }
@@ -120,7 +140,8 @@ export class Autocompleter {
   /**
    * Presses backspace `count` times, restoring the states kept for what it removes: one character each,
    * or for a keyboard model what its backspace removes (one key of the open syllable: 닭 -> 달; else the
-   * last character whole). Returns how many kept states it went back.
+   * last character whole). Returns how many kept states it went back. What the personal model learned
+   * stays learned.
    */
   backspace(count = 1) {
     const width = this.composer ? this.composer.backspaceWidth(count) : count;
@@ -130,13 +151,14 @@ export class Autocompleter {
     for (let i = 0; i < (this.composer ? count : 0); i++) this.composer.backspace();
     for (let i = 0; i < width; i++) {
       this.model.release(this.state);
-      ({ state: this.state, logits: this.logits, wordTokens: this.wordTokens } = this.history.pop());
+      ({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev } = this.history.pop());
     }
     return width;
   }
 
   /**
-   * The k most likely completions of the current word, most likely first.
+   * The k most likely completions of the current word, most likely first; with a personal model, the RNN's k
+   * best and its k best mixed (PersonalModel.mix: `prob` is then the mixed probability).
    *
    * @returns {Promise<Array<{word: string, completion: string, prob: number}>>}
    */
@@ -144,11 +166,21 @@ export class Autocompleter {
     const found = await beamComplete((t, s) => this.model.step(t, s), this.state, this.logits,
         this.wordIds, this.endIds, { k, beamWidth: this.beamWidth, maxLen: this.maxLen,
           allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
-    return found.map(({ ids, prob }) => {
-      const completion = ids.map((i) => this.vocabulary[i]).join('');
-      const typed = this.wordTokens + completion;
-      return { word: this.keyboard ? this.keyboard.keysToText(typed) : typed, completion, prob };
-    });
+    let ranked = found.map(({ ids, prob }) => [ids.map((i) => this.vocabulary[i]).join(''), prob]);
+    if (this.personal) ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k);
+    return ranked.map(([completion, prob]) => ({ word: this.shown(completion), completion, prob }));
+  }
+
+  /**
+   * The current word as the keyboard would show it with `completion` typed: a keyboard model composes the
+   * completion's keys onto the open syllable only, the word's committed characters left as shown (after
+   * Backspace into a lone jamo, 기ㅇ + ㄱㅣㅎ shows 기ㅇ깋: its completions read 기ㅇ기...), as the box does.
+   */
+  shown(completion) {
+    if (!this.composer) return this.wordTokens + completion;
+    const word = Array.from(this.word);
+    const open = Array.from(this.composer.preedit).length;
+    return word.slice(0, word.length - open).join('') + this.keyboard.keysToText(this.composer.preeditKeys + completion);
   }
 
   /**
@@ -172,6 +204,7 @@ export class Autocompleter {
     this.state = null;
     this.logits = null;
     this.wordTokens = '';
+    this.prev = '';
     this.composer = null;
   }
 }

@@ -2,6 +2,7 @@
 // (`await import('./js/bench.js')`) and given `window.kerasrnn`. The page itself never imports this.
 
 import { Autocompleter } from './autocomplete.js';
+import { PersonalModel } from './personal.js';
 import { heapBytes } from './runtime.js';
 
 /**
@@ -48,19 +49,22 @@ export async function timeSteps(app, text, count, warmup = 50) {
 
 /**
  * Times `count` keystrokes: feed one character of `text` (cycling), then the top-3 suggestions, as the
- * page does on each key. Samples the WASM heap every `every` keystrokes.
+ * page does on each key, with a personal model of its own (a fresh one, learning the words of `text`: the
+ * page's own is left alone) unless `personal` is false. Samples the WASM heap every `every` keystrokes.
  *
- * @returns {{ms: number[], steps: number, heap: Array<[number, number]>}} steps: model steps in all
- *     (one per character plus the searches' beams).
+ * @returns {{ms: number[], steps: number, heap: Array<[number, number]>, personalEntries: number}} steps:
+ *     model steps in all (one per character plus the searches' beams); personalEntries: the personal
+ *     model's words and pairs at the end.
  */
-export async function timeKeystrokes(app, text, count, every = 100) {
+export async function timeKeystrokes(app, text, count, every = 100, personal = true) {
   let steps = 0;
   const counted = { // the page's model, counting steps
     zeroState: () => app.model.zeroState(),
     step: (t, s) => { steps++; return app.model.step(t, s); },
     release: (s) => app.model.release(s),
   };
-  const completer = new Autocompleter(counted, app.manifest);
+  const tokens = app.completer.tokenKind;
+  const completer = new Autocompleter(counted, app.manifest, { personal: personal ? new PersonalModel(tokens) : null });
   const chars = Array.from(text);
   const ms = [];
   const heap = [[0, heapBytes()]];
@@ -76,7 +80,7 @@ export async function timeKeystrokes(app, text, count, every = 100) {
   } finally {
     completer.dispose();
   }
-  return { ms, steps, heap };
+  return { ms, steps, heap, personalEntries: completer.personal?.size ?? 0 };
 }
 
 /**

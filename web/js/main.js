@@ -6,18 +6,29 @@
 // shows the keys composed as the keyboard composes them, Backspace removes one key of the syllable being
 // typed (닭 -> 달), and the suggestions are shown in Hangul.
 //
-// Query options: ?model=NAME (an export the server lists) &kind=float|int8 &wasm=URL (a LiteRT loader
+// A personal word model (js/personal.js) learns the words typed and is mixed into the suggestions; it is
+// kept in this page's localStorage (one per kind of tokens: characters, or the Korean keyboard's keys), never
+// sent anywhere, and the "Forget what I typed" button empties it. A stored value that cannot be read is
+// ignored with a notice.
+//
+// Query options: ?model=NAME (an export the server lists) &kind=float|int8 (default: the index's `default`,
+// int8 where the manifest shows it within 0.01 bits/char of float) &wasm=URL (a LiteRT loader
 // .js, to try the compat build). `window.kerasrnn` holds the page's state for tests and benchmarks:
 // ready, error, busy (queued keystrokes), shown (suggestions), next (next characters), last (timings).
 
-import { Autocompleter, HISTORY } from './autocomplete.js';
+import { Autocompleter, HISTORY, isKoreanWordChar, isWordChar } from './autocomplete.js';
+import { KEYBOARD } from './hangul.js';
 import { BoxText } from './box_text.js';
 import { fetchIndex, fetchManifest, fetchVerified, ModelError } from './models.js';
+import { CHARACTERS, PersonalModel } from './personal.js';
 import { loadRuntime } from './runtime.js';
 import { StepModel } from './step_model.js';
 
 const SUGGESTIONS = 3;
 const NEXT_CHARS = 8;
+const STORAGE_PREFIX = 'kerasrnn.personal.'; // + the tokens: this page's localStorage key of the personal model
+const MAX_STORED = 4 << 20; // characters of a stored personal model read at most
+const SAVE_AFTER_MS = 1000; // a learned word is stored this long after the typing stops (and when the page hides)
 const KINDS = ['float', 'int8'];
 const KOREAN = { placeholder: '여기에 입력하세요, 예: 기', lang: 'ko',
                  hint: 'Tab takes the first suggestion, a click takes any; Backspace removes one key of the ' +
@@ -25,7 +36,8 @@ const KOREAN = { placeholder: '여기에 입력하세요, 예: 기', lang: 'ko',
 
 const $ = (id) => document.getElementById(id);
 const box = $('text');
-const app = { ready: false, error: null, busy: 0, shown: [], next: [], last: null, latencies: [] };
+const app = { ready: false, error: null, busy: 0, shown: [], next: [], last: null, latencies: [], notice: null };
+Object.defineProperty(app, 'personal', { enumerable: true, get: () => app.completer?.personal?.toJSON() ?? null });
 window.kerasrnn = app;
 
 /** Shows an error in place of the page's work (never a blank page). */
@@ -38,6 +50,100 @@ function fail(error) {
   console.error(error);
 }
 
+/** Shows a notice about the personal model (a stored value ignored, storage refused), or hides it. */
+function notice(text) {
+  app.notice = text;
+  $('personal-notice').textContent = text ?? '';
+  $('personal-notice').hidden = !text;
+}
+
+/** localStorage, or null where the browser refuses it (a private window, a policy). */
+function storage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The personal model of this manifest's tokens, read from localStorage (empty when there is none, or when
+ * the stored value cannot be read: then with a notice; it is replaced by the next word learned). */
+function openPersonal(manifest) {
+  const tokens = manifest.input === KEYBOARD ? KEYBOARD : CHARACTERS;
+  const personal = new PersonalModel(tokens);
+  app.storageKey = STORAGE_PREFIX + tokens;
+  const store = storage();
+  if (!store) {
+    notice('This browser keeps no local storage for this page: the words you type are learned until it closes.');
+    return personal;
+  }
+  let raw = null;
+  try {
+    raw = store.getItem(app.storageKey);
+    if (raw !== null) {
+      if (raw.length > MAX_STORED) throw new Error(`larger than ${MAX_STORED >> 20} MB`);
+      let data;
+      try {
+        data = JSON.parse(raw);
+      } catch (e) {
+        throw new Error(`not JSON: ${e.message}`);
+      }
+      personal.loadJSON(data, tokens === KEYBOARD ? isKoreanWordChar : isWordChar);
+    }
+    savedChanges = personal.changes; // nothing new to store yet
+  } catch (e) {
+    personal.forget();
+    savedChanges = personal.changes; // the value that could not be read stays until a word is learned
+    notice(`The words stored by this page earlier could not be read (${String(e.message).slice(0, 120)}): ` +
+           'they were ignored, and learning starts afresh.');
+  }
+  return personal;
+}
+
+let saveTimer = null;
+let savedChanges = null; // the personal model's `changes` when last stored (or read)
+
+/** Stores the personal model in localStorage if it learned something since the last time. */
+function savePersonal() {
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  const personal = app.completer?.personal;
+  const store = storage();
+  if (!personal || !store || personal.changes === savedChanges) return;
+  try {
+    store.setItem(app.storageKey, JSON.stringify(personal));
+    savedChanges = personal.changes;
+  } catch (e) {
+    notice(`The words you type cannot be stored in this browser (${e.name}): they are learned until it closes.`);
+  }
+}
+
+/** Shows what the personal model holds. */
+function renderPersonal() {
+  const personal = app.completer?.personal;
+  if (!personal) return;
+  const n = personal.words.size;
+  $('personal').textContent = `Learned from your typing: ${n} word${n === 1 ? '' : 's'}, kept in this browser only ` +
+    '(never sent anywhere) and mixed into the suggestions.';
+  $('forget').disabled = personal.size === 0;
+  if (personal.changes !== savedChanges && saveTimer === null) saveTimer = setTimeout(savePersonal, SAVE_AFTER_MS);
+}
+
+/** The "Forget what I typed" button: empties the personal model and its stored copy. */
+function forgetPersonal() {
+  const personal = app.completer?.personal;
+  if (!personal) return;
+  personal.forget();
+  clearTimeout(saveTimer);
+  saveTimer = null;
+  try {
+    storage()?.removeItem(app.storageKey);
+  } catch { /* nothing stored */ }
+  savedChanges = personal.changes;
+  notice(null);
+  schedule([]); // the suggestions without it
+}
+
 /** The picker: one entry per export and kind; choosing one loads the page with it. */
 function fillPicker(index, name, kind) {
   const picker = $('model');
@@ -45,7 +151,7 @@ function fillPicker(index, name, kind) {
     for (const k of KINDS.filter((k) => k in m.files)) {
       const f = m.files[k];
       const unit = m.input === 'keys-2beolsik' ? 'key' : 'char';
-      const label = `${m.name} · ${m.cell.toUpperCase()} ${m.layers}×${m.units} · ${k} · ` +
+      const label = `${m.name} · ${m.cell.toUpperCase()} ${m.layers}×${m.units} · ${k}${k === m.default ? ' (default)' : ''} · ` +
                     `${(f.bytes / 1e6).toFixed(2)} MB · ${f.validation_bpc.toFixed(3)} bits/${unit}`;
       picker.add(new Option(label, `${m.name}|${k}`, false, m.name === name && k === kind));
     }
@@ -67,9 +173,9 @@ async function start() {
     throw new ModelError('the server offers no model with web files: export one with python -m kerasrnn.export');
   }
   const name = params.get('model') ?? index.models[0].name;
-  const kind = params.get('kind') ?? 'float';
-  fillPicker(index, name, kind);
   const entry = index.models.find((m) => m.name === name);
+  const kind = params.get('kind') ?? entry?.default ?? 'float'; // int8 where it is as good as float
+  fillPicker(index, name, kind);
   if (!entry) throw new ModelError(`no model '${name}' here: choose one of ${index.models.map((m) => m.name)}`);
   if (!entry.files[kind]) throw new ModelError(`${name} has no ${kind} web file (kinds: ${Object.keys(entry.files)})`);
   const file = entry.files[kind].file;
@@ -84,7 +190,7 @@ async function start() {
   });
   let completer;
   try {
-    completer = new Autocompleter(model, manifest);
+    completer = new Autocompleter(model, manifest, { personal: openPersonal(manifest) });
   } catch (e) {
     model.delete();
     throw new ModelError(`${name}/manifest.json: ${e.message}`);
@@ -95,6 +201,7 @@ async function start() {
     $('hint').textContent = KOREAN.hint;
   }
   Object.assign(app, { name, kind, file, manifest, model, completer, variant, keyboard: Boolean(completer.keyboard),
+                       isDefault: kind === (entry.default ?? 'float'), bytes: entry.files[kind].bytes,
                        loadedMs: performance.now() });
 }
 
@@ -117,14 +224,16 @@ async function sync(ops) {
   const t0 = performance.now();
   let fed = 0;
   let back = 0;
+  let reread = false; // after a reset the box's text is read again: its words were learned once already
   for (const op of ops) {
     if (op.reset) {
       await completer.reset();
       back = 0;
+      reread = true;
     } else if (op.back) {
       back += completer.backspace(op.back);
     } else {
-      await completer.feed(op.feed);
+      await completer.feed(op.feed, !reread);
       fed += Array.from(op.feed).length;
     }
   }
@@ -193,6 +302,7 @@ function render() {
   const token = app.keyboard ? 'key' : 'character';
   const read = [back ? `back ${plural(back, token)} to a kept state` : '',
                 fed || !back ? `${plural(fed, token)} read` : ''].filter(Boolean).join(', ');
+  renderPersonal();
   $('latency').textContent = `this keystroke ${totalMs.toFixed(2)} ms (${read} in ${feedMs.toFixed(2)} ms, ` +
     `suggestions in ${suggestMs.toFixed(2)} ms); median of ${sorted.length}: ${median.toFixed(2)} ms`;
 }
@@ -211,6 +321,9 @@ start().then(async () => {
   box.addEventListener('input', changed);
   box.addEventListener('compositionstart', () => { composing = true; });
   box.addEventListener('compositionend', () => { composing = false; changed(); });
+  $('forget').addEventListener('click', forgetPersonal);
+  window.addEventListener('pagehide', savePersonal);
+  document.addEventListener('visibilitychange', () => { if (document.hidden) savePersonal(); });
   box.addEventListener('keydown', (e) => {
     const plain = !e.shiftKey && !e.ctrlKey && !e.altKey && !e.metaKey;
     if (e.key === 'Tab' && plain) {
@@ -225,7 +338,7 @@ start().then(async () => {
   box.focus();
   if (!app.error) {
     app.ready = true;
-    $('status').textContent = `${app.name} (${app.kind}, ${app.file}) on LiteRT.js ${app.variant ?? ''}: ` +
-      `ready in ${app.readyMs.toFixed(0)} ms`;
+    $('status').textContent = `Runs ${app.name}/${app.file} (${app.kind}${app.isDefault ? ', the default' : ''}, ` +
+      `${(app.bytes / 1e6).toFixed(2)} MB) on LiteRT.js ${app.variant ?? ''}: ready in ${app.readyMs.toFixed(0)} ms`;
   }
 }).catch(fail);

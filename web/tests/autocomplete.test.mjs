@@ -138,7 +138,8 @@ test('a keyboard model\'s backspace is the keyboard\'s, back to the kept states'
   d.backspace(); // 가 was committed when ㅣ came: the keyboard shows 가ㄱ, not 각
   assert.deepEqual([d.text, d.word, d.wordTokens, d.undoable], ['가ㄱ', '가ㄱ', 'ㄱㅏㄱ', 3]);
   const [first] = await d.suggestions(1);
-  assert.equal(first.word, d.keyboard.keysToText('ㄱㅏㄱ' + first.completion)); // the word's keys, composed
+  // as the box shows it once the completion is typed: 가 stays, the keys compose onto the open ㄱ (was: 각...)
+  assert.equal(first.word, '가' + d.keyboard.keysToText('ㄱ' + first.completion));
   const e = await typed(korean, '기억 속');
   assert.equal(e.backspace(4), 4); // 속 by its three keys, then the space
   assert.deepEqual([e.text, e.undoable], ['기억', 5]);
@@ -150,4 +151,32 @@ test('a keyboard model\'s backspace is the keyboard\'s, back to the kept states'
 test('a keyboard manifest whose keys are not its tables\' is refused', () => {
   assert.throws(() => new Autocompleter(fakeModel(korean), { ...korean, keys: ['ㄱ'] }), /keys/);
   assert.throws(() => new Autocompleter(fakeModel(korean), { ...korean, keyboard: {} }), /2-beolsik/);
+});
+
+test('a personal model learns each word as it ends, and its words are mixed into the suggestions', async () => {
+  const { PersonalModel } = await import('../js/personal.js');
+  const personal = new PersonalModel('characters');
+  const model = fakeModel();
+  const c = new Autocompleter(model, manifest, { personal });
+  await c.reset();
+  const plain = new Autocompleter(fakeModel(), manifest); // the same RNN, no personal model
+  await plain.reset();
+  await c.feed('abc cab. abc c');
+  await plain.feed('abc cab. abc c');
+  assert.deepEqual(personal.toJSON().words, [['cab', 1], ['abc', 2]]); // 'c' is still being typed
+  assert.deepEqual(personal.toJSON().pairs, [['abc', 'cab', 1], ['cab', 'abc', 1]]);
+  assert.equal(c.prev, 'abc');
+  const rnn = (await plain.suggestions(3)).map((s) => [s.completion, s.prob]);
+  const mixed = await c.suggestions(3);
+  assert.deepEqual(mixed.map((s) => [s.completion, s.prob]), personal.mix(rnn, 'c', 'abc', 3));
+  assert.ok(mixed.some((s) => s.word === 'cab')); // the word typed after 'abc' before
+  c.backspace(2); // back into 'abc': prev restored, nothing unlearned
+  assert.deepEqual([c.word, c.prev, personal.words.get('abc')], ['abc', 'cab', 2]);
+  await c.reset();
+  await c.feed('bb ', false); // text read again after a reset: not learned twice
+  assert.ok(!personal.words.has('bb'));
+  assert.throws(() => new Autocompleter(model, manifest, { personal: new PersonalModel('keys-2beolsik') }), /personal/);
+  c.dispose();
+  plain.dispose();
+  assert.equal(model.live.size, 0);
 });

@@ -34,7 +34,7 @@ def test_the_manifest_says_the_tokens_are_keys_and_holds_the_figures(korean_expo
 
 
 def test_hangul_is_typed_as_keys_and_suggestions_are_shown_composed(korean_export, korean_run):
-    completer = Autocompleter(korean_export)
+    completer = Autocompleter(korean_export, "float")
     completer.feed("파일을 기")
     assert completer.keyboard and completer.word == "기" and completer.text == "파일을 기"
     run = load_run(korean_run)
@@ -79,7 +79,7 @@ def test_backspace_is_the_keyboards(korean_export):
 def test_any_input_gives_suggestions(korean_export, prefix, word, capsys):
     assert complete.main([korean_export, prefix]) == 0
     out, err = capsys.readouterr()
-    assert f"(current word: {word!r})" in out.splitlines()[0] and len(out.splitlines()) == 4
+    assert f"(current word: {word!r}; model" in out.splitlines()[0] and len(out.splitlines()) == 4
     unknown = Autocompleter(korean_export).unknown(prefix)
     assert bool(unknown) == ("notice:" in err) and err.count("\n") <= 1
     assert not any(c in KEYS for c in unknown)
@@ -93,7 +93,8 @@ sys.exit(main([{korean_export!r}, "--words", "2", "기"]))
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
-    assert lines[0] == "기|  (current word: '기')" and all(" " in line.strip() for line in lines[1:])
+    file = litert.TFLITE_FILES[litert.default_kind(litert.load_manifest(korean_export))]
+    assert lines[0] == f"기|  (current word: '기'; {file})" and all(" " in line.strip() for line in lines[1:])
 
 
 def test_interactive_reads_composed_hangul(korean_export):

@@ -1,0 +1,239 @@
+"""A personal word model learned on the device from what its user types, mixed into the RNN's suggestions.
+
+Pure Python (no numpy, no TensorFlow): a cache language model (Kuhn & De Mori, 1990) over whole words,
+small and deterministic enough to be ported exactly (the browser page has the same one in JavaScript,
+checked against `tests/ondevice/personal_cases.json`).
+
+Words are runs of word tokens (characters; for the Korean keyboard model, keys: '기억' is 'ㄱㅣㅇㅓㄱ').
+When a word ends, `learn(word, prev)` counts it (`c1[word] += 1`) and the pair (`c2[prev, word] += 1`,
+prev = the word before it, '' at the start). Given the current word's prefix p and the previous word v:
+
+    followers  B = the words w with c2[v, w] > 0 that start with p;  n2 = sum c2[v, w], t2 = len(B)
+    words      U = the n + t2 words starting with p with the highest c1 (ties: code-point order), only when
+               p is not empty;  n1 = sum c1 over all the words starting with p (all the words when p is empty)
+    P1(w) = c1[w] / n1                                 (0 when n1 is 0)
+    P(w)  = (c2[v, w] + t2 * P1(w)) / (n2 + t2)        (Witten-Bell interpolation; P1(w) when n2 is 0)
+    mu    = weight * (n1 / (n1 + evidence))            (0 when B and U are empty)
+    mixed(completion) = (1 - mu) * P_rnn + mu * P      (a side that lacks the completion counts 0.0)
+
+`predict(p, v, n)` ranks the candidates B and U (no other word starting with p can rank above them) by P,
+higher first, then the word in code-point order, and keeps n. `mix` takes the RNN's k best completions and
+the personal model's k best (n = k), scores their union with `mixed` and keeps the k best (score, then the
+completion in code-point order). Counts are integers; the float operations are exactly
+the ones written above, in that order, so another language gets the same numbers bit for bit.
+
+Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
+forgets the least recently learned one (each table is kept in order of last use). Words longer than
+MAX_WORD tokens are not learned. Nothing is ever sent anywhere: `save` writes one local JSON file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import json
+import os
+
+FORMAT = "kerasrnn-personal"  # the save file's "format": what marks a file as a personal model
+VERSION = 1  # bumped when the save file's meaning changes
+CHARACTERS = "characters"  # "tokens" of a model over characters (a keyboard model: its manifest's "input")
+MAX_WORDS = 4096  # words kept (least recently used forgotten first)
+MAX_PAIRS = 8192  # (previous word, word) pairs kept (least recently used forgotten first)
+MAX_WORD = 32  # longest word learned, in tokens (longer runs, such as pasted codes, are skipped)
+MAX_COUNT = 1_000_000  # counts stop growing here
+WEIGHT = 0.5  # the most weight the personal model gets against the RNN (mu tends to it)
+EVIDENCE = 1  # words matching the prefix at which mu is half of WEIGHT (WEIGHT and EVIDENCE: chosen on held-out text)
+MAX_FILE_BYTES = 4 * 2**20  # the largest save file read
+
+
+class PersonalModel:
+    """Word and word-pair counts of what one user typed (see the module doc).
+
+    Args:
+        tokens: what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
+        max_words, max_pairs: the caps on entries.
+        weight, evidence: the mixing weight's limit and half-way point.
+    """
+
+    def __init__(self, tokens: str = CHARACTERS, max_words: int = MAX_WORDS, max_pairs: int = MAX_PAIRS,
+                 weight: float = WEIGHT, evidence: float = EVIDENCE):
+        self.tokens, self.max_words, self.max_pairs = tokens, max_words, max_pairs
+        self.weight, self.evidence = weight, evidence
+        self.forget()
+
+    def forget(self) -> None:
+        """Forgets everything learned."""
+        self.words: dict[str, int] = {}  # word -> count, least recently learned first
+        self.pairs: dict[tuple[str, str], int] = {}  # (prev, word) -> count, least recently learned first
+        self.followers: dict[str, set[str]] = {}  # prev -> the words of its pairs
+        self.total = 0  # sum of the word counts
+        self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
+
+    def __len__(self) -> int:
+        """Entries held: words plus pairs."""
+        return len(self.words) + len(self.pairs)
+
+    def learn(self, word: str, prev: str = "") -> None:
+        """Counts `word` typed after `prev` ('' at the start); a word over MAX_WORD tokens is skipped."""
+        if not word or len(word) > MAX_WORD:
+            return
+        count = self.words.pop(word, 0)
+        if not count:
+            bisect.insort(self._sorted, word)
+        self.words[word] = min(count + 1, MAX_COUNT)
+        self.total += self.words[word] - count
+        while len(self.words) > self.max_words:
+            self._drop_word(next(iter(self.words)))
+        if not prev or len(prev) > MAX_WORD:
+            return
+        key = (prev, word)
+        count = self.pairs.pop(key, 0)
+        self.pairs[key] = min(count + 1, MAX_COUNT)
+        self.followers.setdefault(prev, set()).add(word)
+        while len(self.pairs) > self.max_pairs:
+            self._drop_pair(next(iter(self.pairs)))
+
+    def _drop_word(self, word: str) -> None:
+        self.total -= self.words.pop(word)
+        del self._sorted[bisect.bisect_left(self._sorted, word)]
+
+    def _drop_pair(self, key: tuple[str, str]) -> None:
+        del self.pairs[key]
+        followers = self.followers[key[0]]
+        followers.discard(key[1])
+        if not followers:
+            del self.followers[key[0]]
+
+    def _starting_with(self, prefix: str) -> list[str]:
+        lo = bisect.bisect_left(self._sorted, prefix)
+        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
+        return self._sorted[lo:hi]
+
+    def predict(self, prefix: str, prev: str = "", n: int = 3) -> tuple[list[tuple[str, float]], float]:
+        """The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
+
+        Returns:
+            ([(word, P), ...] best first, mu).
+        """
+        followers = [w for w in self.followers.get(prev, ()) if w.startswith(prefix)] if prev else []
+        n2 = sum(self.pairs[prev, w] for w in followers)
+        t2 = len(followers)
+        if prefix:
+            matching = self._starting_with(prefix)  # in code-point order, so ties keep it
+            n1 = sum(map(self.words.__getitem__, matching))
+            candidates = set(heapq.nlargest(n + t2, matching, key=self.words.__getitem__)).union(followers)
+        else:
+            n1, candidates = self.total, set(followers)
+        if not candidates:
+            return [], 0.0
+        scored = []
+        for w in candidates:
+            p1 = self.words.get(w, 0) / n1 if n1 else 0.0
+            p = (self.pairs.get((prev, w), 0) + t2 * p1) / (n2 + t2) if n2 else p1
+            scored.append((-p, w))
+        scored.sort()
+        mu = self.weight * (n1 / (n1 + self.evidence))
+        return [(w, -p) for p, w in scored[:n]], mu
+
+    def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3) -> list[tuple[str, float]]:
+        """The RNN's completions of `prefix` ((completion, probability), best first) mixed with the personal
+        model's: the k best (completion, mixed probability). Without a personal candidate: `rnn[:k]` as it is."""
+        personal, mu = self.predict(prefix, prev, k)
+        if not personal:
+            return list(rnn[:k])
+        ours = {w[len(prefix):]: p for w, p in personal}
+        theirs = dict(rnn)
+        scored = sorted((-((1 - mu) * theirs.get(c, 0.0) + mu * ours.get(c, 0.0)), c) for c in set(theirs) | set(ours))
+        return [(c, -s) for s, c in scored[:k]]
+
+    def to_json(self) -> dict:
+        """The save format: words and pairs with their counts, least recently learned first."""
+        return {"format": FORMAT, "version": VERSION, "tokens": self.tokens,
+                "words": [[w, c] for w, c in self.words.items()],
+                "pairs": [[v, w, c] for (v, w), c in self.pairs.items()]}
+
+    def load_json(self, data: object, word_char=None) -> None:
+        """Replaces what was learned with a save (`to_json`); entries beyond the caps are forgotten oldest first.
+
+        Raises:
+            ValueError: not a personal model, a different kind of tokens, or a malformed entry.
+        """
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError("not a personal model file")
+        if data.get("version") != VERSION:
+            raise ValueError(f"a personal model file of another version ({data.get('version')!r}, not {VERSION})")
+        if data.get("tokens") != self.tokens:
+            raise ValueError(f"a personal model of {data.get('tokens')!r}, not of {self.tokens!r} like this model")
+        words, pairs = data.get("words"), data.get("pairs")
+        if not isinstance(words, list) or not isinstance(pairs, list):
+            raise ValueError("a personal model file without its word lists")
+        self.forget()
+        for entry in words:
+            self._check(entry, 1, word_char)
+            if entry[0] in self.words:
+                raise ValueError(f"the word {entry[0]!r} appears twice")
+            self.words[entry[0]] = entry[1]
+            self.total += entry[1]
+        self._sorted = sorted(self.words)
+        while len(self.words) > self.max_words:
+            self._drop_word(next(iter(self.words)))
+        for entry in pairs:
+            self._check(entry, 2, word_char)
+            key = (entry[0], entry[1])
+            if key in self.pairs:
+                raise ValueError(f"the pair {key!r} appears twice")
+            self.pairs[key] = entry[2]
+            self.followers.setdefault(key[0], set()).add(key[1])
+        while len(self.pairs) > self.max_pairs:
+            self._drop_pair(next(iter(self.pairs)))
+
+    @staticmethod
+    def _check(entry: object, n_words: int, word_char) -> None:
+        if not (isinstance(entry, list) and len(entry) == n_words + 1
+                and all(isinstance(w, str) and 0 < len(w) <= MAX_WORD for w in entry[:n_words])
+                and isinstance(entry[-1], int) and not isinstance(entry[-1], bool) and 0 < entry[-1] <= MAX_COUNT):
+            raise ValueError(f"a malformed entry {str(entry)[:60]}")
+        if word_char is not None and not all(word_char(c) for w in entry[:n_words] for c in w):
+            raise ValueError(f"an entry that is not a word: {str(entry)[:60]}")
+
+    def save(self, path: str) -> None:
+        """Writes the model to `path` atomically (a local file; nothing is sent anywhere)."""
+        from pipelines.io import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def load(self, path: str, word_char=None) -> None:
+        """Reads a save file written by `save`.
+
+        Raises:
+            ValueError: unreadable, too large, not JSON, or not a personal model of these tokens (one line).
+        """
+        try:
+            if os.path.getsize(path) > MAX_FILE_BYTES:
+                raise ValueError(f"larger than {MAX_FILE_BYTES // 2**20} MB")
+            with open(path, "rb") as f:
+                data = json.loads(f.read().decode("utf-8"), parse_constant=_no_constant)
+        except OSError as e:
+            raise ValueError(f"cannot read it ({e.strerror})") from None
+        except UnicodeDecodeError:
+            raise ValueError("not UTF-8 text") from None
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise ValueError(f"not JSON ({str(e).splitlines()[0][:80]})") from None
+        self.load_json(data, word_char)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"not JSON ({name})")
+
+
+def typed_words(tokens: str, word_char, prev: str = "") -> list[tuple[str, str]]:
+    """The (prev, word) pairs that typing `tokens` teaches: each run of word tokens once a non-word token
+    ends it (a run still open at the end is not learned yet), prev the word before it ('' at first)."""
+    out, word = [], ""
+    for c in tokens:
+        if word_char(c):
+            word += c
+        elif word:
+            out.append((prev, word))
+            prev, word = word, ""
+    return out

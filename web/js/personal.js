@@ -1,0 +1,238 @@
+// A personal word model learned in this browser from what its user types, mixed into the RNN's suggestions:
+// an exact port of kerasrnn.ondevice.personal (a cache language model, Kuhn & De Mori 1990; Witten-Bell
+// interpolation of word pairs with single words). Checked number for number against Python's outputs in
+// tests/ondevice/personal_cases.json (web/tests/personal.test.mjs).
+//
+// Words are runs of word tokens: characters, or a Korean keyboard model's keys ('기억' is 'ㄱㅣㅇㅓㄱ'). Lengths
+// are in code points and ties are broken in code-point order, as in Python (not UTF-16 order). The page keeps
+// the model in its localStorage (js/main.js); it is never sent anywhere.
+
+export const FORMAT = 'kerasrnn-personal';
+export const VERSION = 1;
+export const CHARACTERS = 'characters';
+export const MAX_WORDS = 4096; // words kept (least recently learned forgotten first)
+export const MAX_PAIRS = 8192; // (previous word, word) pairs kept
+export const MAX_WORD = 32; // longest word learned, in tokens
+export const MAX_COUNT = 1000000; // counts stop growing here
+export const WEIGHT = 0.5; // the most weight the personal model gets against the RNN
+export const EVIDENCE = 1; // words matching the prefix at which mu is half of WEIGHT (as in Python)
+
+const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
+
+/** Length in code points (Python's len). */
+function length(s) {
+  let n = 0;
+  for (const _ of s) n++; // eslint-disable-line no-unused-vars
+  return n;
+}
+
+/** Python's str comparison: code-point order (-1, 0, 1). */
+export function compareCodePoints(a, b) {
+  const x = a[Symbol.iterator]();
+  const y = b[Symbol.iterator]();
+  for (;;) {
+    const p = x.next();
+    const q = y.next();
+    if (p.done || q.done) return p.done && q.done ? 0 : (p.done ? -1 : 1);
+    const d = p.value.codePointAt(0) - q.value.codePointAt(0);
+    if (d) return d < 0 ? -1 : 1;
+  }
+}
+
+/** Sorts [score, word] pairs as Python sorts (-score, word): higher score first, then the word. */
+function ranked(pairs) {
+  return pairs.sort((a, b) => (a[0] !== b[0] ? (b[0] > a[0] ? 1 : -1) : compareCodePoints(a[1], b[1])));
+}
+
+export class PersonalModel {
+  /**
+   * @param {string} tokens what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
+   * @param {object} [options] maxWords, maxPairs, weight, evidence.
+   */
+  constructor(tokens = CHARACTERS, options = {}) {
+    this.tokens = tokens;
+    this.maxWords = options.maxWords ?? MAX_WORDS;
+    this.maxPairs = options.maxPairs ?? MAX_PAIRS;
+    this.weight = options.weight ?? WEIGHT;
+    this.evidence = options.evidence ?? EVIDENCE;
+    this.changes = 0; // counts learn, forget and loadJSON calls (the page stores the model when it changed)
+    this.forget();
+  }
+
+  /** Forgets everything learned. */
+  forget() {
+    this.changes++;
+    this.words = new Map(); // word -> count, least recently learned first
+    this.pairs = new Map(); // prev SEP word -> count, least recently learned first
+    this.followers = new Map(); // prev -> Set of the words of its pairs
+    this.total = 0; // sum of the word counts
+  }
+
+  /** Entries held: words plus pairs. */
+  get size() {
+    return this.words.size + this.pairs.size;
+  }
+
+  /** Counts `word` typed after `prev` ('' at the start); a word over MAX_WORD tokens is skipped. */
+  learn(word, prev = '') {
+    if (!word || length(word) > MAX_WORD) return;
+    this.changes++;
+    const count = this.words.get(word) ?? 0;
+    this.words.delete(word);
+    this.words.set(word, Math.min(count + 1, MAX_COUNT));
+    this.total += this.words.get(word) - count;
+    while (this.words.size > this.maxWords) this.dropWord(this.words.keys().next().value);
+    if (!prev || length(prev) > MAX_WORD) return;
+    const key = prev + SEP + word;
+    const pairCount = this.pairs.get(key) ?? 0;
+    this.pairs.delete(key);
+    this.pairs.set(key, Math.min(pairCount + 1, MAX_COUNT));
+    if (!this.followers.has(prev)) this.followers.set(prev, new Set());
+    this.followers.get(prev).add(word);
+    while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
+  }
+
+  dropWord(word) {
+    this.total -= this.words.get(word);
+    this.words.delete(word);
+  }
+
+  dropPair(key) {
+    this.pairs.delete(key);
+    const [prev, word] = key.split(SEP);
+    const followers = this.followers.get(prev);
+    followers.delete(word);
+    if (!followers.size) this.followers.delete(prev);
+  }
+
+  /**
+   * The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
+   *
+   * @returns {{words: Array<[string, number]>, mu: number}} [word, P] best first.
+   */
+  predict(prefix, prev = '', n = 3) {
+    const followers = prev ? [...(this.followers.get(prev) ?? [])].filter((w) => w.startsWith(prefix)) : [];
+    let n2 = 0;
+    for (const w of followers) n2 += this.pairs.get(prev + SEP + w);
+    const t2 = followers.length;
+    let n1;
+    const candidates = new Set(followers);
+    if (prefix) {
+      n1 = 0;
+      for (const [w, c] of this.words) {
+        if (w.startsWith(prefix)) {
+          n1 += c;
+          candidates.add(w);
+        }
+      }
+    } else {
+      n1 = this.total;
+    }
+    // (Python keeps only the n + t2 likeliest single words as candidates: no other can rank above them, so
+    // ranking them all gives the same n.)
+    if (!candidates.size) return { words: [], mu: 0 };
+    const scored = [];
+    for (const w of candidates) {
+      const p1 = n1 ? (this.words.get(w) ?? 0) / n1 : 0;
+      const p = n2 ? ((this.pairs.get(prev + SEP + w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
+      scored.push([p, w]);
+    }
+    const mu = this.weight * (n1 / (n1 + this.evidence));
+    return { words: ranked(scored).slice(0, n).map(([p, w]) => [w, p]), mu };
+  }
+
+  /**
+   * The RNN's completions of `prefix` ([completion, probability], best first) mixed with the personal
+   * model's: the k best [completion, mixed probability]. Without a personal candidate: rnn's first k as they are.
+   */
+  mix(rnn, prefix, prev = '', k = 3) {
+    const { words, mu } = this.predict(prefix, prev, k);
+    if (!words.length) return rnn.slice(0, k);
+    const ours = new Map(words.map(([w, p]) => [w.slice(prefix.length), p]));
+    const theirs = new Map(rnn);
+    const scored = [...new Set([...theirs.keys(), ...ours.keys()])]
+      .map((c) => [(1 - mu) * (theirs.get(c) ?? 0) + mu * (ours.get(c) ?? 0), c]);
+    return ranked(scored).slice(0, k).map(([p, c]) => [c, p]);
+  }
+
+  /** The save format (Python's to_json): words and pairs with their counts, least recently learned first. */
+  toJSON() {
+    return {
+      format: FORMAT, version: VERSION, tokens: this.tokens,
+      words: [...this.words].map(([w, c]) => [w, c]),
+      pairs: [...this.pairs].map(([key, c]) => [...key.split(SEP), c]),
+    };
+  }
+
+  /**
+   * Replaces what was learned with a save (toJSON, or Python's file); beyond the caps, oldest forgotten first.
+   *
+   * @param {function(string): boolean} [wordChar] when given, every token of every word must pass it.
+   * @throws {Error} not a personal model, other tokens, or a malformed entry (one line); nothing is changed.
+   */
+  loadJSON(data, wordChar = null) {
+    if (data === null || typeof data !== 'object' || Array.isArray(data) || data.format !== FORMAT) {
+      throw new Error('not a personal model');
+    }
+    if (data.version !== VERSION) throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
+    if (data.tokens !== this.tokens) throw new Error(`a personal model of ${data.tokens}, not of ${this.tokens}`);
+    const { words, pairs } = data;
+    if (!Array.isArray(words) || !Array.isArray(pairs)) throw new Error('a personal model without its word lists');
+    const wordMap = new Map();
+    let total = 0;
+    for (const entry of words) {
+      check(entry, 1, wordChar);
+      if (wordMap.has(entry[0])) throw new Error(`the word ${entry[0]} appears twice`);
+      wordMap.set(entry[0], entry[1]);
+      total += entry[1];
+    }
+    const pairMap = new Map();
+    for (const entry of pairs) {
+      check(entry, 2, wordChar);
+      const key = entry[0] + SEP + entry[1];
+      if (pairMap.has(key)) throw new Error(`the pair ${entry[0]} ${entry[1]} appears twice`);
+      pairMap.set(key, entry[2]);
+    }
+    this.forget();
+    this.words = wordMap;
+    this.total = total;
+    while (this.words.size > this.maxWords) this.dropWord(this.words.keys().next().value);
+    for (const [key, c] of pairMap) {
+      this.pairs.set(key, c);
+      const [prev, word] = key.split(SEP);
+      if (!this.followers.has(prev)) this.followers.set(prev, new Set());
+      this.followers.get(prev).add(word);
+    }
+    while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
+  }
+}
+
+function check(entry, nWords, wordChar) {
+  const ok = Array.isArray(entry) && entry.length === nWords + 1
+    && entry.slice(0, nWords).every((w) => typeof w === 'string' && w.length > 0 && length(w) <= MAX_WORD
+                                            && !w.includes(SEP))
+    && Number.isInteger(entry[nWords]) && entry[nWords] > 0 && entry[nWords] <= MAX_COUNT;
+  if (!ok) throw new Error(`a malformed entry ${JSON.stringify(entry)?.slice(0, 60)}`);
+  if (wordChar && !entry.slice(0, nWords).every((w) => Array.from(w).every(wordChar))) {
+    throw new Error(`an entry that is not a word: ${JSON.stringify(entry).slice(0, 60)}`);
+  }
+}
+
+/**
+ * The (prev, word) pairs that typing `tokens` teaches (Python's typed_words): each run of word tokens once a
+ * non-word token ends it, prev the word before it ('' at first).
+ */
+export function typedWords(tokens, wordChar, prev = '') {
+  const out = [];
+  let word = '';
+  for (const c of tokens) {
+    if (wordChar(c)) {
+      word += c;
+    } else if (word) {
+      out.push([prev, word]);
+      prev = word;
+      word = '';
+    }
+  }
+  return out;
+}
