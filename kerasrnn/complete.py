@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 MAX_PREFIX_BYTES = 10_000_000  # fed one step per character (about 20,000 a second): ten million take minutes
 
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_intermixed_args(argv)  # the prefix may come after the options
 
     def body() -> int:
+        deps.check(*deps.LITERT, prog="kerasrnn.complete")
         prefix = args.prefix
         if args.prefix_file:
             from pipelines.io import read_text

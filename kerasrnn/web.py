@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        deps.check("numpy", prog="kerasrnn.web")  # the server reads the exports' manifests with kerasrnn.ondevice
         from kerasrnn.ondevice.web_server import make_server
 
         explicit = args.host is not None  # --host on the command line: the only way to serve other machines

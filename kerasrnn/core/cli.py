@@ -194,7 +194,13 @@ def quiet_tensorflow() -> None:
     they first look for a GPU, before any log setting applies. Commands call this
     first so that their own messages (and one-line errors) are what the user sees.
     Set KERASRNN_TF_LOGS=1 to see TensorFlow's messages.
+
+    Raises:
+        UsageError: TensorFlow, Keras or numpy is not installed (one line naming it and the install command).
     """
+    from kerasrnn.core.deps import TENSORFLOW, check
+
+    check(*TENSORFLOW)
     if os.environ.get("KERASRNN_TF_LOGS") == "1" or "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
