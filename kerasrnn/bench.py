@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         name = os.path.basename(os.path.normpath(args.model_dir))
         if args.what == "keystrokes":
+            cli.check_packages(*deps.LITERT, prog="kerasrnn.bench")
             from kerasrnn.benchmarks import keystrokes
 
             json_path = args.json or os.path.join("runs", "bench", f"keystrokes-{name}.json")

@@ -49,11 +49,11 @@ def read_names(args) -> list[str]:
 
 def open_classifier(path: str):
     """The classifier in `path`: an export (LiteRT, no TensorFlow) or a run (its best.keras)."""
-    deps.check("numpy", prog="kerasrnn.classify")
+    cli.check_packages("numpy", prog="kerasrnn.classify")
     from kerasrnn.ondevice.litert import MANIFEST
 
     if os.path.isfile(os.path.join(path, MANIFEST)):
-        deps.check(*deps.LITERT, prog="kerasrnn.classify")
+        cli.check_packages(*deps.LITERT, prog="kerasrnn.classify")
         from kerasrnn.ondevice.classifier import ExportedClassifier
 
         return ExportedClassifier(path)

@@ -40,13 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_intermixed_args(argv)  # the prefix may come after the options
 
     def body() -> int:
-        deps.check(*deps.LITERT, prog="kerasrnn.complete")
+        cli.check_packages(*deps.LITERT, prog="kerasrnn.complete")
         prefix = args.prefix
         if args.prefix_file:
             from pipelines.io import read_text
 
             prefix = read_text(args.prefix_file, max_bytes=MAX_PREFIX_BYTES)
-        from kerasrnn.ondevice.autocomplete import Autocompleter, format_suggestions
+        from kerasrnn.ondevice.autocomplete import MIN_PROB, Autocompleter, format_suggestions
 
         completer = Autocompleter(args.model_dir, args.model, args.threads)
         if args.words > 1 and " " not in completer.manifest["vocabulary"]:
@@ -65,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         shown = completer.text[-60:].replace("\n", "\\n")
         print(f"{shown}|  (current word: {completer.word!r})")
-        print(format_suggestions(completer.suggestions(args.k, args.words)))
+        suggestions = completer.suggestions(args.k, args.words)
+        print(format_suggestions(suggestions) if suggestions else
+              f"  (no suggestion: every completion here is less likely than {MIN_PROB})")
         return 0
 
     return cli.run(body, "kerasrnn.complete")

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         if os.path.isfile(os.path.join(args.run_dir, "manifest.json")):  # an export: LiteRT only
-            deps.check(*deps.LITERT, prog="kerasrnn.evaluate")
+            cli.check_packages(*deps.LITERT, prog="kerasrnn.evaluate")
             from kerasrnn.ondevice.evaluation import evaluate_export
 
             result = evaluate_export(args.run_dir, args.text, args.carried, args.window, args.model)

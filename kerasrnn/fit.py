@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m kerasrnn.fit " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
-        deps.check(*deps.TENSORFLOW, "matplotlib", *(["tensorflow_datasets"] if args.dataset.startswith("tfds:") else []),
-                   prog="kerasrnn.fit")  # before anything is written: the curves are plotted at the end
+        tfds = ["tensorflow_datasets"] if args.dataset.startswith("tfds:") else []
+        cli.check_packages(*deps.TENSORFLOW, "matplotlib", *tfds, prog="kerasrnn.fit")  # the curves are plotted last
         from kerasrnn.core import locks, runs
 
         config = config_from_args(args, given_flags(sys.argv[1:] if argv is None else argv))

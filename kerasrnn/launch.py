@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        deps.check(*deps.TENSORFLOW, prog="kerasrnn.launch")  # what each worker (kerasrnn.fit) needs
+        cli.check_packages(*deps.TENSORFLOW, prog="kerasrnn.launch")  # what each worker (kerasrnn.fit) needs
         if any(a == "--strategy" or a.startswith("--strategy=") for a in args.fit_args):
             raise cli.UsageError("kerasrnn.launch sets --strategy multi-worker itself; leave it out")
         if not any(a == "--run-dir" or a.startswith("--run-dir=") for a in args.fit_args):

@@ -56,7 +56,7 @@ def sample_export(args) -> int:
     Raises:
         UsageError: an export of another kind (a character model samples from its run directory).
     """
-    deps.check(*deps.LITERT, prog="kerasrnn.sample")
+    cli.check_packages(*deps.LITERT, prog="kerasrnn.sample")
     from kerasrnn.ondevice.generator import TASK, ExportedGenerator
     from kerasrnn.ondevice.litert import MANIFEST, check_manifest, read_manifest_json
 

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        deps.check("numpy", prog="kerasrnn.web")  # the server reads the exports' manifests with kerasrnn.ondevice
+        cli.check_packages("numpy", prog="kerasrnn.web")  # the server reads the exports' manifests with kerasrnn.ondevice
         from kerasrnn.ondevice.web_server import make_server
 
         explicit = args.host is not None  # --host on the command line: the only way to serve other machines

@@ -2,7 +2,9 @@
 line on stderr naming it and the command that installs it, exit status 2, never an import traceback.
 
     require("kerasrnn.fit", "numpy")        at the top of a command module, before the imports that need it
-    check("tensorflow", "keras")            inside a command's body (raises UsageError, `cli.run` reports it)
+    cli.check_packages("tensorflow", ...)   inside a command's body (UsageError with `missing_message`)
+
+Standard library only (`kerasrnn.core.cli` builds on it), so a command can check before importing anything.
 
 Nothing is imported to check (`importlib.util.find_spec`), so checking TensorFlow costs no start-up time.
 """
@@ -12,8 +14,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-from kerasrnn.core.cli import EXIT_USAGE, UsageError
-
+EXIT_USAGE = 2  # as kerasrnn.core.cli's: bad input or setup
 INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e "{extra}"'  # from the repository root
 EXTRAS = {"playwright": ".[test]", "hangulpy": ".[test]", "torch": ".[bench]"}  # import name -> what installs it
 PIP_NAMES = {"ai_edge_litert": "ai-edge-litert", "tensorflow_datasets": "tensorflow-datasets"}  # where they differ
@@ -55,10 +56,3 @@ def require(prog: str, *packages: str) -> None:
     if message:
         print(f"{prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
-
-
-def check(*packages: str, prog: str | None = None) -> None:
-    """Inside a command: raises UsageError (one line, exit status 2 through `cli.run`) when a package is missing."""
-    message = missing_message(packages, prog)
-    if message:
-        raise UsageError(message)
