@@ -64,7 +64,8 @@ def read_listed_manifest(models_dir: str, name: str) -> dict | None:
 
 def model_index(models_dir: str) -> dict:
     """The exports in `models_dir` that the page can run: character language models with web files, each a
-    regular file of the export's own folder (no symbolic link).
+    regular file of the export's own folder (no symbolic link); one that is missing stays listed, and the
+    page says that it cannot fetch it.
 
     Returns:
         {"models": [{name, cell, units, layers, parameters, input, files: {kind: {file, bytes, sha256,
@@ -90,10 +91,12 @@ def model_index(models_dir: str) -> dict:
             for entry in files.values():
                 if entry["file"] not in WEB_FILES.values():
                     raise ValueError(f"the manifest lists {entry['file']!r} as a web file")
-                f = open_served(os.path.join(models_dir, name, entry["file"]), models_dir, links_inside=False)
-                if f is None:
-                    raise ValueError(f"{entry['file']} is missing, a symbolic link or not a regular file: not served")
-                f.close()
+                path = os.path.join(models_dir, name, entry["file"])
+                f = open_served(path, models_dir, links_inside=False) if os.path.lexists(path) else None
+                if f is None and os.path.lexists(path):  # a missing one stays listed: the page says it is missing
+                    raise ValueError(f"{entry['file']} is a symbolic link, not a regular file, or unreadable: not served")
+                if f is not None:
+                    f.close()
             models.append({"name": name, **{k: manifest[k] for k in ("cell", "units", "layers", "parameters")},
                            "input": manifest.get("input", CHARACTERS), "files": files})
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
