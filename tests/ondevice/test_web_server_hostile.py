@@ -191,3 +191,16 @@ def test_many_long_requests_leave_nothing_behind(serving):
         tracemalloc.stop()
     assert grown < 2_000_000, f"the server kept {grown:,} bytes over 2,000 requests"
     assert not hasattr(serving, "served")
+
+
+def test_another_address_only_when_given_and_then_with_a_warning(web_dir, hostile, monkeypatch, capsys):
+    from kerasrnn import web
+
+    monkeypatch.setattr(web_server, "WEB_DIR", web_dir)
+    monkeypatch.setattr(web_server.PageServer, "serve_forever", lambda self: None)  # bound and closed, never served
+    assert web.main(["--port", "0", "--models", hostile[0], "--host", "0.0.0.0"]) == 0
+    err = capsys.readouterr().err
+    assert "kerasrnn.web: serving on 0.0.0.0: other machines can open the page" in err
+    assert "skipped file-link: ValueError: model_web.tflite is a symbolic link" in err
+    with pytest.raises(web_server.UsageError, match="refusing to serve on 0.0.0.0"):
+        make_server(hostile[0], port=0, host="0.0.0.0", web_dir=web_dir)  # the library's default: loopback only
