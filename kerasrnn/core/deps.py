@@ -15,8 +15,8 @@ import importlib.util
 import sys
 
 EXIT_USAGE = 2  # as kerasrnn.core.cli's: bad input or setup
-INSTALL = 'python3 -m venv .venv && .venv/bin/pip install -e "{extra}"'  # from the repository root
-EXTRAS = {"playwright": ".[test]", "hangulpy": ".[test]", "torch": ".[bench]"}  # import name -> what installs it
+INSTALL = "python3 -m venv .venv && .venv/bin/pip install -e {extra}"  # from the repository root
+EXTRAS = {"playwright": '".[test]"', "hangulpy": '".[test]"', "torch": '".[bench]"'}  # import name -> what installs it
 PIP_NAMES = {"ai_edge_litert": "ai-edge-litert", "tensorflow_datasets": "tensorflow-datasets"}  # where they differ
 TENSORFLOW = ("numpy", "tensorflow", "keras")  # what training, evaluating, exporting and Keras runs import
 LITERT = ("numpy", "ai_edge_litert")  # what an export needs on a phone-sized install (kerasrnn.ondevice)
