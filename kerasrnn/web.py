@@ -9,6 +9,8 @@ Examples:
 Serves the page in web/, the LiteRT.js runtime that `cd web && npm ci` installed (nothing is installed
 at run time) and the batch-1 web files of the exports, on 127.0.0.1 only unless --host is on the command
 line. The model runs in the browser; nothing typed leaves the machine. Ctrl-C stops the server.
+It serves only the files listed there (regular files, no link out of their folder) and answers only
+requests addressed to it by localhost or an IP address (docs/browser-server.md).
 The work is in `kerasrnn.ondevice.web_server`.
 """
 
