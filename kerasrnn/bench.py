@@ -21,8 +21,11 @@ import os
 import shlex
 import sys
 
-from kerasrnn.core import cli
-from kerasrnn.core.config import LIMITS, MAX_UNITS
+from kerasrnn.core import cli, deps
+
+deps.require("kerasrnn.bench", "numpy")  # before the imports below, which need it: one line, not a traceback
+
+from kerasrnn.core.config import LIMITS, MAX_UNITS  # noqa: E402
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -127,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         name = os.path.basename(os.path.normpath(args.model_dir))
         if args.what == "keystrokes":
+            cli.check_packages(*deps.LITERT, prog="kerasrnn.bench")
             from kerasrnn.benchmarks import keystrokes
 
             json_path = args.json or os.path.join("runs", "bench", f"keystrokes-{name}.json")

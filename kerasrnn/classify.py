@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -57,9 +57,11 @@ def open_classifier(path: str, model: str | None = None):
     Raises:
         UsageError: `model` given for a run, which has no .tflite files.
     """
+    cli.check_packages("numpy", prog="kerasrnn.classify")
     from kerasrnn.ondevice.litert import MANIFEST
 
     if os.path.isfile(os.path.join(path, MANIFEST)):
+        cli.check_packages(*deps.LITERT, prog="kerasrnn.classify")
         from kerasrnn.ondevice.classifier import ExportedClassifier
 
         return ExportedClassifier(path, model)

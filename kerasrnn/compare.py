@@ -16,8 +16,11 @@ from __future__ import annotations
 import os
 import sys
 
-from kerasrnn.core import cli
-from kerasrnn.core.config import LIMITS, MAX_UNITS
+from kerasrnn.core import cli, deps
+
+deps.require("kerasrnn.compare", "numpy")  # before the imports below, which need it: one line, not a traceback
+
+from kerasrnn.core.config import LIMITS, MAX_UNITS  # noqa: E402
 
 
 def build_parser() -> cli.ArgumentParser:

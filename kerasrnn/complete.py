@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 MAX_PREFIX_BYTES = 10_000_000  # fed one step per character (about 20,000 a second): ten million take minutes
 
@@ -76,12 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_intermixed_args(argv)  # the prefix may come after the options
 
     def body() -> int:
+        cli.check_packages(*deps.LITERT, prog="kerasrnn.complete")
         prefix = args.prefix
         if args.prefix_file:
             from pipelines.io import read_text
 
             prefix = read_text(args.prefix_file, max_bytes=MAX_PREFIX_BYTES)
-        from kerasrnn.ondevice.autocomplete import Autocompleter, format_suggestions
+        from kerasrnn.ondevice.autocomplete import MIN_PROB, Autocompleter, format_suggestions
 
         completer = Autocompleter(args.model_dir, args.model, args.threads)
         if args.words > 1 and " " not in completer.manifest["vocabulary"]:
@@ -103,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         shown = completer.text[-60:].replace("\n", "\\n")
         print(f"{shown}|  (current word: {completer.word!r}; {completer.model_file})")
-        print(format_suggestions(completer.suggestions(args.k, args.words)))
+        suggestions = completer.suggestions(args.k, args.words)
+        print(format_suggestions(suggestions) if suggestions else
+              f"  (no suggestion: every completion here is less likely than {MIN_PROB})")
         return 0
 
     return cli.run(body, "kerasrnn.complete")

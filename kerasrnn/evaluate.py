@@ -20,7 +20,7 @@ import json
 import os
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         if os.path.isfile(os.path.join(args.run_dir, "manifest.json")):  # an export: LiteRT only
+            cli.check_packages(*deps.LITERT, prog="kerasrnn.evaluate")
             from kerasrnn.ondevice.evaluation import evaluate_export
 
             result = evaluate_export(args.run_dir, args.text, args.carried, args.window, args.model)

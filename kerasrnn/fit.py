@@ -19,10 +19,13 @@ import os
 import shlex
 import sys
 
-from kerasrnn.core import cli
-from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, CORPUS_TASKS, LIMITS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config
-from kerasrnn.training.strategies import STRATEGIES, tf_config
-from pipelines.surnames import AMBIGUOUS
+from kerasrnn.core import cli, deps
+
+deps.require("kerasrnn.fit", "numpy")  # before the imports below, which need it: one line, not a traceback
+
+from kerasrnn.core.config import CELLS, CLASS_WEIGHTS, CORPUS_TASKS, LIMITS, TASK_DEFAULTS, TASKS, TRAIN_ON, Config  # noqa: E402
+from kerasrnn.training.strategies import STRATEGIES, tf_config  # noqa: E402
+from pipelines.surnames import AMBIGUOUS  # noqa: E402
 
 
 def _flags(task: str) -> str:
@@ -141,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m kerasrnn.fit " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
+        tfds = ["tensorflow_datasets"] if args.dataset.startswith("tfds:") else []
+        cli.check_packages(*deps.TENSORFLOW, "matplotlib", *tfds, prog="kerasrnn.fit")  # the curves are plotted last
         from kerasrnn.core import locks, runs
 
         config = config_from_args(args, given_flags(sys.argv[1:] if argv is None else argv))

@@ -14,8 +14,11 @@ from __future__ import annotations
 import os
 import sys
 
-from kerasrnn.core import cli
-from kerasrnn.core.config import LIMITS
+from kerasrnn.core import cli, deps
+
+deps.require("kerasrnn.gradients", "numpy")  # before the imports below, which need it: one line, not a traceback
+
+from kerasrnn.core.config import LIMITS  # noqa: E402
 
 MAX_LENGTH = 1_000  # --length: 29 s at 1,000 (2 cores, loaded), several minutes at 10,000
 

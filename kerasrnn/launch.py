@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        cli.check_packages(*deps.TENSORFLOW, prog="kerasrnn.launch")  # what each worker (kerasrnn.fit) needs
         if any(a == "--strategy" or a.startswith("--strategy=") for a in args.fit_args):
             raise cli.UsageError("kerasrnn.launch sets --strategy multi-worker itself; leave it out")
         if not any(a == "--run-dir" or a.startswith("--run-dir=") for a in args.fit_args):

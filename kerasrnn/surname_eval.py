@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
-from kerasrnn.core.config import LIMITS
+from kerasrnn.core import cli, deps
+
+deps.require("kerasrnn.surname_eval", "numpy")  # before the imports below, which need it: one line, not a traceback
+
+from kerasrnn.core.config import LIMITS  # noqa: E402
 
 DEFAULT_SAMPLES = 1000
 

@@ -9,6 +9,8 @@ Examples:
 Serves the page in web/, the LiteRT.js runtime that `cd web && npm ci` installed (nothing is installed
 at run time) and the batch-1 web files of the exports, on 127.0.0.1 only unless --host is on the command
 line. The model runs in the browser; nothing typed leaves the machine. Ctrl-C stops the server.
+It serves only the files listed there (regular files, no link out of their folder) and answers only
+requests addressed to it by localhost or an IP address (docs/browser-server.md).
 The work is in `kerasrnn.ondevice.web_server`.
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import sys
 
-from kerasrnn.core import cli
+from kerasrnn.core import cli, deps
 
 
 def build_parser() -> cli.ArgumentParser:
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        cli.check_packages("numpy", prog="kerasrnn.web")  # the server reads the exports' manifests with kerasrnn.ondevice
         from kerasrnn.ondevice.web_server import make_server
 
         explicit = args.host is not None  # --host on the command line: the only way to serve other machines

@@ -160,6 +160,7 @@ def korean_export(korean_run, tmp_path_factory) -> str:
 
 
 REQUIRE_BROWSER = "KERASRNN_REQUIRE_BROWSER"  # set (to 1) by .ci/run: the browser and Node tests must run there
+BROWSER_SKIPS: set[str] = set()  # the reasons skip_or_fail gave: counted at the end of the run
 
 
 def skip_or_fail(reason: str) -> None:
@@ -167,4 +168,38 @@ def skip_or_fail(reason: str) -> None:
     where REQUIRE_BROWSER is set (CI installs them, so a skip there would hide a broken setup)."""
     if os.environ.get(REQUIRE_BROWSER, "") not in ("", "0"):
         pytest.fail(f"{reason} ({REQUIRE_BROWSER} is set)", pytrace=False)
+    BROWSER_SKIPS.add(reason)
     pytest.skip(reason)
+
+
+def browser_setup_command() -> str:
+    """The one command that installs what the skipped browser and Node.js tests need here."""
+    import importlib.util
+    import shutil
+
+    from kerasrnn.benchmarks.browser import find_chromium
+    from kerasrnn.ondevice.web_server import WEB_DIR, check_web_dir
+
+    steps = []
+    if importlib.util.find_spec("playwright") is None:
+        steps.append(f"{os.path.relpath(sys.executable)} -m pip install -e \".[test]\"")
+    apt = [name for name, found in (("chromium", find_chromium()), ("nodejs", shutil.which("node")),
+                                    ("npm", shutil.which("npm"))) if not found]
+    if apt:
+        steps.append(f"{'' if os.geteuid() == 0 else 'sudo '}apt-get install -y {' '.join(apt)}")
+    try:
+        check_web_dir(WEB_DIR)
+    except Exception:  # UsageError: web/node_modules lacks the runtime
+        steps.append("(cd web && npm ci)")
+    return " && ".join(steps)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """One line at the end of the run: how many browser and Node.js tests were skipped, and the command that
+    lets them run (they are skipped on a fresh clone without chromium, Node.js or `npm ci`)."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and r.longrepr[2].removeprefix("Skipped: ") in BROWSER_SKIPS]
+    if skipped:
+        command = browser_setup_command()
+        how = f"run `{command}` to include them" if command else f"they need: {sorted(BROWSER_SKIPS)[0]}"
+        terminalreporter.write_line(f"{len(skipped)} browser and Node.js tests were skipped: {how}", yellow=True)

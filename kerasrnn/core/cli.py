@@ -11,6 +11,7 @@ import re
 import sys
 from typing import Callable
 
+from kerasrnn.core.deps import TENSORFLOW, missing_message
 from pipelines.io import DataError
 
 EXIT_USAGE = 2  # bad input or options
@@ -195,6 +196,14 @@ def _check_writable_parent(folder: str, path: str, flag: str) -> None:
         raise UsageError(f"{flag} {path}: cannot write in {folder} ({e.strerror})") from None
 
 
+def check_packages(*packages: str, prog: str | None = None) -> None:
+    """Raises UsageError (one line: the first missing package and the command that installs it) unless every
+    package can be imported; nothing is imported to check (`kerasrnn.core.deps`)."""
+    message = missing_message(packages, prog)
+    if message:
+        raise UsageError(message)
+
+
 @contextlib.contextmanager
 def silenced_stderr():
     """Sends file descriptor 2 to /dev/null for the block: native libraries print there directly."""
@@ -217,7 +226,11 @@ def quiet_tensorflow() -> None:
     they first look for a GPU, before any log setting applies. Commands call this
     first so that their own messages (and one-line errors) are what the user sees.
     Set KERASRNN_TF_LOGS=1 to see TensorFlow's messages.
+
+    Raises:
+        UsageError: TensorFlow, Keras or numpy is not installed (one line naming it and the install command).
     """
+    check_packages(*TENSORFLOW)
     if os.environ.get("KERASRNN_TF_LOGS") == "1" or "tensorflow" in sys.modules:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

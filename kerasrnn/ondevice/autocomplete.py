@@ -33,6 +33,7 @@ WORD_PUNCTUATION = "'-"  # characters that continue a word besides letters and d
 HISTORY = 256  # keystrokes that backspace can undo (bounds memory for any prefix length)
 BEAM_WIDTH = 6  # beams kept per step of the completion search
 MAX_COMPLETION = 16  # most characters (keys) a completion adds to a word
+MIN_PROB = 0.0005  # suggestions less likely than this are not offered (they would show as 0.000)
 
 
 def is_word_char(c: str) -> bool:
@@ -175,11 +176,12 @@ class Autocompleter:
         for _ in range(width):
             self._state, self._logits, self._word, _, self._prev = self._history.pop()
 
-    def suggestions(self, k: int = 3, words: int = 1) -> list[Suggestion]:
-        """The k most likely completions of the current word (and `words - 1` more), most likely first.
+    def suggestions(self, k: int = 3, words: int = 1, min_prob: float = MIN_PROB) -> list[Suggestion]:
+        """The k most likely completions of the current word (and `words - 1` more), most likely first; fewer
+        (none at all) where they are less likely than `min_prob` (a word unlikely to start here).
 
         With a personal model (and `words` 1), the RNN's k best and the personal model's k best are mixed
-        (`PersonalModel.mix`); `prob` is then the mixed probability."""
+        (`PersonalModel.mix`); `prob` is then the mixed probability, and `min_prob` applies to it."""
         if words > 1 and self._space_id is None:
             raise ValueError("this model has no space in its vocabulary: it completes one word at a time")
         found = beam_complete(self.step, self._state[0], self._logits, self._word_ids, self._end_ids, k=k,
@@ -188,7 +190,8 @@ class Autocompleter:
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
         if self.personal is not None and words == 1:
             ranked = self.personal.mix(ranked, self._word, self._prev, k)
-        return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked]
+        return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked
+                if prob >= min_prob]
 
     def _shown(self, completion: str) -> str:
         """The current word as the keyboard would show it with `completion` typed: a keyboard model composes

@@ -183,7 +183,7 @@ def interactive(completer: Autocompleter, k: int, words: int = 1, save=None) -> 
         tty.setcbreak(fd, termios.TCSANOW)  # not the default TCSAFLUSH: keys typed before this point stay
         sys.stdout.write(f"{HELP} ({completer.model_file})\n")
         while True:
-            line = " | ".join(f"{s.word} {s.prob:.2f}" for s in completer.suggestions(k, words))
+            line = " | ".join(f"{s.word} {s.prob:.3f}" for s in completer.suggestions(k, words))
             shown = completer.text.replace("\n", " ")[-40:]
             sys.stdout.write(f"\r\x1b[K{shown}\x1b[7m \x1b[0m   [{line}]")
             sys.stdout.flush()

@@ -5,12 +5,21 @@ models' batch-1 files, on this machine only: http.server from the standard libra
     /node_modules/@litertjs/...         the two runtime modules and the two WASM builds the loader picks
                                         from (relaxed SIMD, and compat); never the threaded or JSPI ones
     /models/index.json                  the exports with web files, read from their manifest.json
-    /models/NAME/manifest.json, model_web.tflite, model_web_int8.tflite
+    /models/NAME/manifest.json, model_web.tflite, model_web_int8.tflite   of an export the index lists
 
-Anything else is 404. Every answer carries its MIME type (application/wasm lets the browser compile while
-it downloads; text/javascript for module scripts), `Cache-Control: no-store`, the COOP/COEP headers
-(a cross-origin isolated page: a 5 us timer instead of 100 us) and a Content-Security-Policy that
-lets the page fetch from this server only: nothing typed can leave the machine.
+Anything else is 404. Only regular files are served, resolved (`kerasrnn.ondevice.web_files`): a
+symbolic link under web/ is followed only to a file inside web/; under the models folder no link is
+followed at all (an export whose manifest or web file is a link, or whose folder is one, is skipped and
+not listed). A request whose Host
+header names neither this server's address, localhost nor (for a server on another address) an IP
+address is refused (421): a web page elsewhere cannot reach the server through a DNS name of its own.
+A request line over MAX_REQUEST_LINE bytes is answered 414, headers over MAX_HEADER_BYTES (or
+MAX_HEADERS lines) 431; nothing of a request is kept after its answer.
+
+Every answer carries its MIME type (application/wasm lets the browser compile while it downloads;
+text/javascript for module scripts), `Cache-Control: no-store`, the COOP/COEP headers (a cross-origin
+isolated page: a 5 us timer instead of 100 us) and a Content-Security-Policy that lets the page fetch
+from this server only: nothing typed can leave the machine.
 
 The server binds a loopback address (127.0.0.1 unless told otherwise); another address only with
 `allow_remote` (the command sets it when --host is on its command line).
@@ -22,17 +31,21 @@ import base64
 import errno
 import hashlib
 import http.server
+import io
 import ipaddress
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import threading
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from kerasrnn.core.cli import UsageError
-from kerasrnn.ondevice.litert import MANIFEST, WEB_FILES, default_kind
+from kerasrnn.ondevice.litert import MANIFEST
+from kerasrnn.ondevice.web_files import NAME, model_index, open_served
 
 WEB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "web")
 PAGE_FILES = ("index.html", "style.css")  # and every js/*.js
@@ -44,6 +57,7 @@ NPM_FIX = "cd web && npm ci"  # what installs the runtime (web/package-lock.json
 MIME_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8",
               ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm",
               ".json": "application/json", ".tflite": "application/octet-stream"}
+TEXT = "text/plain; charset=utf-8"
 HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Embedder-Policy": "require-corp",
@@ -52,8 +66,10 @@ HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
 }
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")  # an export folder's name in a URL
-CHARACTERS = "characters"  # the index's "input" of a model over characters (a manifest without "input")
+MAX_REQUEST_LINE = 8192  # bytes of "GET /path HTTP/1.1" (the page's longest is under 100): longer is 414
+MAX_HEADER_BYTES = 16384  # bytes of all header lines together (a browser sends about 1,000): more is 431
+MAX_HEADERS = 64  # header lines (a browser sends about 15): more is 431
+HOST = re.compile(r"\[(?P<v6>[0-9A-Fa-f:.]+)\](?::\d{1,5})?|(?P<name>[^:\[\]/@\s]+)(?::\d{1,5})?")
 
 
 def check_web_dir(web_dir: str) -> None:
@@ -66,38 +82,6 @@ def check_web_dir(web_dir: str) -> None:
                          f"run `{NPM_FIX}` first")
 
 
-def model_index(models_dir: str) -> dict:
-    """The exports in `models_dir` that the page can run: character language models with web files.
-
-    Returns:
-        {"models": [{name, cell, units, layers, parameters, input, files: {kind: {file, bytes, sha256,
-        validation_bpc}}, default}], "skipped": [{name, reason}]}, by folder name. `default` is the kind the
-        page runs unless asked (`litert.default_kind`: int8 where it is within 0.01 bits/char of float). `input` is "characters", or
-        "keys-2beolsik" for a Korean keyboard model (its validation_bpc is then in bits per key).
-    """
-    models, skipped = [], []
-    for name in sorted(os.listdir(models_dir)):
-        path = os.path.join(models_dir, name, MANIFEST)
-        if not (NAME.match(name) and os.path.isfile(path)):
-            continue
-        try:
-            with open(path, encoding="utf-8") as f:
-                manifest = json.load(f)
-            if "start_text" not in manifest:
-                raise ValueError(f"a {manifest.get('task', 'non-text')} export, not a character language model")
-            files = {kind: {"file": file, **{k: manifest["files"][file][k] for k in ("bytes", "sha256")},
-                            "validation_bpc": manifest["files"][file]["validation_bpc"]}
-                     for kind, file in manifest.get("web", {}).get("files", {}).items()}
-            if not files:
-                raise ValueError("no web files (exported before they existed: export it again)")
-            models.append({"name": name, **{k: manifest[k] for k in ("cell", "units", "layers", "parameters")},
-                           "input": manifest.get("input", CHARACTERS), "files": files,
-                           "default": default_kind(manifest, WEB_FILES)})
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            skipped.append({"name": name, "reason": f"{type(e).__name__}: {e}"})
-    return {"models": models, "skipped": skipped}
-
-
 def content_security_policy(index_html: bytes) -> str:
     """Scripts, styles and fetches from this server only; the inline import map allowed by its hash;
     'wasm-unsafe-eval' to compile the WebAssembly runtime."""
@@ -107,11 +91,66 @@ def content_security_policy(index_html: bytes) -> str:
             "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
+def host_name(header: str | None) -> str | None:
+    """The host name of a Host header, lower case, without port or IPv6 brackets (None: missing or malformed)."""
+    match = HOST.fullmatch((header or "").strip())
+    return (match.group("v6") or match.group("name")).lower() if match else None
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     """GET and HEAD of the files above; everything else 404 (or 501 for other methods)."""
 
     server: "PageServer"
     server_version = "kerasrnn-web"
+    timeout = 30  # seconds a connection may stay silent before it is closed
+
+    def handle_one_request(self) -> None:
+        """http.server's, with the request line and the headers capped (414, 431) before they are parsed."""
+        try:
+            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE + 1)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > MAX_REQUEST_LINE:
+                self._refuse(414, f"the request line is over {MAX_REQUEST_LINE:,} bytes")
+                return
+            head = self._read_head()
+            if head is None:
+                self._refuse(431, f"the headers are over {MAX_HEADER_BYTES:,} bytes or {MAX_HEADERS} lines")
+                return
+            rfile, self.rfile = self.rfile, io.BytesIO(head)  # parse_request reads the headers from here
+            try:
+                parsed = self.parse_request()
+            finally:
+                self.rfile = rfile
+            if not parsed:
+                return
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.send_error(501, f"unsupported method ({self.command!r})")
+                return
+            method()
+            self.wfile.flush()
+        except TimeoutError:
+            self.close_connection = True
+
+    def _read_head(self) -> bytes | None:
+        """The header lines up to and including the blank line, or None when over the caps."""
+        lines, size = [], 0
+        while True:
+            line = self.rfile.readline(MAX_HEADER_BYTES - size + 1)
+            size += len(line)
+            if size > MAX_HEADER_BYTES or len(lines) > MAX_HEADERS:
+                return None
+            lines.append(line)
+            if line in (b"\r\n", b"\n", b""):
+                return b"".join(lines)
+
+    def _refuse(self, status: int, message: str) -> None:
+        """An error before the request was parsed: answered, then the connection is closed."""
+        self.requestline, self.request_version, self.command = "", "", ""
+        self.close_connection = True
+        self.send_error(status, message)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's hook
         self._answer(body=True)
@@ -120,44 +159,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._answer(body=False)
 
     def _answer(self, body: bool) -> None:
+        if not self.server.host_allowed(self.headers.get("Host")):
+            self._send(421, TEXT, b"this server answers only to its own address or localhost\n", body)
+            return
         path = unquote(urlsplit(self.path).path)
-        self.server.served.append(path)
-        found = self.server.resolve(path)
+        if path == "/models/index.json":
+            self._send(200, MIME_TYPES[".json"], json.dumps(self.server.index()).encode(), body)
+            return
+        found = self.server.open(path)
         if found is None:
-            data, mime, status = f"not found: {path}\n".encode(), "text/plain; charset=utf-8", 404
-        else:
-            data, mime, status = found[0], found[1], 200
+            self._send(404, TEXT, b"not found\n", body)
+            return
+        with found[0] as f:
+            self._send(200, found[1], f, body)
+
+    def _send(self, status: int, mime: str, data: bytes | BinaryIO, body: bool) -> None:
+        """Answers with `data`: bytes, or an open file streamed from its start."""
+        size = len(data) if isinstance(data, bytes) else os.fstat(data.fileno()).st_size
         self.send_response(status)
         self.send_header("Content-Type", mime)
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(size))
         for key, value in {**HEADERS, "Content-Security-Policy": self.server.csp}.items():
             self.send_header(key, value)
         self.end_headers()
-        if body:
+        if body and isinstance(data, bytes):
             self.wfile.write(data)
+        elif body:
+            shutil.copyfileobj(data, self.wfile, 1 << 20)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the page polls nothing
         pass
 
 
 class PageServer(http.server.ThreadingHTTPServer):
-    """The server: `url` is where the page is; `served` lists the paths asked for (for tests)."""
+    """The server: `url` is where the page is. It keeps nothing of the requests it answers."""
 
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], web_dir: str, models_dir: str, family: int):
         self.address_family = family
-        self.web_dir, self.models_dir = web_dir, models_dir
-        self.served: list[str] = []
+        self.web_dir, self.models_dir = os.path.realpath(web_dir), os.path.realpath(models_dir)
+        self.host_names = {"localhost", address[0].lower().strip("[]")}  # the Host names answered, besides IPs
         with open(os.path.join(web_dir, "index.html"), "rb") as f:
             self.csp = content_security_policy(f.read())
-        self.static = {f"/{f}": os.path.join(web_dir, f) for f in PAGE_FILES}
+        self.static = {f"/{f}": os.path.join(self.web_dir, f) for f in PAGE_FILES}
         self.static["/"] = self.static["/index.html"]
-        for name in sorted(os.listdir(os.path.join(web_dir, "js"))):
+        for name in sorted(os.listdir(os.path.join(self.web_dir, "js"))):
             if name.endswith(".js"):
-                self.static[f"/js/{name}"] = os.path.join(web_dir, "js", name)
+                self.static[f"/js/{name}"] = os.path.join(self.web_dir, "js", name)
         for f in RUNTIME_FILES:
-            self.static[f"/node_modules/@litertjs/{f}"] = os.path.join(web_dir, "node_modules", "@litertjs", f)
+            self.static[f"/node_modules/@litertjs/{f}"] = os.path.join(self.web_dir, "node_modules", "@litertjs", f)
         super().__init__(address, Handler)
 
     @property
@@ -172,26 +223,41 @@ class PageServer(http.server.ThreadingHTTPServer):
 
     @property
     def is_loopback(self) -> bool:
-        return ipaddress.ip_address(self.server_address[0]).is_loopback
+        return ipaddress.ip_address(self.server_address[0].split("%")[0]).is_loopback
+
+    def host_allowed(self, header: str | None) -> bool:
+        """Whether a request's Host header names this server: localhost, the address it was given, a loopback
+        IP address, or (a server on another address) any IP address; never another DNS name."""
+        name = host_name(header)
+        if name is None:
+            return False
+        if name in self.host_names:
+            return True
+        try:
+            address = ipaddress.ip_address(name)
+        except ValueError:
+            return False
+        return address.is_loopback or not self.is_loopback
 
     def index(self) -> dict:
         """`model_index` of the models folder, read now."""
         return model_index(self.models_dir)
 
-    def resolve(self, path: str) -> tuple[bytes, str] | None:
-        """The bytes and MIME type at a URL path, or None."""
-        if path == "/models/index.json":
-            return json.dumps(self.index()).encode(), MIME_TYPES[".json"]
+    def open(self, path: str) -> tuple[BinaryIO, str] | None:
+        """The open file at a URL path and its MIME type, or None (not served)."""
         file = self.static.get(path)
-        parts = path.split("/")
-        if file is None and len(parts) == 4 and parts[1] == "models" and NAME.match(parts[2]) \
-                and parts[3] in (MANIFEST, *WEB_FILES.values()):
+        if file is not None:
+            f = open_served(file, self.web_dir, links_inside=True)
+        else:
+            parts = path.split("/")
+            if not (len(parts) == 4 and parts[1] == "models" and NAME.match(parts[2])):
+                return None
+            listed = {m["name"]: {e["file"] for e in m["files"].values()} for m in self.index()["models"]}
+            if parts[3] not in {MANIFEST, *listed.get(parts[2], ())} or parts[2] not in listed:
+                return None
             file = os.path.join(self.models_dir, parts[2], parts[3])
-        try:
-            with open(file, "rb") as f:
-                return f.read(), MIME_TYPES.get(os.path.splitext(file)[1], "application/octet-stream")
-        except (OSError, TypeError):  # TypeError: no such path (file is None)
-            return None
+            f = open_served(file, self.models_dir, links_inside=False)
+        return None if f is None else (f, MIME_TYPES.get(os.path.splitext(file)[1], "application/octet-stream"))
 
 
 def make_server(models_dir: str, port: int = 8000, host: str = "127.0.0.1", allow_remote: bool = False,
