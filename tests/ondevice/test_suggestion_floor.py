@@ -29,8 +29,8 @@ def test_nothing_that_shows_as_zero_is_offered():
 def test_the_command_says_when_there_is_no_suggestion(capsys):
     assert complete.main([SHIPPED, "ROMEO:"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["ROMEO:|  (current word: '')",
+    assert out == ["ROMEO:|  (current word: ''; model_int8.tflite)",
                    "  (no suggestion: every completion here is less likely than 0.0005)"], out
-    assert complete.main([SHIPPED, "-k", "20", "ROMEO: wh"]) == 0
+    assert complete.main([SHIPPED, "--model", "float", "-k", "20", "ROMEO: wh"]) == 0
     rows = capsys.readouterr().out.splitlines()[1:]
     assert 10 <= len(rows) <= 20 and rows[0].split() == ["what", "0.514"] and not any(r.endswith("0.000") for r in rows)
