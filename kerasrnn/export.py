@@ -34,10 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
+        if not args.run_dir:
+            raise cli.UsageError("the run directory is empty: name a run directory")
         cli.quiet_tensorflow()
         from kerasrnn.tasks.registry import export_run
 
-        out = args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
+        out = args.out if args.out is not None else \
+            os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir)))
         manifest = export_run(args.run_dir, out, force=args.force, int8=args.int8)
         for name, entry in manifest["files"].items():
             figures = ", ".join(f"{k.replace('_', ' ')} {v:.4f}" for k, v in entry.items()

@@ -18,6 +18,9 @@ from kerasrnn.core import cli
 from kerasrnn.core.config import LIMITS
 
 
+OUTPUTS = ("gradients.json", "gradient-norms.png", "one-unit.png")  # what --out receives
+
+
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.gradients", __doc__.splitlines()[0])
     p.add_argument("--length", type=cli.Range(int, 1, 10_000), default=100,
@@ -28,6 +31,7 @@ def build_parser() -> cli.ArgumentParser:
                    help="training steps per cell and T")
     p.add_argument("--skip-long-range", action="store_true", help="leave out the long-range task (the slow part)")
     p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
+    p.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        cli.check_output_dir(args.out, "--out")
+        cli.check_output_dir(args.out, "--out", OUTPUTS, args.force)
         cli.quiet_tensorflow()
         from kerasrnn.tasks.lessons.gradient_experiments import run_all
 
