@@ -100,10 +100,16 @@ def check_model_dir(path: str) -> None:
 def describe_missing(path: str, what: str) -> None:
     """Raises UsageError with the real cause when `path` is not a folder one can enter ("no such run directory",
     a folder on the way that cannot be entered, a loop of links, a file)."""
-    if os.path.isdir(path) and os.access(path, os.X_OK):
-        return
+    folder = os.path.abspath(path)
+    chain = [folder]
+    while os.path.dirname(chain[-1]) != chain[-1]:
+        chain.append(os.path.dirname(chain[-1]))
+    for above in reversed(chain):
+        if os.path.isdir(above) and not os.access(above, os.X_OK):
+            raise UsageError(f"permission denied: cannot enter the folder {above}"
+                             + (f" (it holds the {what} {path})" if above != folder else ""))
     if os.path.isdir(path):
-        raise UsageError(f"permission denied: cannot enter the {what} {path}")
+        return
     if os.path.lexists(path) and os.path.exists(path):
         raise UsageError(f"{path} is a file, not a {what}")
     cause = missing_cause(path)

@@ -241,6 +241,23 @@ def training_done(run_dir: str, record: dict, config: Config) -> bool:
     return done
 
 
+def sweep_stale_temp_files(run_dir: str) -> list[str]:
+    """Removes the temporary files (`.tmp-*`) an earlier process killed while writing left in the run directory
+    and its backup/ (call it holding the run's lock: no live process is writing them). Returns their names."""
+    removed = []
+    for folder in (run_dir, os.path.join(run_dir, BACKUP_DIR)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.startswith(".tmp-") and os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+                removed.append(os.path.relpath(path, run_dir))
+    return removed
+
+
 def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dict]:
     """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags);
     with `lock`, the run is locked for this process first.
@@ -252,6 +269,7 @@ def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dic
         raise UsageError(f"nothing to resume: {run_dir} holds no {CONFIG}")
     if lock:
         lock_run(run_dir)
+        sweep_stale_temp_files(run_dir)  # left by a process killed while writing (a best.keras being saved)
     config, vocab = load_config_and_vocab(run_dir)
     record = read_metrics(run_dir)
     if "final" in record:
