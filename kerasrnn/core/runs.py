@@ -47,6 +47,10 @@ def new_run_dir(root: str = "runs", prefix: str = "run") -> str:
     that name is taken: each is created with one mkdir, so two processes never get the same one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     try:
+        check_not_inside_other(root, "the runs folder")  # e.g. fit started from inside another run
+    except OutputRefused as e:
+        raise UsageError(str(e)) from None
+    try:
         if not os.path.isdir(root):
             os.makedirs(root)
             _created.add(os.path.abspath(root))  # removed again with the run if it stays empty
