@@ -150,3 +150,13 @@ def test_a_lock_that_is_a_folder_is_named_and_left_alone(tmp_path):
     with pytest.raises(cli.UsageError, match=r"\.lock is a folder, not a lock file"):
         runs.lock_run(str(tmp_path))
     assert os.path.isdir(tmp_path / ".lock") and os.listdir(tmp_path) == [".lock"]
+
+
+def test_no_new_run_inside_another_run(tmp_path, monkeypatch):
+    run = fake_run(tmp_path / "run")
+    monkeypatch.chdir(run)  # fit started from inside a run: its default runs/ would land there
+    with pytest.raises(cli.UsageError, match="inside the run directory"):
+        runs.new_run_dir()
+    with pytest.raises(cli.UsageError, match="inside the run directory"):
+        runs.check_new_run_dir(str(run / "nested"))
+    assert sorted(os.listdir(run)) == ["best.keras", "config.json", "vocab.json"]
