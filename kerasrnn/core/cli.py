@@ -120,6 +120,11 @@ class ArgumentParser(argparse.ArgumentParser):
         message = re.sub(r"^argument (-[^:]*): must be", r"\1 must be", message)  # "--units must be ..."
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
+    def _get_values(self, action, arg_strings):  # noqa: D102 - argparse's hook
+        if action.nargs is None and arg_strings == ["--"]:  # `--flag=--`: the value "--", not an empty list
+            return self._get_value(action, "--")
+        return super()._get_values(action, arg_strings)
+
     def parse_known_args(self, args=None, namespace=None):  # noqa: D102 - argparse's hook
         printable_output()
         if args is not None and any(isinstance(a, str) and "\0" in a for a in args):
