@@ -180,7 +180,11 @@ def claim_run_dir(run_dir: str) -> None:
         pass  # an empty directory (checked above, and again under the lock below)
     except OSError as e:
         raise UsageError(f"cannot create run directory {run_dir}: {e.strerror}") from None
-    lock_run(run_dir)
+    try:
+        lock_run(run_dir)
+    except UsageError:
+        _created.difference_update(missing)  # another process won the folder: it is not ours to remove
+        raise
     _claimed.add(os.path.abspath(run_dir))  # from here on, its files are this process's
     if _entries(run_dir):  # a run written by another process between the first check and the lock
         _claimed.discard(os.path.abspath(run_dir))
@@ -204,9 +208,10 @@ def discard_unstarted(run_dir: str) -> None:
     it: the same command can then be run again. Only while this process holds the run's lock: a process that
     lost the race for a new run directory leaves the winner's files alone."""
     path = os.path.abspath(run_dir)
-    if path not in _claimed or not locks.holds(os.path.join(path, LOCK)) or not os.path.isdir(path) or \
+    lock = os.path.join(path, LOCK)
+    ours = locks.holds(lock) if path in _claimed else path in _created and not os.path.lexists(lock)
+    if not ours or not os.path.isdir(path) or \
             any(os.path.exists(os.path.join(path, name)) for name in (METRICS, BEST_MODEL, BACKUP_DIR)):
-        _created.discard(path)
         return
     locks.release(os.path.join(path, LOCK))
     for name in (CONFIG, VOCAB, HISTORY):
