@@ -54,6 +54,7 @@ def build_parser() -> cli.ArgumentParser:
     t.add_argument("--sizes", action="store_true", help="sweep units (128-1024) and batch (32-256)")
     t.add_argument("--plot", type=cli.utf8, default=None, help="PNG of the --sizes sweep (None: next to the JSON, ending -sizes.png)")
     t.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/train.json)")
+    t.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     e = sub.add_parser("export", help="step and keystroke latency of an export directory",
                        formatter_class=p.formatter_class)
     e.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
@@ -62,6 +63,7 @@ def build_parser() -> cli.ArgumentParser:
     e.add_argument("--long-prefix", type=cli.Range(int, 0, 10_000_000), default=0,
                    help="also time feeding a prefix of this many characters")
     e.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/export-<name>.json)")
+    e.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     s = sub.add_parser("keystrokes", help="keystrokes saved by accepting the top suggestions while typing a text",
                        formatter_class=p.formatter_class)
     s.add_argument("model_dir", type=cli.utf8, help="an export directory written by kerasrnn.export")
@@ -78,6 +80,7 @@ def build_parser() -> cli.ArgumentParser:
                    help="also type it with a personal model that learns the words typed so far; report both")
     s.add_argument("--json", type=cli.utf8, default=None,
                    help="where to write the JSON (None: runs/bench/keystrokes-<name>.json)")
+    s.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     w = sub.add_parser("web", help="the page in headless chromium: page ready, step and keystroke latency",
                        formatter_class=p.formatter_class)
     w.add_argument("--models", type=cli.utf8, default="exported", help="folder of exports with web files")
@@ -88,6 +91,7 @@ def build_parser() -> cli.ArgumentParser:
     w.add_argument("--loads", type=cli.Range(int, 1, 100), default=3,
                    help="page loads timed per model (the median is reported)")
     w.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/web.json)")
+    w.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -109,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
                 if importlib.util.find_spec("torch") is None:
                     raise cli.UsageError("--compare-torch needs PyTorch: pip install -e \".[bench]\" (torch==2.13.0)")
             json_path = args.json or os.path.join("runs", "bench", "train.json")
-            cli.check_output_file(json_path, "--json")
-            if args.plot:
-                cli.check_output_file(args.plot, "--plot")
+            cli.check_output_file(json_path, "--json", args.force)
+            if args.plot or args.sizes:
+                plot = args.plot or os.path.splitext(json_path)[0] + "-sizes.png"
+                cli.check_output_file(plot, "--plot", args.force)
             base = TrainShape(units=args.units, embedding_dim=args.embedding_dim, layers=args.layers,
                               batch_size=args.batch_size, seq_len=args.seq_len, steps=args.steps, warmup=args.warmup)
             try:
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             from kerasrnn.benchmarks.web_latency import run_and_report as run_web
 
             json_path = args.json or os.path.join("runs", "bench", "web.json")
-            cli.check_output_file(json_path, "--json")
+            cli.check_output_file(json_path, "--json", args.force)
             only = [n.strip() for n in args.only.split(",") if n.strip()]
             run_web(args.models, args.steps, args.keystrokes, args.loads, only, json_path, command)
             return 0
@@ -134,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             from kerasrnn.benchmarks import keystrokes
 
             json_path = args.json or os.path.join("runs", "bench", f"keystrokes-{name}.json")
-            cli.check_output_file(json_path, "--json")
+            cli.check_output_file(json_path, "--json", args.force)
             if args.text:
                 from pipelines.io import read_text
 
@@ -147,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                                       args.adapt)
             return 0
         json_path = args.json or os.path.join("runs", "bench", f"export-{name}.json")
-        cli.check_output_file(json_path, "--json")
+        cli.check_output_file(json_path, "--json", args.force)
         cli.check_tf_path(args.model_dir, "bench export")  # TensorFlow loads its SavedModel
         cli.quiet_tensorflow()
         from kerasrnn.benchmarks.latency import run_and_report

@@ -43,6 +43,7 @@ def build_parser() -> cli.ArgumentParser:
                    help="shakespeare: training minutes per variant")
     p.add_argument("--epochs", type=LIMITS["epochs"], default=200, help="sentence: epochs per variant")
     p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "compare"), help="folder for compare.json and compare.png")
+    p.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             raise cli.UsageError(f"unknown --task {args.task!r}: choose shakespeare or sentence")
         if args.task != "sentence" and (args.text is not None or args.sentence is not None):
             raise cli.UsageError("--text and --sentence are for --task sentence (shakespeare trains on its corpus)")
-        cli.check_output_dir(args.out, "--out")
+        cli.check_output_dir(args.out, "--out", ("compare.json", "compare.png"), args.force)
         cli.quiet_tensorflow()
         from kerasrnn.tasks.lessons.variants import choose_variants, compare
 

@@ -34,7 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        out = cli.writing(args.out or os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir))))
+        if not args.run_dir:
+            raise cli.UsageError("the run directory is empty: name a run directory")
+        out = cli.writing(args.out if args.out is not None else
+                          os.path.join("exported", os.path.basename(os.path.normpath(args.run_dir))))
         cli.check_tf_path(out, "--out")  # TensorFlow writes and reads the SavedModel there
         cli.quiet_tensorflow()
         from kerasrnn.tasks.registry import export_run

@@ -174,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
                                  "(--strategy one-device)")
         if config.task == "sentence" and args.resume:
             raise cli.UsageError("the sentence task trains in seconds: it has no --resume")
+        if args.data_dir:  # TFDS downloads and prepares data there: never inside a run or an export
+            from kerasrnn.core import outputs
+
+            try:
+                outputs.check_not_inside_other(args.data_dir, "--data-dir")
+            except outputs.OutputRefused as e:
+                raise cli.UsageError(str(e)) from None
         if args.run_dir and not args.resume and not cluster:
             runs.check_new_run_dir(args.run_dir)  # before TensorFlow starts; claimed atomically once all is checked
         cli.quiet_tensorflow()

@@ -23,6 +23,9 @@ from kerasrnn.core.config import LIMITS  # noqa: E402
 MAX_LENGTH = 1_000  # --length: 29 s at 1,000 (2 cores, loaded), several minutes at 10,000
 
 
+OUTPUTS = ("gradients.json", "gradient-norms.png", "one-unit.png")  # what --out receives
+
+
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.gradients", __doc__.splitlines()[0])
     p.add_argument("--length", type=cli.Range(int, 1, MAX_LENGTH), default=100,
@@ -34,6 +37,7 @@ def build_parser() -> cli.ArgumentParser:
                    help="training steps per cell and T")
     p.add_argument("--skip-long-range", action="store_true", help="leave out the long-range task (the slow part)")
     p.add_argument("--out", type=cli.utf8, default=os.path.join("runs", "gradients"), help="folder for the JSON and PNGs")
+    p.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -41,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     def body() -> int:
-        cli.check_output_dir(args.out, "--out")
+        cli.check_output_dir(args.out, "--out", OUTPUTS, args.force)
         cli.quiet_tensorflow()
         from kerasrnn.tasks.lessons.gradient_experiments import run_all
 

@@ -33,6 +33,7 @@ def build_parser() -> cli.ArgumentParser:
     p.add_argument("--temperature", type=cli.TEMPERATURE, default=0.7, help="sampling temperature")
     p.add_argument("--seed", type=LIMITS["seed"], default=1337, help="sampling seed")
     p.add_argument("--out", type=cli.utf8, default=None, help="also write the report as JSON here")
+    p.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         if args.out:
-            cli.check_output_file(args.out, "--out")  # before the evaluation, not after it
+            cli.check_output_file(args.out, "--out", args.force)  # before the evaluation, not after it
         cli.quiet_tensorflow()
         from kerasrnn.tasks.surnames.report import evaluate_generators
 

@@ -23,6 +23,46 @@ def public_mode(path: str) -> None:
     os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~mask)
 
 
+def missing_cause(path: str) -> str:
+    """Why `path` cannot be opened, in words, for a path that `os.path.exists` calls missing: no such file, a
+    folder on the way that cannot be entered (permission), a loop of symbolic links, a link to nothing, or
+    the system's own reason."""
+    import errno
+
+    if not path:
+        return "an empty name: name a file"
+    folder = os.path.dirname(os.path.abspath(path))
+    while folder and not os.path.isdir(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    blocked = [f for f in _parents(folder) if os.path.isdir(f) and not os.access(f, os.X_OK)]
+    if blocked:
+        return f"permission denied: cannot enter the folder {blocked[0]} (it holds {path})"
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            return f"{path} is a link to {os.readlink(path)}, which does not exist"
+        return f"no such file: {path}"
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return f"{path} is a loop of symbolic links (it never reaches a file)"
+        if e.errno == errno.EACCES:
+            return f"permission denied: a folder on the way to {path} cannot be entered"
+        return f"cannot open {path}: {e.strerror}"
+    return f"cannot open {path}"
+
+
+def _parents(folder: str) -> list[str]:
+    """`folder` and every folder above it, outermost first."""
+    chain = []
+    while True:
+        chain.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return chain[::-1]
+        folder = parent
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
     """Writes `data` to `path` through a temporary file and a rename, so readers never see half a file."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -59,12 +99,14 @@ def read_text(path: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
             /dev/zero, a pipe), is larger than `max_bytes`, is not UTF-8, or is empty.
     """
     if not os.path.exists(path):
-        raise DataError(f"no such file: {path}")
+        raise DataError(missing_cause(path))
     if os.path.isdir(path):
         raise DataError(f"expected a text file, got a directory: {path}")
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise DataError(f"{path} is not a regular file (a device or a pipe); give a text file")
+        if not os.access(path, os.R_OK):
+            raise PermissionError(13, "permission denied", path)
         with open(path, "rb") as f:
             raw = f.read(max_bytes + 1)
     except OSError as e:

@@ -12,7 +12,7 @@ import math
 import os
 from typing import Any
 
-from pipelines.io import DataError
+from pipelines.io import DataError, missing_cause
 
 MAX_JSON_BYTES = 64 * 2**20  # a config, vocabulary or manifest is a few kilobytes; more is not one of ours
 MISSING = object()  # `Fields.get`'s default: the field must be present
@@ -24,6 +24,19 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not JSON")
 
 
+class DuplicateKey(ValueError):
+    """A JSON object names one key twice (which of the two counts is ambiguous)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    found = {}
+    for key, value in pairs:
+        if key in found:
+            raise DuplicateKey(key)
+        found[key] = value
+    return found
+
+
 def read_json_object(path: str) -> dict:
     """Reads a file that must hold one JSON object.
 
@@ -32,20 +45,24 @@ def read_json_object(path: str) -> dict:
             or not an object.
     """
     if not os.path.exists(path):
-        raise DataError(f"no such file: {path}")
+        raise DataError(missing_cause(path))
     if not os.path.isfile(path):
         raise DataError(f"{path} is not a file")
     try:
         if os.path.getsize(path) > MAX_JSON_BYTES:
             raise DataError(f"{path} is larger than {MAX_JSON_BYTES // 2**20} MB: not a kerasrnn file")
+        if not os.access(path, os.R_OK):
+            raise PermissionError(13, "permission denied", path)
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        data = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text") from None
+    except DuplicateKey as e:
+        raise DataError(f"{path} names the field {str(e)!r} twice: keep one") from None
     except (ValueError, RecursionError) as e:
         raise DataError(f"{path} is not valid JSON ({str(e).splitlines()[0][:120]})") from None
     if not isinstance(data, dict):

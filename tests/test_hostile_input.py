@@ -8,8 +8,14 @@ Nothing trains here: `keras.Model.fit` raises `Reached` (everything before it �
 the text, claiming and locking the run directory, building and compiling the model with the cheap sizes
 drawn, the callbacks, and the clean-up when it stops — runs for real); the
 commands whose work is long (compare, gradients, surname_eval, bench, launch) have their one library call
-replaced by a stub, so what is fuzzed is their command line, and web binds its server but never serves; sample, evaluate, complete and classify run for
+replaced by a stub that writes where the real one would (so an output path that should have been refused shows
+up as a changed file), and web binds its server but never serves; sample, evaluate, complete and classify run for
 real on the tiny fixtures; export writes a fake model file through the real export folder code.
+
+Every example also checksums the user's other files (`decoy/`) and the runs and exports: an output flag may
+create new files, replace an existing regular file only with --force, and never write inside a run or an
+export the command does not own (`kerasrnn.core.outputs`). `test_every_output_flag_refuses_an_existing_file`
+tries each output flag of each command's parser against an existing file, a run and an export.
 """
 
 from __future__ import annotations
@@ -81,7 +87,9 @@ def path_values(flag: str, command: str):
     """Paths for a flag, by what it names: a model or run, an input file, or an output."""
     if flag in OUTPUT_FLAGS:
         return st.one_of(st.sampled_from(["out", "run", "export", "data.txt", "folder", "/proc/kerasrnn",
-                                          "data.txt/below", "runs/new", ""]),
+                                          "data.txt/below", "runs/new", "", "decoy", "decoy/notes.txt",
+                                          "decoy/new.json", "run/config.json", "run/new.json", "run/best.keras",
+                                          "export/manifest.json", "export/inner", "classifier/x.json"]),
                          TEXT.map(lambda s: "fresh-" + s.replace("/", "_").replace("\0", "")))
     if flag in INPUT_FLAGS:
         return mostly(st.sampled_from(["text.txt", "data.txt"]),
@@ -165,6 +173,9 @@ def template(tiny_run, tiny_export, tiny_text, tmp_path_factory):
     with open(tiny_text, encoding="utf-8") as f:
         (root / "text.txt").write_text(f.read(4000), encoding="utf-8")  # enough for a window of 8 to 100
     (root / "names.txt").write_text("Nakamura\n\nSchmidt\n😀\n" + "x" * 100 + "\n", encoding="utf-8")
+    (root / "decoy").mkdir()  # the user's other files: no command may change them (but --force on a named one)
+    (root / "decoy" / "notes.txt").write_text("the user's notes")
+    (root / "decoy" / "photo.png").write_bytes(b"\x89PNG the user's photo")
     return root
 
 
@@ -186,13 +197,12 @@ def snapshot(root: str) -> dict[str, str]:
 
 
 def own_outputs(command: str, argv: list[str]) -> list[str]:
-    """What the command may create or change: fit its run directory, export its --out (and the hidden files
-    beside it). Everything else here writes nothing (its long work is stubbed)."""
+    """What the command may create or change wholesale: fit its run directory, export its --out (and the hidden
+    files beside it). The output files of the other commands are judged by `allowed_output`."""
     if command not in ("fit", "export"):
         return []
     flag = "--run-dir" if command == "fit" else "--out"
-    outs = [v for a, v in zip(argv, argv[1:] + [""]) if a == flag] + \
-           [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
+    outs = flag_values_in(argv, flag)
     if command == "fit":
         outs.append("runs")  # the default run directory
     if command == "export":
@@ -202,6 +212,12 @@ def own_outputs(command: str, argv: list[str]) -> list[str]:
         rel = os.path.normpath(out) if out else "."
         paths += [rel, os.path.join(os.path.dirname(rel), "." + os.path.basename(rel))]
     return paths
+
+
+def flag_values_in(argv: list[str], flag: str) -> list[str]:
+    """Every value given to `flag` (as `--flag value` or `--flag=value`)."""
+    return [v for a, v in zip(argv, argv[1:] + [""]) if a == flag] + \
+        [a.split("=", 1)[1] for a in argv if a.startswith(flag + "=")]
 
 
 def changed_outside(before: dict, after: dict, allowed: list[str]) -> list[str]:
@@ -217,6 +233,23 @@ def changed_outside(before: dict, after: dict, allowed: list[str]) -> list[str]:
         return False
 
     return sorted(rel for rel in set(before) | set(after) if before.get(rel) != after.get(rel) and not mine(rel))
+
+
+FIXTURES = ("run", "export", "classifier")  # runs and exports no command here owns (but fit and export, by name)
+
+
+def allowed_output(rel: str, before: dict, after: dict, argv: list[str]) -> bool:
+    """Whether the change at `rel` is an output the rule allows: a new file or folder (under runs/, the default
+    outputs, or at or below a path an output flag named), or an existing regular file replaced with --force;
+    never inside one of the fixture runs or exports."""
+    if rel.split(os.sep)[0] in FIXTURES:
+        return False
+    named = [os.path.normpath(v) for flag in ("--json", "--plot", "--out") for v in flag_values_in(argv, flag) if v]
+    under = rel.startswith("runs" + os.sep) or rel == "runs" or \
+        any(rel == n or rel.startswith(n + os.sep) or n.startswith(rel + os.sep) for n in named)
+    if rel not in before:
+        return under and rel in after
+    return under and "--force" in argv and before[rel] != "dir" and after.get(rel) not in (None, "dir")
 
 
 @pytest.fixture
@@ -241,14 +274,29 @@ def stubs(monkeypatch):
                         fake_export)
     monkeypatch.setattr(importlib.import_module("kerasrnn.tasks.surnames.export"), "export_surname_model",
                         fake_export)
-    for module, name in [("kerasrnn.tasks.lessons.variants", "compare"),
-                         ("kerasrnn.tasks.lessons.gradient_experiments", "run_all"),
-                         ("kerasrnn.tasks.surnames.report", "evaluate_generators"),
-                         ("kerasrnn.benchmarks.throughput", "run_and_report"),
-                         ("kerasrnn.benchmarks.latency", "run_and_report"),
-                         ("kerasrnn.benchmarks.web_latency", "run_and_report"),
-                         ("kerasrnn.training.local_cluster", "launch")]:
-        monkeypatch.setattr(importlib.import_module(module), name, lambda *args, **kwargs: 0)
+    from pipelines.io import atomic_write_bytes
+
+    def writes(*paths):  # the stub writes what the real work would, where the command told it to
+        for path in paths:
+            if path:
+                atomic_write_bytes(path, b"stub")
+        return 0
+
+    def sweep_plot(args):
+        return (args[5] or os.path.splitext(args[4])[0] + "-sizes.png") if args[3] else None
+
+    for module, name, stub in [
+            ("kerasrnn.tasks.lessons.variants", "compare",
+             lambda chosen, out, **kw: writes(os.path.join(out, "compare.json"), os.path.join(out, "compare.png"))),
+            ("kerasrnn.tasks.lessons.gradient_experiments", "run_all",
+             lambda out, *a, **kw: writes(*(os.path.join(out, n) for n in ("gradients.json", "gradient-norms.png",
+                                                                            "one-unit.png")))),
+            ("kerasrnn.tasks.surnames.report", "evaluate_generators", lambda *a, **kw: writes(a[5])),
+            ("kerasrnn.benchmarks.throughput", "run_and_report", lambda *a, **kw: writes(a[4], sweep_plot(a))),
+            ("kerasrnn.benchmarks.latency", "run_and_report", lambda *a, **kw: writes(a[3])),
+            ("kerasrnn.benchmarks.web_latency", "run_and_report", lambda *a, **kw: writes(a[5])),
+            ("kerasrnn.training.local_cluster", "launch", lambda *a, **kw: 0)]:
+        monkeypatch.setattr(importlib.import_module(module), name, stub)
 
 
 def run_command(command: str, argv: list[str]) -> tuple[int | str, str]:
@@ -302,8 +350,12 @@ def test_hostile_input_ends_cleanly(command, template, stubs, tmp_path):
         assert "Traceback" not in err, (argv, err)
         assert code in (0, None, "reached") or err.strip(), (argv, "an error status without a message")
         after = snapshot(str(sandbox))
-        assert not changed_outside(before, after, own_outputs(command, argv)), \
-            (argv, changed_outside(before, after, own_outputs(command, argv)))
+        changed = [rel for rel in changed_outside(before, after, own_outputs(command, argv))
+                   if not allowed_output(rel, before, after, argv)]
+        assert not changed, (argv, code, changed)
+        if "--force" not in argv:
+            assert {k: v for k, v in after.items() if k.startswith("decoy" + os.sep) and k in before} == \
+                {k: v for k, v in before.items() if k.startswith("decoy" + os.sep)}, argv
         shutil.rmtree(sandbox, ignore_errors=True)
 
     check()
@@ -413,3 +465,37 @@ def test_a_chromium_variable_naming_no_program_is_said_so(monkeypatch, tmp_path)
         pytest.skip(reason)
     assert reason == f"{browser.CHROMIUM_ENV}={tmp_path / 'no-such-chromium'} is not an executable file (unset it to " \
                      f"use chromium on PATH)"  # was "chromium is not installed"
+def output_flag_cases():
+    """(command, flag) for every option of every command's parser (and subcommand's) that names an output."""
+    cases = []
+    for command in COMMANDS:
+        parser = importlib.import_module(f"kerasrnn.{command}").build_parser()
+        parsers = {command: parser}
+        if parser._subparsers:
+            parsers = {f"{command} {name}": sub for name, sub in parser._subparsers._group_actions[0].choices.items()}
+        for name, p in parsers.items():
+            for action in p._actions:
+                flag = next((o for o in action.option_strings if o in OUTPUT_FLAGS), None)
+                if flag and action.nargs != 0:  # (evaluate's --json is a switch: JSON on stdout)
+                    cases.append((name, flag))
+    return cases
+
+
+@pytest.mark.parametrize("name, flag", output_flag_cases())
+@pytest.mark.parametrize("target", ["decoy/notes.txt", "run/config.json", "export/manifest.json", "run",
+                                    "export"])
+def test_every_output_flag_refuses_an_existing_file(name, flag, target, template, stubs, tmp_path, monkeypatch):
+    command = name.split()[0]
+    base = {"fit": ["--text", "text.txt"], "export": ["run"], "surname_eval": ["run", "--classifier", "classifier"],
+            "bench train": ["train", "--sizes"], "bench export": ["export", "export"],
+            "bench keystrokes": ["keystrokes", "export", "--text", "text.txt"], "bench web": ["web"]}
+    sandbox = tmp_path / "sandbox"
+    shutil.copytree(template, sandbox, symlinks=True)
+    before = snapshot(str(sandbox))
+    monkeypatch.chdir(sandbox)
+    argv = [*base.get(name, []), flag, target]
+    code, err = run_command(command, argv)
+    after = snapshot(str(sandbox))
+    assert not changed_outside(before, after, ["runs"] if command == "fit" else []), (argv, code, err)
+    if flag != "--data-dir":
+        assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, (argv, code, err)

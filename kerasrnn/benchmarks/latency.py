@@ -61,21 +61,24 @@ def tensorflow_steps(model_dir: str, manifest: dict, calls: int) -> tuple[bool, 
         one_thread = True
     except RuntimeError:  # TensorFlow already started in this process (a test): its threads stay
         one_thread = False
-    import keras
-
     from kerasrnn.core.config import Config
     from kerasrnn.models.char_model import build_step_model  # (importing it registers the custom layers)
     from kerasrnn.core.runs import BEST_MODEL
 
     token, state = np.array([5], np.int32), np.zeros((1, manifest["state_size"]), np.float32)
     out = {}
-    run_model = os.path.join(manifest["run"], BEST_MODEL)
-    if os.path.exists(run_model):  # the training run is on this machine
-        step_model = build_step_model(keras.saving.load_model(run_model, compile=False),
-                                      Config.from_dict(manifest["config"]))
+    run_model = os.path.join(str(manifest.get("run", "")), BEST_MODEL)
+    if os.path.exists(run_model):  # the training run is on this machine (checked first: a FIFO, a zip bomb)
+        from kerasrnn.models.loading import check_structure, load_keras_file
+
+        config = Config.from_dict(manifest["config"], os.path.join(model_dir, litert.MANIFEST))
+        model = load_keras_file(run_model)
+        check_structure(model, config, run_model)
+        step_model = build_step_model(model, config)
         inputs = {"token": tf.constant(token), "state": tf.constant(state)}
         out["keras_eager"] = time_calls(lambda: step_model(inputs, training=False), calls // 4)
-    loaded = tf.saved_model.load(os.path.join(model_dir, litert.SAVED_MODEL))
+    saved_model = litert.verify_file(model_dir, manifest, litert.SAVED_MODEL)  # its files and their sha256
+    loaded = tf.saved_model.load(saved_model)
     step = loaded.signatures[litert.STEP]
     t, s = tf.constant(token), tf.constant(state)
     out["saved_model"] = time_calls(lambda: step(token=t, state=s), calls // 4)

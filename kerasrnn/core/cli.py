@@ -122,6 +122,11 @@ class ArgumentParser(argparse.ArgumentParser):
         message = re.sub(r"^argument (-[^:]*): must be", r"\1 must be", message)  # "--units must be ..."
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
+    def _get_values(self, action, arg_strings):  # noqa: D102 - argparse's hook
+        if action.nargs is None and arg_strings == ["--"]:  # `--flag=--`: the value "--", not an empty list
+            return self._get_value(action, "--")
+        return super()._get_values(action, arg_strings)
+
     def parse_known_args(self, args=None, namespace=None):  # noqa: D102 - argparse's hook
         printable_output()
         if args is not None and any(isinstance(a, str) and "\0" in a for a in args):
@@ -142,20 +147,41 @@ def printable_output() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
-def check_output_dir(path: str, flag: str) -> None:
-    """Raises UsageError (before any work) unless files can be written in the folder `path`: it is a folder, or
-    its nearest existing parent is one. Tried with a temporary file, removed at once; nothing else is made."""
-    if os.path.lexists(path) and not os.path.isdir(path):
-        raise UsageError(f"{flag} {path} is a file, not a directory")
-    _check_writable_parent(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path)), path, flag)
+def check_output_dir(path: str, flag: str, files: tuple[str, ...] = (), force: bool | None = None,
+                     owned: str | None = None) -> None:
+    """Raises UsageError (before any work) unless the folder `path` may be written (the rule of
+    `kerasrnn.core.outputs`): not a file, not inside a run directory or export other than `owned`, files can
+    be made there; and each of `files` (the names the command writes into it) passes `check_output_file`.
+
+    Args:
+        force: None when the command has no --force; else whether it was given.
+    """
+    from kerasrnn.core import outputs
+
+    try:
+        outputs.check_dir(path, flag, files, force, owned)
+    except outputs.OutputRefused as e:
+        raise UsageError(str(e)) from None
 
 
-def check_output_file(path: str, flag: str) -> None:
-    """Raises UsageError (before any work) unless the file `path` can be written: not a folder, and its folder
-    is, or can be, one where files can be made (see `check_output_dir`)."""
-    if os.path.isdir(path):
-        raise UsageError(f"{flag} {path} is a directory, not a file")
-    _check_writable_parent(os.path.dirname(os.path.abspath(path)), path, flag)
+def check_output_file(path: str, flag: str, force: bool | None = None, owned: str | None = None) -> None:
+    """Raises UsageError (before any work) unless the file `path` may be written (the rule of
+    `kerasrnn.core.outputs`): it does not exist yet (or `force` was given and it is a regular file), it is not
+    inside a run directory or export other than `owned`, and its folder is, or can be, one where files can be
+    made.
+
+    Args:
+        force: None when the command has no --force; else whether it was given.
+    """
+    from kerasrnn.core import outputs
+
+    try:
+        outputs.check_file(path, flag, force, owned)
+    except outputs.OutputRefused as e:
+        raise UsageError(str(e)) from None
+
+
+FORCE_HELP = "replace output files that already exist (only regular files; never inside a run or an export)"
 
 
 TF_WILDCARDS = "*?["  # TensorFlow's file functions read these in a path as a glob pattern (no way to quote them)
@@ -178,22 +204,6 @@ def check_tf_path(path: str, flag: str) -> str:
                          f"without {them}")
     raise UsageError(f"{flag} {path}: TensorFlow reads {shown} in a path as a wildcard, and the full path {full} "
                      f"holds {them}; work in a folder whose path has none")
-
-
-def _check_writable_parent(folder: str, path: str, flag: str) -> None:
-    import tempfile
-
-    folder = os.path.abspath(folder)
-    while not os.path.lexists(folder):
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder):
-        raise UsageError(f"{flag} {path}: {folder} is a file, not a directory")
-    try:
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".kerasrnn-probe-")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as e:
-        raise UsageError(f"{flag} {path}: cannot write in {folder} ({e.strerror})") from None
 
 
 def check_packages(*packages: str, prog: str | None = None) -> None:

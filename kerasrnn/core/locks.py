@@ -88,6 +88,9 @@ def acquire(path: str, what: str) -> None:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
+            if os.path.isdir(path) or not os.path.isfile(path):
+                raise UsageError(f"{path} is {'a folder' if os.path.isdir(path) else 'not a regular file'}, not a "
+                                 f"lock file (kerasrnn never makes one): remove it, then run again") from None
             owner = _owner(path)
             if owner == {}:
                 continue  # removed since: try again

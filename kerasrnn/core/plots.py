@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
+
+from pipelines.io import public_mode
 
 
 def new_figure(**kwargs):
@@ -24,7 +27,13 @@ def save_figure(fig, path: str, axes=()) -> None:
         ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".tmp-", suffix=".png")
+    os.close(fd)  # a fresh name: never a file of the user's beside `path`
+    try:
+        fig.savefig(tmp, dpi=100, format="png")
+        plt.close(fig)
+        public_mode(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)

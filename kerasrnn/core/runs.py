@@ -23,6 +23,8 @@ import time
 from kerasrnn.core import locks
 from kerasrnn.core.cli import UsageError, check_output_dir
 from kerasrnn.core.config import Config
+from kerasrnn.core.files import describe_missing
+from kerasrnn.core.outputs import OutputRefused, check_not_inside_other
 from pipelines.io import DataError
 from pipelines.schema import read_json_object
 from pipelines.vocab import Vocabulary
@@ -44,6 +46,10 @@ def new_run_dir(root: str = "runs", prefix: str = "run") -> str:
     """Creates and returns a fresh directory under `root`, e.g. runs/gru-20261123-101500 (with -2, -3, ... when
     that name is taken: each is created with one mkdir, so two processes never get the same one)."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    try:
+        check_not_inside_other(root, "the runs folder")  # e.g. fit started from inside another run
+    except OutputRefused as e:
+        raise UsageError(str(e)) from None
     try:
         if not os.path.isdir(root):
             os.makedirs(root)
@@ -90,14 +96,18 @@ def load_config_and_vocab(run_dir: str) -> tuple[Config, Vocabulary]:
     Raises:
         UsageError: not a run directory. DataError: a bad file or field (one line naming both).
     """
-    if not os.path.isdir(run_dir):
-        raise UsageError(f"no such run directory: {run_dir}")
+    if not run_dir:
+        raise UsageError("the run directory is empty: name a run directory")
+    describe_missing(run_dir, "run directory")
     for name in (CONFIG, VOCAB):
         if not os.path.exists(os.path.join(run_dir, name)):
             raise UsageError(f"{run_dir} is not a kerasrnn run (no {name})")
     config = Config.load(os.path.join(run_dir, CONFIG))
     vocab = Vocabulary.load(os.path.join(run_dir, VOCAB))
-    if config.vocab_size and config.vocab_size != len(vocab):
+    if not config.vocab_size:
+        raise DataError(f"{os.path.join(run_dir, CONFIG)}: field 'vocab_size' is missing or 0: not the config "
+                        f"kerasrnn.fit wrote for this run")
+    if config.vocab_size != len(vocab):
         raise DataError(f"{os.path.join(run_dir, VOCAB)}: field 'tokens' lists {len(vocab)} tokens, but "
                         f"{CONFIG}'s vocab_size is {config.vocab_size}")
     return config, vocab
@@ -136,6 +146,12 @@ def _entries(run_dir: str) -> list[str]:
 def check_new_run_dir(run_dir: str) -> None:
     """Raises UsageError when `run_dir` cannot be a new run: it holds files, it is a file, or it is somewhere
     nothing can be created (under a file, a read-only or virtual file system). Writes nothing."""
+    if not run_dir:
+        raise UsageError("--run-dir is empty: name a folder")
+    try:
+        check_not_inside_other(run_dir, "--run-dir", include_self=False)
+    except OutputRefused as e:
+        raise UsageError(str(e)) from None
     if os.path.isdir(run_dir):
         if _entries(run_dir):
             raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
@@ -164,9 +180,17 @@ def claim_run_dir(run_dir: str) -> None:
         pass  # an empty directory (checked above, and again under the lock below)
     except OSError as e:
         raise UsageError(f"cannot create run directory {run_dir}: {e.strerror}") from None
-    lock_run(run_dir)
-    check_new_run_dir(run_dir)  # a run written by another process between the first check and the lock
-    _claimed.add(os.path.abspath(run_dir))
+    try:
+        lock_run(run_dir)
+    except UsageError:
+        _created.difference_update(missing)  # another process won the folder: it is not ours to remove
+        raise
+    _claimed.add(os.path.abspath(run_dir))  # from here on, its files are this process's
+    if _entries(run_dir):  # a run written by another process between the first check and the lock
+        _claimed.discard(os.path.abspath(run_dir))
+        locks.release(os.path.join(run_dir, LOCK))
+        raise UsageError(f"run directory {run_dir} already exists: pass --resume to continue it, "
+                         f"or choose another --run-dir")
 
 
 def lock_run(run_dir: str) -> None:
@@ -181,9 +205,12 @@ def lock_run(run_dir: str) -> None:
 def discard_unstarted(run_dir: str) -> None:
     """Empties a new run directory this process claimed when training never got as far as a checkpoint, a
     metrics record or a model (refused or failed before it started), and removes it if this process created
-    it: the same command can then be run again."""
+    it: the same command can then be run again. Only while this process holds the run's lock: a process that
+    lost the race for a new run directory leaves the winner's files alone."""
     path = os.path.abspath(run_dir)
-    if path not in _claimed | _created or not os.path.isdir(path) or \
+    lock = os.path.join(path, LOCK)
+    ours = locks.holds(lock) if path in _claimed else path in _created and not os.path.lexists(lock)
+    if not ours or not os.path.isdir(path) or \
             any(os.path.exists(os.path.join(path, name)) for name in (METRICS, BEST_MODEL, BACKUP_DIR)):
         return
     locks.release(os.path.join(path, LOCK))
@@ -223,6 +250,23 @@ def training_done(run_dir: str, record: dict, config: Config) -> bool:
     return done
 
 
+def sweep_stale_temp_files(run_dir: str) -> list[str]:
+    """Removes the temporary files (`.tmp-*`) an earlier process killed while writing left in the run directory
+    and its backup/ (call it holding the run's lock: no live process is writing them). Returns their names."""
+    removed = []
+    for folder in (run_dir, os.path.join(run_dir, BACKUP_DIR)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name)
+            if name.startswith(".tmp-") and os.path.isfile(path) and not os.path.islink(path):
+                os.remove(path)
+                removed.append(os.path.relpath(path, run_dir))
+    return removed
+
+
 def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dict]:
     """The saved config, vocabulary and metrics record of an interrupted run (they win over the flags);
     with `lock`, the run is locked for this process first.
@@ -234,6 +278,7 @@ def reopen_run(run_dir: str, lock: bool = True) -> tuple[Config, Vocabulary, dic
         raise UsageError(f"nothing to resume: {run_dir} holds no {CONFIG}")
     if lock:
         lock_run(run_dir)
+        sweep_stale_temp_files(run_dir)  # left by a process killed while writing (a best.keras being saved)
     config, vocab = load_config_and_vocab(run_dir)
     record = read_metrics(run_dir)
     if "final" in record:

@@ -2,8 +2,9 @@
 which is renamed into place only when the task's writer has passed every check.
 
 `--force` replaces only what an export owns: an earlier export (its manifest.json says
-"format": "kerasrnn-export") or an empty folder; never a run, a folder of runs, a file or a
-link. The replacement is one atomic exchange of the two folders (Linux `renameat2`), so `out`
+"format": "kerasrnn-export") holding only the files its manifest lists, or an empty folder; never
+a run, a folder of runs, a file, a link, or an export a user has put other files into (those are
+named and nothing is changed). An export never goes inside a run or another export. The replacement is one atomic exchange of the two folders (Linux `renameat2`), so `out`
 is at every moment either the old export or the new one. Where the system cannot exchange, the
 old export is renamed aside to `.NAME.old-*` first; if the process dies before the new one is in
 place, the next export to `out` puts the old one back (and removes any other leftover).
@@ -25,7 +26,7 @@ import tempfile
 import time
 from typing import Callable
 
-from kerasrnn.core import locks
+from kerasrnn.core import locks, outputs
 from kerasrnn.core.cli import UsageError, check_output_dir
 from kerasrnn.ondevice import litert
 from pipelines.io import atomic_write_json, public_mode
@@ -53,14 +54,23 @@ def check_out(out: str, force: bool, run_dir: str | None = None) -> str:
 
     Raises:
         UsageError: `out` exists and `force` is off; or it is not something `--force` may replace (a file, a
-            link, a folder that is neither an export nor empty); or it is, or holds, the run being exported; or
-            nothing can be created there.
+            link, a folder that is neither an export nor empty, an export holding files no export wrote); or
+            it is, holds or lies inside the run being exported, or inside another run or export; or nothing
+            can be created there.
     """
+    if not out:
+        raise UsageError("--out is empty: name the export folder")
     out = os.path.abspath(out)
     if run_dir is not None:
         run = os.path.abspath(run_dir)
         if run == out or run.startswith(out.rstrip(os.sep) + os.sep):
             raise UsageError(f"--out {out} is the run being exported, or holds it: choose another --out")
+        if out.startswith(run.rstrip(os.sep) + os.sep):
+            raise UsageError(f"--out {out} is inside the run being exported: choose a folder outside {run}")
+    try:
+        outputs.check_not_inside_other(out, "--out", include_self=False)
+    except outputs.OutputRefused as e:
+        raise UsageError(str(e)) from None
     restore_leftovers(out)
     if not os.path.lexists(out):
         check_output_dir(out, "--out")
@@ -72,7 +82,28 @@ def check_out(out: str, force: bool, run_dir: str | None = None) -> str:
     if os.listdir(out) and not is_export(out):
         raise UsageError(f"refusing to replace {out}: it is not a kerasrnn export (no manifest.json written by "
                          f"kerasrnn.export) and not empty; choose another --out")
+    check_only_export_files(out)
     return out
+
+
+def unknown_files(out: str) -> list[str]:
+    """What the export folder `out` holds besides the files its manifest lists (and manifest.json itself):
+    files a user put there, which --force must not delete."""
+    try:
+        listed = set(litert.read_manifest_json(os.path.join(out, litert.MANIFEST)).get("files") or {})
+    except UsageError:
+        listed = set()
+    return sorted(set(os.listdir(out)) - listed - {litert.MANIFEST})
+
+
+def check_only_export_files(out: str) -> None:
+    """Raises UsageError when the export `out` holds files no export wrote (they would be lost by replacing it)."""
+    if os.path.isdir(out) and not os.path.islink(out) and os.listdir(out):
+        unknown = unknown_files(out)
+        if unknown:
+            shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            raise UsageError(f"refusing to replace {out}: it holds files its manifest does not list ({shown}); "
+                             f"move them out of it, or choose another --out")
 
 
 def restore_leftovers(out: str) -> None:
@@ -147,6 +178,7 @@ def _replace_dir(tmp: str, out: str) -> None:
     if not os.path.lexists(out):
         os.rename(tmp, out)
         return
+    check_only_export_files(out)  # again, under the lock: a file put there since the first check
     if exchange(tmp, out):
         shutil.rmtree(tmp, ignore_errors=True)  # the old export, now at the temporary name
         return

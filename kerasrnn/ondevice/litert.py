@@ -163,6 +163,12 @@ def verify_file(model_dir: str, manifest: dict, name: str) -> str:
         raise UsageError(f"{model_dir}: the manifest lists no {name}")
     if not os.path.exists(path):
         raise UsageError(f"missing model file: {path}")
+    if os.path.isdir(path):
+        for folder, dirs, names in os.walk(path):  # only folders and regular files: a FIFO inside would hang
+            if any(not os.path.isfile(os.path.join(folder, n)) or os.path.islink(os.path.join(folder, n))
+                   for n in names) or any(os.path.islink(os.path.join(folder, d)) for d in dirs):
+                raise UsageError(f"{path} holds a link or something that is not a regular file: corrupt or "
+                                 f"replaced")
     if not (os.path.isfile(path) or os.path.isdir(path)) or size_path(path) != entry["bytes"]:
         raise UsageError(f"{path} does not match its size in {MANIFEST}: corrupt or replaced")
     if sha256_path(path) != entry["sha256"]:

@@ -12,7 +12,7 @@ import keras
 
 from kerasrnn.core.plots import new_figure, save_figure
 from kerasrnn.inference.evaluation import bits
-from pipelines.io import atomic_write_json, public_mode
+from pipelines.io import atomic_write_json, atomic_write_text, public_mode
 
 
 class MetricsLogger(keras.callbacks.Callback):
@@ -73,7 +73,14 @@ class MetricsLogger(keras.callbacks.Callback):
 
 
 class EpochCSVLogger(keras.callbacks.CSVLogger):
-    """Keras' `CSVLogger` (history.csv) with epochs counted from 1, as in metrics.json and the progress bar."""
+    """Keras' `CSVLogger` (history.csv) with epochs counted from 1, as in metrics.json and the progress bar.
+    On a resume, the rows of the epochs that will be trained again (after the backup's epoch: a run killed
+    before its backup recorded them) are dropped first, so every epoch has one row."""
+
+    def on_train_begin(self, logs=None):
+        if self.append and os.path.isfile(self.filename):
+            trim_history(self.filename, getattr(self.model, "_initial_epoch", None) or 0)
+        super().on_train_begin(logs)
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch + 1, logs)
@@ -120,6 +127,46 @@ class Backup(keras.callbacks.BackupAndRestore):
     def on_train_end(self, logs=None):
         if self.chief:
             super().on_train_end(logs)
+
+
+def trim_history(path: str, last_epoch: int) -> None:
+    """Keeps the header of the history.csv `path` and its rows of epochs 1 .. `last_epoch` (atomically)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        lines = f.read().splitlines(keepends=True)
+    kept = lines[:1]
+    for line in lines[1:]:
+        epoch = line.split(",", 1)[0].strip()
+        if epoch.isdigit() and int(epoch) <= last_epoch and not any(k.startswith(f"{epoch},") for k in kept[1:]):
+            kept.append(line)
+    if kept != lines:
+        atomic_write_text(path, "".join(kept))
+
+
+class EpochEndBackup(keras.callbacks.Callback):
+    """Writes the resume backup as soon as an epoch has been recorded (placed after metrics.json and
+    history.csv): a run killed after an epoch ended resumes with the next epoch, not that one again.
+
+    Args:
+        backup: the run's `Backup` (its steps' checkpoints stay as they are).
+        swap: the `SwapEMAWeights` callback with --ema (the live weights are what the backup keeps).
+    """
+
+    def __init__(self, backup: Backup, swap=None):
+        super().__init__()
+        self.backup, self.swap = backup, swap
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.params.get("epochs", 0):
+            return  # the last epoch: the backup is removed when training ends
+        swapped = self.swap is not None and self.swap._ema_weights_in_model
+        if swapped:
+            self.swap._swap_variables()  # the live weights back into the model for the backup
+        try:
+            self.backup._current_epoch, self.backup._last_batch_seen = epoch + 1, 0
+            self.backup._save_model()
+        finally:
+            if swapped:
+                self.swap._swap_variables()
 
 
 class BestModelSaver(keras.callbacks.Callback):

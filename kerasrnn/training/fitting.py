@@ -13,7 +13,7 @@ import tensorflow as tf
 from kerasrnn.core import runs
 from kerasrnn.core.cli import TrainingFailed
 from kerasrnn.core.config import CORPUS_TASKS, Config
-from kerasrnn.training.callbacks import Backup, BestModelSaver, EpochCSVLogger, MetricsLogger
+from kerasrnn.training.callbacks import Backup, BestModelSaver, EpochCSVLogger, EpochEndBackup, MetricsLogger
 
 
 def learning_rate_schedule(config: Config, total_steps: int):
@@ -73,17 +73,20 @@ def fit_callbacks(config: Config, run_dir: str, record: dict, model: keras.Model
     key, mode = ("val_loss_nats", "min") if monitor == "val_loss" else (monitor, "max")
     seen = [r[key] for r in record["epochs"] if r.get(key) is not None]
     best_so_far = (min(seen) if mode == "min" else max(seen)) if seen else None
+    backup = backup or Backup(os.path.join(run_dir, runs.BACKUP_DIR), save_freq=config.checkpoint_every,
+                              double_checkpoint=True)
+    # with --ema the average is what is validated, saved as best.keras and measured (the live weights train on)
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=True) if config.ema else None
     return [
-        backup or Backup(os.path.join(run_dir, runs.BACKUP_DIR), save_freq=config.checkpoint_every,
-                         double_checkpoint=True),
+        backup,
         keras.callbacks.TerminateOnNaN(),
-        # with --ema the average is what is validated, saved as best.keras and measured (the live weights train on)
-        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema else []),
+        *([swap] if swap else []),
         BestModelSaver(os.path.join(run_dir, runs.BEST_MODEL), monitor=monitor, best=best_so_far, model=model,
                        mode=mode),
         MetricsLogger(os.path.join(run_dir, runs.METRICS), per_step, record, unit=unit),
         EpochCSVLogger(os.path.join(run_dir, runs.HISTORY), append=resume),
         keras.callbacks.TensorBoard(os.path.join(run_dir, runs.LOGS_DIR), profile_batch=0),
+        EpochEndBackup(backup, swap),  # last: once the epoch is recorded everywhere, resuming starts after it
     ]
 
 

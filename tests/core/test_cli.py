@@ -122,3 +122,10 @@ def test_names_that_are_not_utf8_are_refused_before_tensorflow_sees_them(capsys)
         err = capsys.readouterr().err
         assert info.value.code == 2 and flag in err and "must be UTF-8 (got '" in err and "\\udcff" in err, err
         assert err.count("\n") == 1
+
+
+def test_a_flag_given_the_value_double_dash_gets_that_value_not_a_list():
+    from kerasrnn import export, web
+
+    assert web.build_parser().parse_args(["--models=--"]).models == "--"
+    assert export.build_parser().parse_args(["run", "--out=--"]).out == "--"

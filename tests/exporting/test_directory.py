@@ -19,7 +19,7 @@ def fake_writer(tag: str):
     def write(tmp, log, started):
         with open(os.path.join(tmp, "model.bin"), "w") as f:
             f.write(tag)
-        return {"format": "kerasrnn-export", "tag": tag, "files": {}}
+        return {"format": "kerasrnn-export", "tag": tag, "files": {"model.bin": {"bytes": len(tag), "sha256": "0" * 64}}}
     return write
 
 
@@ -55,6 +55,34 @@ def test_force_replaces_an_export_or_an_empty_folder(tmp_path):
         check_out(out, force=False)
     write_export(check_out(out, force=True), fake_writer("two"))
     assert tag_of(out) == "two" and sorted(os.listdir(tmp_path)) == ["exp"]
+
+
+def test_force_never_deletes_a_file_a_user_put_into_an_export(tmp_path, capsys):
+    out = str(tmp_path / "exp")
+    write_export(out, fake_writer("one"))
+    with open(os.path.join(out, "NOTES.txt"), "w") as f:
+        f.write("mine")
+    with pytest.raises(UsageError, match=r"holds files its manifest does not list \(NOTES.txt\)"):
+        check_out(out, force=True)
+    with pytest.raises(UsageError, match="NOTES.txt"):  # also when it appears after the check, under the lock
+        write_export(out, fake_writer("two"))
+    assert tag_of(out) == "one" and open(os.path.join(out, "NOTES.txt")).read() == "mine"
+    assert sorted(os.listdir(tmp_path)) == ["exp"]
+
+
+def test_an_export_never_goes_inside_a_run_or_another_export(tiny_run, tiny_export, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run, run)
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    for out, message in [(run / "exp", "inside the run being exported"),
+                         (tiny_export + "/inner", "inside the export"),
+                         ("", "--out is empty")]:
+        assert export.main([str(run), "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, err
+    assert export.main([""]) == 2
+    assert "the run directory is empty" in capsys.readouterr().err
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before and not os.path.exists(tiny_export + "/inner")
 
 
 def test_replacing_is_one_atomic_exchange(tmp_path, monkeypatch):
