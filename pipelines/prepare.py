@@ -101,7 +101,7 @@ def encode(folder: str, sources: list[scan.Source], max_vocab: int = 0, shard_by
     names = ", ".join(os.path.basename(s.path) for s in sources[:3]) + (", ..." if len(sources) > 3 else "")
     seen = np.flatnonzero(train_counts + val_counts)
     if not len(seen) or all(chr(int(c)).isspace() for c in seen):
-        raise DataError(f"{names}: no text (no characters but white space)")
+        raise DataError(f"{names} is empty: no characters but white space, nothing to train on")
     vocab = scan.choose_vocabulary(train_counts, max_vocab)
     dtype = id_dtype(len(vocab))
     table = scan.lookup_table(vocab, dtype)

@@ -19,7 +19,7 @@ from kerasrnn.core.config import Config
 MEMORY_ENV = "KERASRNN_MEMORY_BYTES"  # the memory training may use, in bytes (default: what the system has available)
 FLOAT = 4  # bytes of a float32
 GATES = {"simplernn": 1, "lstm": 4, "gru": 3}  # weight blocks of a recurrent cell
-CAPS = (65536, 16384, 4096, 1000, 256)  # --max-vocab values offered, the largest that fits first
+CAPS = (4096, 1000, 256)  # --max-vocab values offered (4,096 holds the common CJK characters), the largest that fits first
 
 
 def parameter_count(config: Config, vocab_size: int) -> int:

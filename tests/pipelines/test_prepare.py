@@ -76,8 +76,8 @@ def test_a_directory_splits_by_file_reproducibly(tmp_path):
 @pytest.mark.parametrize("content, message", [
     (b"good text " * 1000 + b"\xff more", "not UTF-8 text (bad byte at offset 10,000)"),
     (b"abc \xe4\xb8", "not UTF-8 text (bad byte at offset 4)"),
-    (b"  \n\t\n ", "no text"),
-    (b"", "no text"),
+    (b"  \n\t\n ", "is empty"),
+    (b"", "is empty"),
 ])
 def test_bad_sources_are_one_line(tmp_path, monkeypatch, content, message):
     monkeypatch.setattr(scan, "CHUNK_BYTES", 4096)
