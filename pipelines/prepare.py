@@ -31,6 +31,7 @@ from pipelines.shards import INDEX, SHARD_BYTES, SPLITS, Prepared, id_dtype, ope
 PARTIAL = ".partial"  # in a folder while a prepare writes it (removed once its index is written)
 LOCK = ".lock"  # held (flock) while a process prepares the folder; a second one waits
 OURS = re.compile(r"^(train|validation)-\d{5}\.bin$|^\.tmp-")  # the files a prepare writes (and may remove)
+QUIET_BYTES = 10**7  # fit prepares sources smaller than this without progress lines (unless in a terminal)
 CACHE_ENV = "KERASRNN_CACHE"  # overrides where `fit --text` keeps prepared corpora
 SPLIT_RULE = ("one file (or files of which too few validate): the first 90% of the characters train, the last 10% "
               "validate; several files: a file validates when the CRC-32 of its relative path is 0 mod 10")
@@ -88,13 +89,15 @@ def check_free_space(folder: str, need: int) -> None:
 
 
 def encode(folder: str, sources: list[scan.Source], max_vocab: int = 0, shard_bytes: int = SHARD_BYTES,
-           quiet: bool = False) -> dict:
+           quiet: bool | None = False) -> dict:
     """Both passes over `sources`, writing the shards into `folder` (already claimed); returns the index record.
 
     Raises:
         DataError: bad UTF-8, no characters, a source that changed while it was read, too little disk space.
     """
     started = time.perf_counter()
+    if quiet is None:
+        quiet = sum(s.size for s in sources) < QUIET_BYTES and not sys.stderr.isatty()
     train_counts, val_counts = scan.count_pass(sources, quiet)
     cut = scan.cut_position(sources)
     scan.move_tail(sources, cut, train_counts, val_counts)
@@ -153,7 +156,7 @@ def clear_ours(folder: str) -> None:
 
 
 def prepare(path: str, out: str, max_vocab: int = 0, shard_bytes: int = SHARD_BYTES, owned: bool = False,
-            quiet: bool = False) -> Prepared:
+            quiet: bool | None = False) -> Prepared:
     """Prepares PATH into `out` (reusing it when it is already up to date) and opens it.
 
     Args:
@@ -208,8 +211,9 @@ def cache_folder(path: str, max_vocab: int = 0) -> str:
     return os.path.join(cache_root(), f"{os.path.basename(os.path.abspath(path).rstrip('/'))[:40]}-{key}")
 
 
-def prepare_cached(path: str, max_vocab: int = 0, shard_bytes: int = SHARD_BYTES, quiet: bool = False) -> Prepared:
-    """PATH prepared in the cache (`cache_folder`): reused while its sources are unchanged, else prepared again."""
+def prepare_cached(path: str, max_vocab: int = 0, shard_bytes: int = SHARD_BYTES, quiet: bool | None = None) -> Prepared:
+    """PATH prepared in the cache (`cache_folder`): reused while its sources are unchanged, else prepared again
+    (with progress lines for sources of QUIET_BYTES or more, unless `quiet` says)."""
     prepared = prepare(path, cache_folder(path, max_vocab), max_vocab, shard_bytes, owned=True, quiet=quiet)
     prepared.source = f"file:{os.path.abspath(path)}"
     return prepared

@@ -99,6 +99,15 @@ class Prepared:
     directory: str | None = None  # the prepared folder (None: in memory)
     index: dict | None = None  # its index.json
 
+    def fingerprint(self) -> str | None:
+        """A digest of every shard's sha256 (None in memory): two preparations of the same text share it."""
+        if not self.index:
+            return None
+        import hashlib
+
+        shards = [s.get("sha256", "") for split in SPLITS for s in self.index[split]["shards"]]
+        return hashlib.sha256(" ".join(shards).encode()).hexdigest()[:32]
+
 
 def write_index(folder: str, record: dict) -> None:
     """Writes index.json (atomically; the last file a prepare writes)."""

@@ -66,6 +66,9 @@ def open_run(config: Config, run_dir: str, resume: bool, write: bool = True,
     if resume:
         config, vocab, record = runs.reopen_run(run_dir, lock=write)
         data = as_data(corpus_fn(config, run_dir), config, vocab)
+        if record.get("data_fingerprint") not in (None, data.fingerprint()):
+            raise DataError(f"the run's training data {data.source.split(':', 1)[-1]} has changed since it was "
+                            f"trained (its ids differ): train a new run on it")
         check_model_memory(config, len(vocab))
         return config, vocab, data, record
     if write:
@@ -189,7 +192,7 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
         compile_model(fitted, config, steps * config.epochs)
     device = device_name()
-    record.update(command=command or record.get("command", ""), data=data.source,
+    record.update(command=command or record.get("command", ""), data=data.source, data_fingerprint=data.fingerprint(),
                   train_chars=len(data.train), val_chars=len(val_ids),
                   vocab_size=len(vocab), params=model.count_params(), device=device,
                   strategy=describe(dist), global_batch=config.batch_size * replicas)
