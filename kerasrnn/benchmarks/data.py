@@ -30,7 +30,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # Prepended to a measured child's code: at exit it writes its /proc/self/status (VmHWM: its peak RSS) to $BENCH_RSS.
 REPORT_PEAK = """import atexit, os
-atexit.register(lambda: open(os.environ["BENCH_RSS"], "w").write(open("/proc/self/status").read()))
+atexit.register(lambda: open(os.environ["BENCH_RSS"], "w").write(open("/proc/self/status").read() +
+                                                                   "CPU: %f\\n" % sum(os.times()[:2])))
 """
 PREPARE = "import runpy, sys\nsys.argv[0] = 'prepare'\nrunpy.run_module('pipelines.prepare', run_name='__main__')\n"
 
@@ -72,8 +73,9 @@ def generate(path: str, size: int, seed: int = 0) -> None:
             written += len(block)
 
 
-def run_child(code: str, args: list[str], env: dict | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Runs `python -c CODE ARGS`; returns (wall seconds, the child's peak resident memory in bytes, the result).
+def run_child(code: str, args: list[str], env: dict | None = None) -> tuple[float, int, float, subprocess.CompletedProcess]:
+    """Runs `python -c CODE ARGS`; returns (wall seconds, the child's peak resident memory in bytes, its CPU seconds
+    (user + system: what it cost on a loaded machine), the result).
 
     The peak is the child's own VmHWM, written when it exits (ru_maxrss would count the memory of this process,
     which the child is forked from, before its exec).
@@ -87,23 +89,26 @@ def run_child(code: str, args: list[str], env: dict | None = None) -> tuple[floa
     status = open(rss_file, encoding="ascii").read()
     os.remove(rss_file)
     peak = next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmHWM:")), 0)
-    return seconds, peak, done
+    cpu = next((float(line.split()[1]) for line in status.splitlines() if line.startswith("CPU:")), 0.0)
+    return seconds, peak, cpu, done
 
 
 def measure_size(mb: int, folder: str, steps: int, log=print) -> dict:
     """One corpus of `mb` MB: generated, prepared, trained on for `steps` steps; its figures."""
     text, prepared = os.path.join(folder, f"corpus-{mb}mb.txt"), os.path.join(folder, f"prepared-{mb}mb")
     generate(text, mb * 10**6)
-    seconds, rss, done = run_child(PREPARE, [text, "--out", prepared])
+    seconds, rss, cpu, done = run_child(PREPARE, [text, "--out", prepared])
     if done.returncode:
         raise RuntimeError(f"prepare failed: {done.stderr.strip()[-500:]}")
-    row = {"mb": mb, "bytes": os.path.getsize(text), "prepare_s": round(seconds, 1),
-           "prepare_mb_per_s": round(mb / seconds, 1), "prepare_peak_rss_mb": round(rss / 2**20)}
+    row = {"mb": mb, "bytes": os.path.getsize(text), "prepare_s": round(seconds, 1), "prepare_cpu_s": round(cpu, 1),
+           "prepare_mb_per_s": round(mb / seconds, 1), "prepare_mb_per_cpu_s": round(mb / max(cpu, 1e-3), 1),
+           "prepare_peak_rss_mb": round(rss / 2**20)}
     os.remove(text)
-    log(f"  {mb} MB: prepared in {seconds:.1f} s ({mb / seconds:.0f} MB/s), peak RSS {rss / 2**20:.0f} MiB")
+    log(f"  {mb} MB: prepared in {seconds:.1f} s ({mb / seconds:.0f} MB/s; {cpu:.1f} CPU s, {mb / max(cpu, 1e-3):.0f} "
+        f"MB per CPU second), peak RSS {rss / 2**20:.0f} MiB")
     out = os.path.join(folder, "fit.json")
     t0 = time.time()
-    seconds, rss, done = run_child(FIT_DRIVER, ["--data", prepared, "--max-val-chars", "100000",
+    seconds, rss, cpu, done = run_child(FIT_DRIVER, ["--data", prepared, "--max-val-chars", "100000",
                                     "--run-dir", os.path.join(folder, f"run-{mb}"), "--verbose", "0"],
                                    {"BENCH_STEPS": str(steps), "BENCH_OUT": out, "BENCH_T0": repr(t0)})
     if done.returncode or not os.path.exists(out):
@@ -174,10 +179,11 @@ def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, co
     result = {"command": command, "machine": cpu_kind(), "load_average_at_start": [round(x, 1) for x in load],
               "load_average_at_end": [round(x, 1) for x in os.getloadavg()], "sizes": rows, "shakespeare": speed}
     atomic_write_json(json_path, result)
-    print(f"\n{'corpus':>8} {'prepare MB/s':>13} {'prepare RSS':>12} {'first step':>11} {'fit RSS':>9} "
+    print(f"\n{'corpus':>8} {'prepare MB/s':>13} {'MB/CPU s':>9} {'prepare RSS':>12} {'first step':>11} {'fit RSS':>9} "
           f"{'chars/s':>9}")
     for r in rows:
-        print(f"{r['mb']:>5} MB {r['prepare_mb_per_s']:>13.0f} {r['prepare_peak_rss_mb']:>8} MiB "
+        print(f"{r['mb']:>5} MB {r['prepare_mb_per_s']:>13.0f} {r['prepare_mb_per_cpu_s']:>9.0f} "
+              f"{r['prepare_peak_rss_mb']:>8} MiB "
               f"{r['fit_first_step_s']:>9.1f} s {r['fit_peak_rss_mb']:>5} MiB {r['train_chars_per_s']:>9,}")
     if speed:
         print(f"bundled Shakespeare, {speed['rounds']} interleaved rounds of {speed['steps']} steps: prepared "
