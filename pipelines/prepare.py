@@ -172,7 +172,10 @@ def prepare(path: str, out: str, max_vocab: int = 0, shard_bytes: int = SHARD_BY
                if n not in (LOCK, PARTIAL, INDEX) and not OURS.match(n)]
     if foreign:
         raise DataError(f"--out {out} already holds other files ({sorted(foreign)[0]}): give a new or empty folder")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"cannot create the folder {out}: {e.strerror}") from None
     with open(os.path.join(out, LOCK), "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -181,8 +184,12 @@ def prepare(path: str, out: str, max_vocab: int = 0, shard_bytes: int = SHARD_BY
             fcntl.flock(lock, fcntl.LOCK_EX)
         sources = scan.stat_sources(files, root)
         if os.path.isfile(os.path.join(out, INDEX)):
-            index = json.load(open(os.path.join(out, INDEX), encoding="utf-8"))
-            if up_to_date(index, sources, max_vocab):
+            try:
+                with open(os.path.join(out, INDEX), encoding="utf-8") as f:
+                    index = json.load(f)
+            except (OSError, ValueError):
+                index = {}  # unreadable: not the same corpus
+            if isinstance(index, dict) and up_to_date(index, sources, max_vocab):
                 return open_prepared(out)
             if not owned:
                 raise DataError(f"--out {out} holds a corpus prepared from other sources or options: choose another "

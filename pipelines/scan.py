@@ -41,8 +41,7 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
     """
     if any(c in path for c in "*?[") and not os.path.exists(path):
         files = sorted(os.path.abspath(p) for p in glob.glob(path, recursive=True) if os.path.isfile(p))
-        root = os.path.abspath(glob.escape(path).split("*")[0].rsplit("/", 1)[0] or ".")
-        root = os.path.commonpath(files) if len(files) > 1 else os.path.dirname(files[0]) if files else root
+        root = os.path.commonpath([os.path.dirname(f) for f in files]) if files else os.getcwd()
     elif os.path.isdir(path):
         root, files = os.path.abspath(path), []
         for folder, dirs, names in os.walk(path):
@@ -58,7 +57,7 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
     if exclude:
         files = [f for f in files if not f.startswith(os.path.abspath(exclude) + os.sep)]
     if not files:
-        raise DataError(f"{path} holds no files to read")
+        raise DataError(f"{path} {'matches' if any(c in path for c in '*?[') else 'holds'} no files to read")
     return files, root
 
 
