@@ -237,8 +237,10 @@ def file_sharding(config: Config, train_ids: Split, dist, steps: int):
     many as workers (FILE), else every worker reads every file and keeps its share of each batch (DATA); said in
     the log. Returns (steps per epoch, the per-worker dataset function for FILE, or None for DATA)."""
     resolver = dist.extended._cluster_resolver
-    workers = resolver.cluster_spec().num_tasks("worker") + resolver.cluster_spec().num_tasks("chief")
-    index = resolver.task_id + (resolver.cluster_spec().num_tasks("chief") if resolver.task_type == "worker" else 0)
+    spec = resolver.cluster_spec().as_dict()
+    chiefs = len(spec.get("chief", []))  # the chief, when there is one, is input pipeline 0
+    workers = len(spec.get("worker", [])) + chiefs
+    index = int(resolver.task_id) + (chiefs if resolver.task_type == "worker" else 0)
     mine, plan = worker_shards(train_ids, workers, index)
     print(plan)
     if mine is None:
