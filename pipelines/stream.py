@@ -19,6 +19,8 @@ from pipelines.shards import Split
 SHUFFLE_WINDOWS = 100_000  # windows in the shuffle buffer (800 KB of window numbers)
 BLOCK_WINDOWS = 1024  # consecutive windows read as one block by a big split's shuffle
 CYCLE_BLOCKS = 16  # blocks interleaved at a time
+IN_GRAPH_IDS = 32 * 2**20  # a split of at most this many ids is held as one tensor (32 MiB of uint8 ids); bigger ones
+# are read from their memory maps a batch at a time
 
 
 def window_count(length: int, seq_len: int, random_offset: bool = False) -> int:
@@ -81,13 +83,21 @@ def window_dataset(split: Split, seq_len: int, batch_size: int, shuffle: bool = 
         raise DataError(f"text of {length} characters is shorter than {need} (one window of {seq_len + 1}"
                         f"{' at every offset' if random_offset else ''}; lower --seq-len or use a longer text)")
 
-    def read(numbers, offset):  # (B,) window numbers, () offset -> (B, seq_len + 1) ids
+    def read(numbers, offset):  # (B,) window numbers, (B,) offsets -> (B, seq_len + 1) ids
         return split.windows(numbers * seq_len + offset, seq_len + 1)
 
-    def to_batch(numbers, offset):
-        ids = tf.numpy_function(read, [numbers, offset], tf.int32, stateful=False)
-        ids.set_shape([None, seq_len + 1])
-        return ids[:, :-1], ids[:, 1:]
+    if length <= IN_GRAPH_IDS:  # small: the ids as one constant, gathered by TensorFlow (no Python per batch)
+        text = tf.constant(np.asarray(split.read(0, length), split.parts[0].dtype if split.parts else np.int32))
+        span = tf.range(seq_len + 1, dtype=tf.int64)[None, :]
+
+        def to_batch(numbers, offset):
+            ids = tf.cast(tf.gather(text, (numbers * seq_len + offset)[:, None] + span), tf.int32)
+            return ids[:, :-1], ids[:, 1:]
+    else:
+        def to_batch(numbers, offset):
+            ids = tf.numpy_function(read, [numbers, offset], tf.int32, stateful=False)
+            ids.set_shape([None, seq_len + 1])
+            return ids[:, :-1], ids[:, 1:]
 
     if random_offset:
         draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)

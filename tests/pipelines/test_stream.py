@@ -19,8 +19,13 @@ def same(a, b):
 
 
 @pytest.mark.parametrize("random_offset", [False, True])
-def test_the_same_batches_as_the_in_memory_pipeline_every_epoch(random_offset):
-    ids = np.random.RandomState(0).randint(0, 66, 20_011)
+@pytest.mark.parametrize("in_graph", [True, False], ids=["one tensor", "memory maps"])
+def test_the_same_batches_as_the_in_memory_pipeline_every_epoch(random_offset, in_graph, monkeypatch):
+    from pipelines import stream
+
+    if not in_graph:
+        monkeypatch.setattr(stream, "IN_GRAPH_IDS", 0)  # read a batch at a time, as a big corpus is
+    ids = np.random.RandomState(0).randint(0, 66, 20_011).astype(np.uint8)
     old = lm_dataset(ids, 50, 16, shuffle=True, seed=1337, random_offset=random_offset)
     sharded = Split([ids[:7000], ids[7000:7001], ids[7001:]])  # windows cross the shard files
     new = window_dataset(sharded, 50, 16, shuffle=True, seed=1337, random_offset=random_offset)
