@@ -31,6 +31,7 @@ from pipelines.vocab import UNK, Vocabulary
 CHUNK_BYTES = 4 * 2**20  # bytes read at a time
 CODE_POINTS = 0x110000  # Unicode's code points
 BOM = 0xFEFF  # a byte order mark at the start of a file is not text
+MAX_FILES = 100_000  # the most files a corpus folder may hold (a folder such as / is a mistake, not a corpus)
 
 
 def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]:
@@ -40,14 +41,28 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
         DataError: nothing there, a device or pipe, or no files.
     """
     if any(c in path for c in "*?[") and not os.path.exists(path):
-        files = sorted(os.path.abspath(p) for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+        files = []
+        for match in glob.iglob(path, recursive=True):
+            if os.path.isfile(match):
+                files.append(os.path.abspath(match))
+                if len(files) > MAX_FILES:
+                    raise DataError(f"{path} matches more than {MAX_FILES:,} files: give a narrower glob")
+        files.sort()
         root = os.path.commonpath([os.path.dirname(f) for f in files]) if files else os.getcwd()
     elif os.path.isdir(path):
         root, files = os.path.abspath(path), []
         for folder, dirs, names in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            files += [os.path.abspath(os.path.join(folder, n)) for n in sorted(names) if not n.startswith(".")]
-        files = [f for f in files if stat.S_ISREG(os.stat(f).st_mode)]
+            for name in sorted(n for n in names if not n.startswith(".")):
+                full = os.path.abspath(os.path.join(folder, name))
+                try:
+                    if stat.S_ISREG(os.stat(full).st_mode):
+                        files.append(full)
+                except OSError:
+                    continue  # a dangling link, a file gone since
+            if len(files) > MAX_FILES:
+                raise DataError(f"{path} holds more than {MAX_FILES:,} files: give the folder of the text itself, "
+                                f"or a glob")
     elif os.path.exists(path):
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise DataError(f"{path} is not a regular file (a device or a pipe); give a text file")
