@@ -1,4 +1,4 @@
-"""`python -m kerasrnn.bench train|export|keystrokes|web`: benchmarks that write JSON and print a table.
+"""`python -m kerasrnn.bench train|export|keystrokes|web|data`: benchmarks that write JSON and print a table.
 
 Examples:
     python -m kerasrnn.bench train --compare-torch              # SimpleRNN, LSTM, GRU vs PyTorch
@@ -11,6 +11,7 @@ Examples:
     python -m kerasrnn.bench keystrokes exported/korean-gru --text my_korean.txt
     python -m kerasrnn.bench keystrokes exported/korean-gru --split test --adapt  # with a personal model too
     python -m kerasrnn.bench web                                 # the page in headless chromium, every export
+    python -m kerasrnn.bench data --sizes 10,100                 # prepare and fit on generated corpora
 
 Timings belong to the machine they ran on: compare them as ratios within one run.
 """
@@ -30,7 +31,7 @@ from kerasrnn.core.config import LIMITS, MAX_UNITS  # noqa: E402
 
 def build_parser() -> cli.ArgumentParser:
     p = cli.parser("kerasrnn.bench", __doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes,web}",
+    sub = p.add_subparsers(dest="what", required=True, metavar="{train,export,keystrokes,web,data}",
                            parser_class=cli.ArgumentParser)
     from kerasrnn.benchmarks.throughput import TrainShape
 
@@ -92,6 +93,14 @@ def build_parser() -> cli.ArgumentParser:
                    help="page loads timed per model (the median is reported)")
     w.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/web.json)")
     w.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
+    g = sub.add_parser("data", help="corpus size: prepare MB/s and memory, fit's start, memory and speed",
+                       formatter_class=p.formatter_class)
+    g.add_argument("--sizes", default="10,100,1000", help="comma-separated corpus sizes in MB (generated, then removed)")
+    g.add_argument("--steps", type=cli.Range(int, 20, 100_000), default=200, help="fit steps measured per corpus")
+    g.add_argument("--rounds", type=cli.Range(int, 0, 100), default=3,
+                   help="interleaved rounds comparing the prepared and in-memory pipelines on Shakespeare (0: skip)")
+    g.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/data.json)")
+    g.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
 
 
@@ -122,6 +131,23 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 run_and_report(cells, base, args.compare_torch, args.sizes, json_path, args.plot, command,
                                args.rounds)
+            except RuntimeError as e:
+                raise cli.Failed(str(e)) from None
+            return 0
+        if args.what == "data":
+            try:
+                sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+            except ValueError:
+                sizes = []
+            if not sizes or not all(1 <= x <= 100_000 for x in sizes):
+                raise cli.UsageError(f"--sizes {args.sizes!r}: give sizes in MB from 1 to 100,000, e.g. 10,100,1000")
+            json_path = args.json or os.path.join("runs", "bench", "data.json")
+            cli.check_output_file(json_path, "--json", args.force)
+            cli.quiet_tensorflow()
+            from kerasrnn.benchmarks.data import run_and_report as run_data
+
+            try:
+                run_data(sizes, args.steps, args.rounds, json_path, command)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
             return 0

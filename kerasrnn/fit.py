@@ -7,6 +7,7 @@ Examples:
     python -m kerasrnn.fit --task korean --cell gru                 # Korean keyboard keys (autocomplete)
     python -m kerasrnn.fit --cell lstm --units 256 --layers 2 --epochs 10
     python -m kerasrnn.fit --text my_book.txt --run-dir runs/book
+    python -m kerasrnn.fit --data data/mails --max-val-chars 2000000
     python -m kerasrnn.fit --run-dir runs/book --resume
     python -m kerasrnn.fit --task sentence --sentence "hihello" --cell simplernn
 """
@@ -69,8 +70,15 @@ def build_parser() -> cli.ArgumentParser:
                     "validate and save it instead of the last weights (0: off)")
     number("--seed", "seed for weights, shuffling and dropout")
     p.add_argument("--text", type=cli.utf8, default=d.text,
-                   help="train on this UTF-8 text file instead of --dataset (sentence task: the file holding the "
-                        "text; config.json stores its absolute path)")
+                   help="train on this UTF-8 text file, directory of files or quoted glob instead of --dataset, "
+                        "prepared once into the cache ($KERASRNN_CACHE, else ~/.cache/kerasrnn/corpora) and streamed "
+                        "from there (sentence task: the file holding the text); config.json stores its absolute path")
+    p.add_argument("--data", type=cli.utf8, default=d.data,
+                   help="train on a corpus prepared by python -m pipelines.prepare (a folder with index.json)")
+    number("--max-vocab", "keep the N most frequent characters of the training text; the rest become <unk> "
+                          "(0: all)")
+    number("--max-val-chars", "validate on the first N characters of the validation split only, for huge "
+                              "corpora (0: all; said in the output)")
     p.add_argument("--sentence", type=cli.utf8, default=d.sentence,
                    help="sentence task: the sentence itself, e.g. --sentence \"hihello\" (default: the seoul "
                         "sentence)")

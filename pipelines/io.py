@@ -9,7 +9,8 @@ import tempfile
 from typing import Any
 
 
-MAX_TEXT_BYTES = 128 * 2**20  # the largest text file read (128 MiB: about 2 GB of ids and windows in training)
+MAX_TEXT_BYTES = 128 * 2**20  # the largest text file read whole (evaluate --text, the sentence task; a training corpus is
+# prepared into shard files and streamed instead: `pipelines.prepare`, no size limit)
 
 
 class DataError(Exception):

@@ -25,6 +25,14 @@ for name in {names!r}:
 
 
 def pytest_configure(config):
+    import atexit
+    import shutil
+    import tempfile
+
+    # fit --text prepares into a cache: the tests' own, never the user's (subprocesses inherit it)
+    if not os.environ.get("KERASRNN_CACHE"):
+        os.environ["KERASRNN_CACHE"] = tempfile.mkdtemp(prefix="kerasrnn-test-cache-")
+        atexit.register(shutil.rmtree, os.environ["KERASRNN_CACHE"], True)
     quiet_tensorflow()
 
 

@@ -45,6 +45,7 @@ LIMITS = {
     "checkpoint_every": Range(int, 1, 1_000_000), "print_every": Range(int, 1, 1_000_000),
     "class_weight_power": Range(float, 0.0, 1.0, lo_open=True), "max_len": Range(int, 1, 1000),
     "train_names": Range(int, 0, 10_000_000), "vocab_size": Range(int, 0, 2**21),
+    "max_vocab": Range(int, 0, 2**21), "max_val_chars": Range(int, 0, 2**62),
 }
 # The JSON kind of each annotation a Config field has (see `pipelines.schema`).
 JSON_KINDS = {"int": "int", "float": "number", "str": "str", "str | None": "str", "bool": "bool", "list": "str_list"}
@@ -64,7 +65,10 @@ class Config:
 
     task: str = "shakespeare"  # what to train: one of TASKS ("shakespeare": a corpus; see kerasrnn.tasks.registry)
     dataset: str = "shakespeare"  # bundled corpus name or "tfds:NAME" (the korean task: "korean", its own corpus)
-    text: str | None = None  # a UTF-8 text file to train on instead of `dataset` (stored absolute)
+    text: str | None = None  # a UTF-8 text file, directory or glob to train on instead of `dataset` (stored absolute)
+    data: str | None = None  # a corpus prepared by `python -m pipelines.prepare` to train on (stored absolute)
+    max_vocab: int = 0  # keep the N most frequent training characters, the rest become <unk> (0: all)
+    max_val_chars: int = 0  # validate on the first N characters of the validation split only (0: all)
     sentence: str | None = None  # sentence task: the sentence itself (instead of a --text file)
     data_dir: str | None = None  # TFDS data directory (for --dataset tfds:NAME)
     cell: str = "gru"  # recurrent layer: simplernn, lstm or gru
@@ -112,7 +116,9 @@ class Config:
             value = getattr(self, name)
             if not (limit.contains(value) or (name == "seq_len" and value == 0 and self.task == "sentence")):
                 raise ConfigError(name, f"--{name.replace('_', '-')} {limit.complaint(value)}")
-        if self.task == "korean" and (self.text or self.dataset != "korean"):
+        if self.text and self.data:
+            raise ConfigError("data", "--text and --data both name the training text: give one")
+        if self.task == "korean" and (self.text or self.data or self.dataset != "korean"):
             raise ConfigError("dataset", "the korean task trains on the bundled Korean corpus: leave out --text and --dataset")
         if self.dataset.startswith("tfds:"):
             try:
@@ -127,6 +133,9 @@ class Config:
                                                 "leave it out with --tbptt and the other tasks")
         if self.train_on != "train" and self.task != "surnames":
             raise ConfigError("train_on", f"--train-on {self.train_on} is for --task surnames only")
+        for name in ("data", "max_vocab", "max_val_chars"):
+            if getattr(self, name) and self.task != "shakespeare":
+                raise ConfigError(name, f"--{name.replace('_', '-')} is for the corpus language model (--task shakespeare)")
         if self.sentence is not None and (self.task != "sentence" or self.text is not None):
             raise ConfigError("sentence", "--sentence is for --task sentence, instead of --text FILE")
 

@@ -121,11 +121,11 @@ def training_text(config: Config, run_dir: str) -> str | None:
         DataError: the file is in none of those places.
     """
     text = config.text
-    if not text or os.path.isabs(text) or config.task == "sentence":
+    if not text or os.path.isabs(text) or config.task == "sentence" or any(c in text for c in "*?["):
         return text
     tried = [text] + [os.path.join(run_dir, *[os.pardir] * up, text) for up in range(3)]
     for path in tried:
-        if os.path.isfile(path):
+        if os.path.exists(path):
             return os.path.abspath(path)
     raise DataError(f"the run's training text {text!r} ({CONFIG}: 'text', relative to where fit ran) is not in "
                     f"{os.getcwd()} nor beside {run_dir}: run from the directory fit ran in")
@@ -136,6 +136,48 @@ def run_corpus(config: Config, run_dir: str):
     from pipelines.text import load_corpus
 
     return load_corpus(config.dataset, training_text(config, run_dir), config.data_dir)
+
+
+def corpus_data(corpus, vocab: Vocabulary | None = None, max_vocab: int = 0):
+    """A corpus of strings (`pipelines.text.Corpus`) as ids in memory (`pipelines.shards.Prepared`), encoded with
+    `vocab`, or with the vocabulary of its training text (its `max_vocab` most frequent characters when set)."""
+    from collections import Counter
+
+    from pipelines.shards import Prepared, in_memory
+
+    if vocab is None:
+        chars = Counter(corpus.train)
+        if max_vocab and len(chars) > max_vocab:
+            chars = dict(sorted(chars.items(), key=lambda kv: (-kv[1], kv[0]))[:max_vocab])
+        vocab = Vocabulary.build(chars.keys())
+    return Prepared(corpus.source, vocab, in_memory(vocab.encode(corpus.train)),
+                    in_memory(vocab.encode(corpus.validation, warn=True)))
+
+
+def run_data(config: Config, run_dir: str, vocab: Vocabulary | None = None):
+    """The corpus a run trains on, as ids (`pipelines.shards.Prepared`): its --data folder, its --text prepared in
+    the cache (`pipelines.prepare.prepare_cached`: reused while the text is unchanged), or a bundled or TFDS corpus
+    encoded in memory. With `vocab` (a run's own), the ids must be of that vocabulary.
+
+    Raises:
+        DataError: unreadable data, or data whose vocabulary is not the run's (its text changed since).
+    """
+    from pipelines.prepare import prepare_cached
+    from pipelines.shards import open_prepared
+
+    if config.data:
+        data = open_prepared(config.data)
+        if config.max_vocab and data.index.get("max_vocab") != config.max_vocab:
+            raise DataError(f"{config.data} was prepared with --max-vocab {data.index.get('max_vocab')}, not "
+                            f"{config.max_vocab}: prepare it again with that cap, or leave out --max-vocab")
+    elif config.text and config.task != "sentence":
+        data = prepare_cached(training_text(config, run_dir), config.max_vocab)
+    else:
+        return corpus_data(run_corpus(config, run_dir), vocab, config.max_vocab)
+    if vocab is not None and data.vocab.tokens != vocab.tokens:
+        raise DataError(f"the run's training data {data.source.split(':', 1)[1]} has changed since it was trained "
+                        f"(its vocabulary is not the run's {VOCAB})")
+    return data
 
 
 def _entries(run_dir: str) -> list[str]:
@@ -236,6 +278,8 @@ def create_run(config: Config, vocab: Vocabulary, run_dir: str) -> None:
     config.vocab_size = len(vocab)
     if config.text:
         config.text = os.path.abspath(config.text)  # evaluate and export find it from any directory
+    if config.data:
+        config.data = os.path.abspath(config.data)
     config.save(os.path.join(run_dir, CONFIG))
     vocab.save(os.path.join(run_dir, VOCAB))
 

@@ -29,7 +29,7 @@ def evaluate_loss(model, ids, seq_len: int, batch_size: int = DEFAULT_BATCH) -> 
 
     Args:
         model: a sequence model, tokens (batch, time) -> logits (batch, time, vocab).
-        ids: encoded text, (n,) with n >= 2.
+        ids: encoded text, (n,) with n >= 2, or a `pipelines.shards.Split`.
         seq_len: window length.
         batch_size: windows per batch.
     Returns:
@@ -37,12 +37,14 @@ def evaluate_loss(model, ids, seq_len: int, batch_size: int = DEFAULT_BATCH) -> 
     """
     import keras
 
-    from pipelines.text import lm_dataset
+    from pipelines.shards import Split, in_memory
+    from pipelines.stream import window_dataset
 
     if len(ids) < 2:
         raise DataError("text too short to evaluate: it needs at least 2 characters")
     seq_len = min(seq_len, len(ids) - 1)
-    ds = lm_dataset(ids, seq_len, batch_size, shuffle=False, drop_remainder=False)
+    ids = ids if isinstance(ids, Split) else in_memory(ids)  # streamed: a prepared split is never read whole
+    ds = window_dataset(ids, seq_len, batch_size, shuffle=False, drop_remainder=False)
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return float(model.evaluate(ds, verbose=0))
 
@@ -56,12 +58,14 @@ def evaluate_carried(model, config: Config, ids, streams: int = 16) -> float:
     import keras
 
     from kerasrnn.models.char_model import build_model
-    from pipelines.text import stream_dataset
+    from pipelines.shards import Split, in_memory
+    from pipelines.stream import tbptt_dataset
 
     stateful = build_model(config, stateful_batch=streams)
     stateful.set_weights(model.get_weights())
     stateful.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return float(stateful.evaluate(stream_dataset(ids, config.seq_len, streams), verbose=0))
+    ids = ids if isinstance(ids, Split) else in_memory(ids)
+    return float(stateful.evaluate(tbptt_dataset(ids, config.seq_len, streams), verbose=0))
 
 
 def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = False,
@@ -76,7 +80,7 @@ def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = Fal
         {"run", "data", "state", "window", "characters", "loss_nats", "bpc"}.
     """
     from kerasrnn.core.cli import UsageError
-    from kerasrnn.core.runs import run_corpus
+    from kerasrnn.core.runs import run_data
     from kerasrnn.models.loading import load_run
     from pipelines.io import read_text
 
@@ -86,11 +90,15 @@ def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = Fal
                          f"(its test figures are in its metrics.json)")
     if text_file:
         text, data = read_text(text_file), text_file
+        ids = run.vocab.encode(text, warn=True)
     elif run.config.task == "sentence":
         raise UsageError(f"{run_dir} learnt one sentence: it has no validation split; pass --text FILE")
     else:
-        text, data = run_corpus(run.config, run_dir).validation, "validation split"
-    ids = run.vocab.encode(text, warn=True)
+        ids, data = run_data(run.config, run_dir, run.vocab).validation, "validation split"  # streamed
+        cap = run.config.max_val_chars
+        if cap and len(ids) > cap:
+            ids, data = ids[:cap], f"the first {cap:,} characters of the validation split (--max-val-chars)"
+        text = ids
     window = window or run.config.seq_len
     if carried:
         nats = evaluate_carried(run.model, run.config, ids)

@@ -23,8 +23,22 @@ def export_text(manifest: dict, text_file: str | None) -> tuple[str, str]:
     from pipelines.text import load_corpus
 
     config = manifest.get("config", {})
+    if config.get("data") or (config.get("text") and config.get("task", "shakespeare") == "shakespeare"):
+        return prepared_validation(config), "validation split"
     corpus = load_corpus(config.get("dataset", "shakespeare"), config.get("text"), config.get("data_dir"))
     return corpus.validation, "validation split"
+
+
+def prepared_validation(config: dict) -> str:
+    """The validation text of an export trained on a prepared corpus (--data, or --text prepared in the cache),
+    decoded from its ids (its first --max-val-chars when the run capped it)."""
+    from pipelines.prepare import prepare_cached
+    from pipelines.shards import open_prepared
+
+    data = open_prepared(config["data"]) if config.get("data") else \
+        prepare_cached(config["text"], int(config.get("max_vocab") or 0))
+    cap = int(config.get("max_val_chars") or 0) or len(data.validation)
+    return data.vocab.decode(data.validation[:cap])
 
 
 def evaluate_export(model_dir: str, text_file: str | None = None, carried: bool = False,

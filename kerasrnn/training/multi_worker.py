@@ -27,7 +27,8 @@ def distribute_dataset(strategy, ds: tf.data.Dataset):
 
 
 def fit_distributed(model: keras.Model, strategy, train_ds: tf.data.Dataset, val_ds: tf.data.Dataset | None,
-                    epochs: int, callbacks: list, global_batch: int, verbose: int = 1, log=print) -> SimpleNamespace:
+                    epochs: int, callbacks: list, global_batch: int, verbose: int = 1, log=print,
+                    train_fn=None, steps: int | None = None) -> SimpleNamespace:
     """Trains a compiled sequence model like `model.fit`, under a multi-worker strategy.
 
     Args:
@@ -39,6 +40,9 @@ def fit_distributed(model: keras.Model, strategy, train_ds: tf.data.Dataset, val
         callbacks: Keras callbacks, called as `model.fit` calls them.
         global_batch: examples in one batch of `train_ds` (per-replica batch × replicas).
         verbose: 0 silent; otherwise one line per epoch.
+        train_fn: each worker's own input (an input context -> per-replica batches, read from its own files),
+            used instead of sharding `train_ds` by DATA.
+        steps: training steps per epoch (default: `train_ds`'s batches).
     Returns:
         An object with `.history` ({"loss": [...], "val_loss": [...]}), like fit's History.
     """
@@ -63,8 +67,12 @@ def fit_distributed(model: keras.Model, strategy, train_ds: tf.data.Dataset, val
         loss = per_char(targets, model(tokens, training=False))  # (batch, time)
         return tf.reduce_sum(loss), tf.cast(tf.size(loss), tf.float32)
 
-    dist = distribute_dataset(strategy, train_ds)
-    steps = int(train_ds.cardinality())
+    if train_fn is not None:
+        options = tf.distribute.InputOptions(experimental_fetch_to_device=True)
+        dist = strategy.distribute_datasets_from_function(train_fn, options)
+    else:
+        dist = distribute_dataset(strategy, train_ds)
+    steps = steps or int(train_ds.cardinality())
     callback_list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, steps=steps, verbose=0)
     history = {"loss": [], "val_loss": []}
     model.stop_training = False

@@ -182,3 +182,18 @@ def test_launch_holds_its_ports_until_the_workers_start():
     finally:
         for s in sockets:
             s.close()
+
+
+def test_two_workers_read_their_own_shard_files_of_a_prepared_corpus(tmp_path, tiny_text):
+    from pipelines.prepare import prepare
+
+    data = tmp_path / "data"
+    prepare(tiny_text, str(data), shard_bytes=4000, quiet=True)  # 18,000 training ids in 5 shard files
+    run_dir = str(tmp_path / "run")
+    result = launch("--workers", "2", "--", "--data", str(data), *TINY, "--batch-size", "8", "--run-dir", run_dir)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "this worker (#0) reads 3 ([0, 2, 4])" in result.stdout and "this worker (#1) reads 2 ([1, 3])" in \
+        result.stdout, result.stdout[-3000:]
+    # worker 1 holds 8,000 ids: 249 windows of 32, 31 batches of 8 per replica; both workers take that many
+    assert [e["steps"] for e in epochs(run_dir)] == [31, 31]
+    assert all(e["val_loss_nats"] < 4.2 for e in epochs(run_dir))  # it learnt (ln 66 = 4.19)

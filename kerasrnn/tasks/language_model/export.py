@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from kerasrnn.core.cli import ExportFailed
 from kerasrnn.core.config import Config
-from kerasrnn.core.runs import read_metrics, run_corpus
+from kerasrnn.core.runs import read_metrics, run_data
 from kerasrnn.exporting.archive import (PARITY_ATOL, add_step_endpoint, char_table, check_int8_bpc, check_parity,
                                         file_record, saved_step, write_tflite_files)
 from kerasrnn.exporting.web import batch1, check_web_parity, open_web_steps, web_record, write_web_files
@@ -155,8 +155,9 @@ def write_model_files(run: Run, tmp: str, int8: bool = True) -> None:
 
 def export_char_model(run: Run, tmp: str, log, started: float, int8: bool = True) -> dict:
     """Writes and verifies a character language model's export in `tmp`; returns its manifest."""
-    corpus = run_corpus(run.config, run.path)
-    val_ids = run.vocab.encode(corpus.validation)
+    corpus = run_data(run.config, run.path, run.vocab)  # ids, streamed from a prepared corpus
+    cap = run.config.max_val_chars or len(corpus.validation)
+    val_ids = corpus.validation[:cap]  # (n,) int32
     write_model_files(run, tmp, int8=int8)
-    losses = verify(run, tmp, corpus.validation[:PARITY_CHARS], val_ids, log, int8=int8)
+    losses = verify(run, tmp, run.vocab.decode(val_ids[:PARITY_CHARS]), val_ids, log, int8=int8)
     return manifest_for(run, tmp, corpus, losses, time.perf_counter() - started)

@@ -22,48 +22,87 @@ from kerasrnn.inference.stepping import Stepper, generate
 from kerasrnn.models.char_model import build_model
 from kerasrnn.models.loading import load_run
 from kerasrnn.training.callbacks import Backup, StatefulValidation, plot_curves
+from kerasrnn.training.memory import check_model_memory
 from kerasrnn.training.fitting import check_finite, compile_model, device_name, fit_callbacks
 from kerasrnn.training.multi_worker import fit_distributed
 from kerasrnn.training.strategies import describe, is_chief, make_strategy
 from pipelines.io import DataError, atomic_write_json
-from pipelines.text import Corpus, lm_dataset, stream_chunks, stream_dataset
+from pipelines.shards import Prepared, Split, in_memory
+from pipelines.stream import stream_chunks, tbptt_dataset, window_count, window_dataset, worker_shards
+from pipelines.text import Corpus
 from pipelines.vocab import Vocabulary
 
 SAMPLE_CHARS = 300  # characters of the sample printed when training ends
-CorpusFn = Callable[[Config, str], Corpus]  # a run's config and directory -> the corpus it trains on
+CorpusFn = Callable[[Config, str], "Corpus | Prepared"]  # a run's config and directory -> the corpus it trains on
 
 
-def config_corpus(config: Config, run_dir: str) -> Corpus:
-    """The corpus a run's config names: a text file (found as `runs.run_corpus` finds it), a TFDS data set or
-    a bundled corpus."""
-    return runs.run_corpus(config, run_dir)
+def config_corpus(config: Config, run_dir: str) -> Prepared:
+    """The corpus a run's config names, as ids (`runs.run_data`): a --data folder, a --text prepared in the
+    cache, a TFDS data set or a bundled corpus."""
+    return runs.run_data(config, run_dir)
+
+
+def as_data(corpus: Corpus | Prepared, config: Config, vocab: Vocabulary | None = None) -> Prepared:
+    """A corpus as ids: a prepared one as it is (its vocabulary must be `vocab` when given), one of strings
+    encoded in memory."""
+    if isinstance(corpus, Prepared):
+        if vocab is not None and corpus.vocab.tokens != vocab.tokens:
+            raise DataError(f"the run's training data {corpus.source} has changed since it was trained "
+                            f"(its vocabulary is not the run's {runs.VOCAB})")
+        return corpus
+    return runs.corpus_data(corpus, vocab, config.max_vocab)
 
 
 def open_run(config: Config, run_dir: str, resume: bool, write: bool = True,
-             corpus_fn: CorpusFn = config_corpus) -> tuple[Config, Vocabulary, Corpus, dict]:
+             corpus_fn: CorpusFn = config_corpus) -> tuple[Config, Vocabulary, Prepared, dict]:
     """Creates a new run directory, or reopens one to resume; `write=False` (a cluster's non-chief
     worker) builds the same config and vocabulary without writing anything.
 
     Returns:
-        The config, vocabulary, corpus (`corpus_fn` of the config) and the metrics record so far.
+        The config, vocabulary, corpus as ids (`corpus_fn` of the config) and the metrics record so far.
     Raises:
         UsageError: an existing directory without --resume, or --resume of a finished run.
     """
     if resume:
         config, vocab, record = runs.reopen_run(run_dir, lock=write)
-        return config, vocab, corpus_fn(config, run_dir), record
+        data = as_data(corpus_fn(config, run_dir), config, vocab)
+        if record.get("data_fingerprint") not in (None, data.fingerprint()):
+            raise DataError(f"the run's training data {data.source.split(':', 1)[-1]} has changed since it was "
+                            f"trained (its ids differ): train a new run on it")
+        check_model_memory(config, len(vocab))
+        return config, vocab, data, record
     if write:
         runs.check_new_run_dir(run_dir)
     config.validate()
-    corpus = corpus_fn(config, run_dir)
-    vocab = Vocabulary.build(corpus.train)
+    data = as_data(corpus_fn(config, run_dir), config)
+    vocab = data.vocab
     config.vocab_size = len(vocab)
-    check_lengths(corpus.train, corpus.validation, config.seq_len)  # refused before anything is written
+    check_lengths(data.train, validation_split(data, config), config.seq_len)  # refused before anything is written
     if config.tbptt:
-        stream_chunks(len(corpus.train), config.seq_len, config.batch_size)
+        stream_chunks(len(data.train), config.seq_len, config.batch_size)
+    check_model_memory(config, len(vocab))
     if write:
         runs.create_run(config, vocab, run_dir)
-    return config, vocab, corpus, {"epochs": []}
+    return config, vocab, data, {"epochs": []}
+
+
+def validation_split(data: Prepared, config: Config) -> Split:
+    """The validation ids measured: the whole split, or its first --max-val-chars."""
+    if config.max_val_chars and len(data.validation) > config.max_val_chars:
+        return Split(*_first(data.validation, config.max_val_chars))
+    return data.validation
+
+
+def _first(split: Split, count: int) -> tuple[list, list]:
+    """The parts (and names) of `split` cut to its first `count` ids, without reading them."""
+    parts, names, left = [], [], count
+    for part, name in zip(split.parts, split.names):
+        if left <= 0:
+            break
+        parts.append(part[:left])
+        names.append(name)
+        left -= len(parts[-1])
+    return parts, names
 
 
 def restarted_job(run_dir: str, chief: bool) -> bool:
@@ -84,19 +123,22 @@ def check_lengths(train_ids, val_ids, seq_len: int) -> None:
                 f"window of {seq_len + 1} (--seq-len {seq_len}); use a longer text or a smaller --seq-len")
 
 
-def make_datasets(config: Config, train_ids: np.ndarray, val_ids: np.ndarray, replicas: int = 1):
+def make_datasets(config: Config, train_ids, val_ids, replicas: int = 1):
     """The training pipeline (shuffled, full batches; with --tbptt consecutive chunks in order) and the
-    validation pipeline (in order, every window), batched by the global batch (batch size × replicas).
+    validation pipeline (in order, every window), batched by the global batch (batch size × replicas), both
+    streamed from the ids (`pipelines.stream`; a `Split` of shard files, or an array).
 
     Each split is windowed on its own, so no window crosses the train/validation cut.
     """
+    train_ids = train_ids if isinstance(train_ids, Split) else in_memory(train_ids)
+    val_ids = val_ids if isinstance(val_ids, Split) else in_memory(val_ids)
     batch = config.batch_size * replicas
     if config.tbptt:
-        train_ds = stream_dataset(train_ids, config.seq_len, batch)
+        train_ds = tbptt_dataset(train_ids, config.seq_len, batch)
     else:
-        train_ds = lm_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed,
-                              random_offset=config.random_offsets)
-    val_ds = lm_dataset(val_ids, config.seq_len, batch, shuffle=False, drop_remainder=False)
+        train_ds = window_dataset(train_ids, config.seq_len, batch, shuffle=True, seed=config.seed,
+                                  random_offset=config.random_offsets)
+    val_ds = window_dataset(val_ids, config.seq_len, batch, shuffle=False, drop_remainder=False)
     return train_ds, val_ds
 
 
@@ -129,32 +171,35 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     chief = is_chief() if cluster else True
     if cluster and not resume:
         resume = restarted_job(run_dir, chief)
-    config, vocab, corpus, record = open_run(config, run_dir, resume, write=chief, corpus_fn=corpus_fn)
+    config, vocab, data, record = open_run(config, run_dir, resume, write=chief, corpus_fn=corpus_fn)
     if config.tbptt and (cluster or strategy == "mirrored" or dist.num_replicas_in_sync > 1):
         raise UsageError("--tbptt carries one state per batch row: it trains on one device only "
                          "(--strategy one-device)")
     if config.mixed_precision and cluster:
         raise UsageError("--mixed-precision runs with model.fit (one device or mirrored), not multi-worker")
     out_dir = run_dir if chief else tempfile.mkdtemp(prefix="kerasrnn-worker-")  # a worker's own writes
-    train_ids, val_ids = vocab.encode(corpus.train), vocab.encode(corpus.validation, warn=True)
+    train_ids, val_ids = data.train, validation_split(data, config)
     check_lengths(train_ids, val_ids, config.seq_len)
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     replicas = dist.num_replicas_in_sync
     train_ds, val_ds = make_datasets(config, train_ids, val_ids, replicas)
-    steps = int(train_ds.cardinality())
+    steps, train_fn = int(train_ds.cardinality()), None
+    if cluster:
+        steps, train_fn = file_sharding(config, train_ids, dist, steps)
 
     with dist.scope():
         model = build_model(config)  # what is saved and evaluated
         fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
         compile_model(fitted, config, steps * config.epochs)
     device = device_name()
-    record.update(command=command or record.get("command", ""), data=corpus.source,
-                  train_chars=len(corpus.train), val_chars=len(corpus.validation),
+    record.update(command=command or record.get("command", ""), data=data.source, data_fingerprint=data.fingerprint(),
+                  train_chars=len(data.train), val_chars=len(val_ids),
                   vocab_size=len(vocab), params=model.count_params(), device=device,
                   strategy=describe(dist), global_batch=config.batch_size * replicas)
     print(f"{config.cell.upper()} {config.layers}x{config.units}, {model.count_params():,} parameters, "
-          f"{len(corpus.train):,} training characters ({steps} steps/epoch), on {device} ({describe(dist)}); "
+          f"{len(data.train):,} training characters ({steps} steps/epoch){capped(data, val_ids)}, on {device} "
+          f"({describe(dist)}); "
           f"run: {run_dir}{'' if chief else f' (this worker writes to {out_dir})'}")
 
     per_step = config.batch_size * replicas * config.seq_len
@@ -167,7 +212,7 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
     if cluster:
         try:
             history = fit_distributed(fitted, dist, train_ds, val_ds, config.epochs, callbacks,
-                                      config.batch_size * replicas, verbose)
+                                      config.batch_size * replicas, verbose, train_fn=train_fn, steps=steps)
         except (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
             raise TrainingFailed(f"lost a worker of the cluster ({type(e).__name__}); run the job again to "
                                  f"resume from the last backup") from None
@@ -180,6 +225,40 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         shutil.rmtree(out_dir, ignore_errors=True)
         return record["epochs"][-1] if record["epochs"] else {}
     return finish(run_dir, config, vocab, val_ids, record, render, unit)
+
+
+def capped(data: Prepared, val_ids) -> str:
+    """What the printed line says of a validation split cut by --max-val-chars (else nothing)."""
+    return "" if len(val_ids) == len(data.validation) else \
+        f", validating on the first {len(val_ids):,} of {len(data.validation):,} validation characters (--max-val-chars)"
+
+
+def file_sharding(config: Config, train_ids: Split, dist, steps: int):
+    """A multi-worker job's training input: each worker reads its own shard files when there are at least as
+    many as workers (FILE), else every worker reads every file and keeps its share of each batch (DATA); said in
+    the log. Returns (steps per epoch, the per-worker dataset function for FILE, or None for DATA)."""
+    resolver = dist.extended._cluster_resolver
+    spec = resolver.cluster_spec().as_dict()
+    chiefs = len(spec.get("chief", []))  # the chief, when there is one, is input pipeline 0
+    workers = len(spec.get("worker", [])) + chiefs
+    index = int(resolver.task_id) + (chiefs if resolver.task_type == "worker" else 0)
+    mine, plan = worker_shards(train_ids, workers, index)
+    print(plan)
+    if mine is None:
+        return steps, None
+    local = dist.num_replicas_in_sync // workers  # replicas of one worker
+    each = [len(worker_shards(train_ids, workers, w)[0]) for w in range(workers)]
+    steps = min(window_count(n, config.seq_len, config.random_offsets) // (config.batch_size * local) for n in each)
+    if steps < 1:
+        raise DataError(f"a worker's shards hold fewer than one batch of windows: prepare the corpus with smaller "
+                        f"shards (--shard-mb) or train with fewer workers")
+
+    def train_fn(context):  # one worker's pipeline: its own files, batched per replica
+        ds = window_dataset(mine, config.seq_len, context.get_per_replica_batch_size(config.batch_size * dist.num_replicas_in_sync),
+                            shuffle=True, seed=config.seed, random_offset=config.random_offsets)
+        return ds.take(steps * local)
+
+    return steps, train_fn
 
 
 def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict,

@@ -1,0 +1,164 @@
+"""A prepared corpus on disk: shard files of character ids and the `index.json` that describes them (no TensorFlow).
+
+    DIR/
+      index.json          format, vocabulary, id dtype, per split its shards (ids, sha256), the sources
+                          (paths, sizes, mtimes) and the split rule; written last, so a folder without it
+                          is an unfinished prepare
+      train-00000.bin     the training ids, uint8 (vocabularies of up to 256 tokens), uint16 or uint32
+      validation-00000.bin
+
+A split is one sequence of ids cut into shards of at most `shard_bytes` bytes; `Split` reads it back through
+memory maps (nothing is loaded until a window is read) or wraps ids already in memory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.io import DataError, atomic_write_json
+from pipelines.schema import read_json_object
+from pipelines.vocab import Vocabulary
+
+INDEX = "index.json"
+FORMAT = "kerasrnn-corpus"  # index.json's "format"
+VERSION = 1  # index.json's "version"
+SPLITS = ("train", "validation")
+SHARD_BYTES = 256 * 2**20  # the default size of a shard file
+
+
+def id_dtype(vocab_size: int) -> np.dtype:
+    """The smallest unsigned type that holds every id of a vocabulary of `vocab_size` tokens."""
+    return np.dtype(np.uint8 if vocab_size <= 2**8 else np.uint16 if vocab_size <= 2**16 else np.uint32)
+
+
+def shard_name(split: str, number: int) -> str:
+    """The file name of a split's shard, e.g. train-00003.bin."""
+    return f"{split}-{number:05d}.bin"
+
+
+class Split:
+    """One split of a corpus: a sequence of ids held in one or more parts (memory maps or arrays).
+
+    `len(split)` is its number of ids; `split[a:b]` and `windows` read int32 ids, crossing parts as needed.
+    """
+
+    def __init__(self, parts: list[np.ndarray], names: list[str] | None = None):
+        self.parts = [p for p in parts]  # each (n_i,), any integer dtype
+        self.names = names or [f"part {i}" for i in range(len(parts))]  # the shard files, for messages
+        self.offsets = np.cumsum([0] + [len(p) for p in self.parts])  # (parts + 1,): where each part starts
+
+    def __len__(self) -> int:
+        return int(self.offsets[-1])
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        """ids[start : start + count] as int32 (shorter at the end of the split)."""
+        end = min(start + count, len(self))
+        out, at = [], start
+        while at < end:
+            part = int(np.searchsorted(self.offsets, at, side="right")) - 1
+            stop = min(end, int(self.offsets[part + 1]))
+            out.append(self.parts[part][at - self.offsets[part]: stop - self.offsets[part]])
+            at = stop
+        return np.concatenate(out).astype(np.int32) if out else np.zeros(0, np.int32)
+
+    def __getitem__(self, key: slice) -> np.ndarray:
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("a Split is read by contiguous slices")
+        start, stop, _ = key.indices(len(self))
+        return self.read(start, max(stop - start, 0))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        ids = self.read(0, len(self))
+        return ids if dtype is None else ids.astype(dtype)
+
+    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """The windows of `length` ids at each of `starts` (B,), int32 (B, length); each must lie inside the split."""
+        starts = np.asarray(starts, np.int64)
+        if len(self.parts) == 1:
+            return np.asarray(self.parts[0][starts[:, None] + np.arange(length)[None, :]], np.int32)
+        return np.stack([self.read(int(s), length) for s in starts]) if len(starts) else \
+            np.zeros((0, length), np.int32)
+
+
+def in_memory(ids: np.ndarray) -> Split:
+    """A split of ids already in memory."""
+    return Split([np.asarray(ids)], ["memory"])
+
+
+@dataclass
+class Prepared:
+    """A corpus as ids: its vocabulary and its two splits (from a prepared folder, or made in memory)."""
+
+    source: str  # what it was made from: "shakespeare", "file:PATH", "data:DIR", ...
+    vocab: Vocabulary  # the ids' vocabulary
+    train: Split  # training ids
+    validation: Split  # validation ids
+    directory: str | None = None  # the prepared folder (None: in memory)
+    index: dict | None = None  # its index.json
+
+    def fingerprint(self) -> str | None:
+        """A digest of every shard's sha256 (None in memory): two preparations of the same text share it."""
+        if not self.index:
+            return None
+        import hashlib
+
+        shards = [s.get("sha256", "") for split in SPLITS for s in self.index[split]["shards"]]
+        return hashlib.sha256(" ".join(shards).encode()).hexdigest()[:32]
+
+
+def write_index(folder: str, record: dict) -> None:
+    """Writes index.json (atomically; the last file a prepare writes)."""
+    atomic_write_json(os.path.join(folder, INDEX), {"format": FORMAT, "version": VERSION, **record})
+
+
+def read_index(folder: str) -> dict:
+    """The checked index.json of a prepared folder.
+
+    Raises:
+        DataError: no index (not prepared, or a prepare that did not finish), another format or a bad field.
+    """
+    path = os.path.join(folder, INDEX)
+    if not os.path.isdir(folder):
+        raise DataError(f"no such prepared corpus: {folder}")
+    if not os.path.isfile(path):
+        raise DataError(f"{folder} holds no {INDEX}: not a prepared corpus, or its prepare did not finish "
+                        f"(run python -m pipelines.prepare again)")
+    index = read_json_object(path)
+    if index.get("format") != FORMAT or index.get("version") != VERSION:
+        raise DataError(f"{path} is not a kerasrnn corpus index of version {VERSION}")
+    for split in SPLITS:
+        shards = index.get(split, {}).get("shards") if isinstance(index.get(split), dict) else None
+        if not isinstance(shards, list) or not all(isinstance(s, dict) and isinstance(s.get("file"), str) and
+                                                   isinstance(s.get("count"), int) for s in shards):
+            raise DataError(f"{path}: field {split!r} must hold a list of shards with 'file' and 'count'")
+    return index
+
+
+def open_prepared(folder: str) -> Prepared:
+    """Opens a prepared folder: its vocabulary and memory maps of its shards (sizes checked, nothing read).
+
+    Raises:
+        DataError: an unfinished or damaged folder (a shard missing or of the wrong size), in one line.
+    """
+    index = read_index(folder)
+    vocab = Vocabulary.from_dict(index.get("vocabulary"), os.path.join(folder, INDEX))
+    dtype = id_dtype(len(vocab))
+    splits = {}
+    for split in SPLITS:
+        parts, names = [], []
+        for shard in index[split]["shards"]:
+            path = os.path.join(folder, os.path.basename(shard["file"]))
+            want = shard["count"] * dtype.itemsize
+            size = os.path.getsize(path) if os.path.isfile(path) else None
+            if size != want:
+                found = "is missing" if size is None else f"has {size:,} bytes, not {want:,}"
+                raise DataError(f"prepared corpus {folder} is damaged: {os.path.basename(path)} {found} "
+                                f"(prepare it again)")
+            parts.append(np.memmap(path, dtype=dtype, mode="r") if want else np.zeros(0, dtype))
+            names.append(path)
+        splits[split] = Split(parts, names)
+    return Prepared(f"data:{os.path.abspath(folder)}", vocab, splits["train"], splits["validation"],
+                    os.path.abspath(folder), index)

@@ -1,0 +1,68 @@
+"""Windows streamed from shard files (`pipelines.stream`): the batches of the in-memory pipeline, bit for bit,
+for a corpus whose windows fit the shuffle buffer; a bounded buffer for a bigger one; shards per worker."""
+
+import numpy as np
+import pytest
+
+from pipelines.io import DataError
+from pipelines.shards import Split, in_memory
+from pipelines.stream import tbptt_dataset, window_dataset, worker_shards
+from pipelines.text import lm_dataset, stream_dataset
+
+
+def batches(ds):
+    return [(x.numpy(), y.numpy()) for x, y in ds]
+
+
+def same(a, b):
+    return len(a) == len(b) and all(np.array_equal(p[0], q[0]) and np.array_equal(p[1], q[1]) for p, q in zip(a, b))
+
+
+@pytest.mark.parametrize("random_offset", [False, True])
+@pytest.mark.parametrize("in_graph", [True, False], ids=["one tensor", "memory maps"])
+def test_the_same_batches_as_the_in_memory_pipeline_every_epoch(random_offset, in_graph, monkeypatch):
+    from pipelines import stream
+
+    if not in_graph:
+        monkeypatch.setattr(stream, "IN_GRAPH_IDS", 0)  # read a batch at a time, as a big corpus is
+    ids = np.random.RandomState(0).randint(0, 66, 20_011).astype(np.uint8)
+    old = lm_dataset(ids, 50, 16, shuffle=True, seed=1337, random_offset=random_offset)
+    sharded = Split([ids[:7000], ids[7000:7001], ids[7001:]])  # windows cross the shard files
+    new = window_dataset(sharded, 50, 16, shuffle=True, seed=1337, random_offset=random_offset)
+    assert int(old.cardinality()) == int(new.cardinality())
+    for _ in range(2):  # a new order each epoch, the same in both
+        assert same(batches(old), batches(new))
+    val_old = lm_dataset(ids, 50, 16, shuffle=False, drop_remainder=False)
+    assert same(batches(val_old), batches(window_dataset(sharded, 50, 16, shuffle=False, drop_remainder=False)))
+
+
+def test_a_split_bigger_than_the_buffer_targets_each_character_at_most_once_and_mixes():
+    ids = np.arange(200_001)  # ids are positions
+    ds = window_dataset(in_memory(ids), 10, 8, shuffle=True, seed=3, buffer=500)
+    epochs = []
+    for _ in range(2):
+        starts = np.concatenate([x[:, 0] for x, y in batches(ds)])
+        assert len(starts) == len(set(starts.tolist())) == int(ds.cardinality()) * 8
+        epochs.append(starts)
+    assert not np.array_equal(epochs[0], epochs[1])
+    assert np.abs(np.diff(epochs[0][:100])).mean() > 20_000  # spread over the text, not read in order
+
+
+def test_tbptt_chunks_are_the_in_memory_ones():
+    ids = np.arange(5003)
+    assert same(batches(stream_dataset(ids, 20, 8)), batches(tbptt_dataset(Split([ids[:999], ids[999:]]), 20, 8)))
+
+
+def test_max_chars_and_too_short():
+    ds = window_dataset(in_memory(np.arange(10_000)), 9, 4, shuffle=False, drop_remainder=False, max_chars=100)
+    assert np.concatenate([y.ravel() for _, y in batches(ds)]).max() < 100
+    with pytest.raises(DataError, match="shorter than 11"):
+        window_dataset(in_memory(np.arange(10)), 10, 4)
+
+
+def test_workers_read_their_own_shard_files_when_there_are_enough():
+    split = Split([np.arange(i * 100, (i + 1) * 100) for i in range(5)])
+    mine, line = worker_shards(split, 2, 1)
+    assert "FILE" in line and np.asarray(mine).tolist() == list(range(100, 200)) + list(range(300, 400))
+    mine, line = worker_shards(split, 6, 0)
+    assert mine is None and "DATA" in line
