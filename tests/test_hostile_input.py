@@ -295,6 +295,7 @@ def stubs(monkeypatch):
             ("kerasrnn.benchmarks.throughput", "run_and_report", lambda *a, **kw: writes(a[4], sweep_plot(a))),
             ("kerasrnn.benchmarks.latency", "run_and_report", lambda *a, **kw: writes(a[3])),
             ("kerasrnn.benchmarks.web_latency", "run_and_report", lambda *a, **kw: writes(a[5])),
+            ("kerasrnn.benchmarks.data", "run_and_report", lambda *a, **kw: writes(a[3])),
             ("kerasrnn.training.local_cluster", "launch", lambda *a, **kw: 0)]:
         monkeypatch.setattr(importlib.import_module(module), name, stub)
 
