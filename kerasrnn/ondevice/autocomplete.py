@@ -177,8 +177,8 @@ class Autocompleter:
             self._state, self._logits, self._word, _, self._prev = self._history.pop()
 
     def suggestions(self, k: int = 3, words: int = 1, min_prob: float = MIN_PROB) -> list[Suggestion]:
-        """The k most likely completions of the current word (and `words - 1` more), most likely first; fewer
-        (none at all) where they are less likely than `min_prob` (a word unlikely to start here).
+        """The k most likely completions of the current word (and `words - 1` more), most likely first; of one
+        word, fewer (none at all) where they are less likely than `min_prob` (a word unlikely to start here).
 
         With a personal model (and `words` 1), the RNN's k best and the personal model's k best are mixed
         (`PersonalModel.mix`); `prob` is then the mixed probability, and `min_prob` applies to it."""
@@ -190,8 +190,9 @@ class Autocompleter:
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
         if self.personal is not None and words == 1:
             ranked = self.personal.mix(ranked, self._word, self._prev, k)
+        floor = min_prob if words == 1 else 0.0  # several words' probabilities multiply: no floor there
         return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked
-                if prob >= min_prob]
+                if prob >= floor]
 
     def _shown(self, completion: str) -> str:
         """The current word as the keyboard would show it with `completion` typed: a keyboard model composes

@@ -113,7 +113,7 @@ def test_windows_of_any_length_and_the_carried_state_through_a_step_function(tin
     ids = run.vocab.encode("First Citizen:\nYou are all resolved rather to die than to famish?\n" * 2)
     logits = np.asarray(run.model(ids[None, :-1], training=False))[0].astype(np.float64)
     z = logits - logits.max(-1, keepdims=True)
-    _, step = open_step(tiny_export)
+    _, step = open_step(tiny_export, "float")  # the float file: the int8 one is within 0.01 bits/char, not 1e-4
     n = len(ids) - 2  # one stream: every target but the last (whole chunks of 1 character)
     expected = -(z - np.log(np.exp(z).sum(-1, keepdims=True)))[np.arange(n), ids[1:n + 1]].mean()
     assert abs(carried_step_loss(step, ids, step.state_size, seq_len=1, streams=1) - expected) < 1e-4

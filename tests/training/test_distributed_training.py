@@ -75,7 +75,7 @@ def test_a_killed_worker_is_stopped_and_the_job_resumes_from_the_backup(tmp_path
     assert len(children) == 2
     os.kill(int(children[1]), signal.SIGKILL)  # worker 1
     out, _ = launcher.communicate(timeout=120)
-    assert launcher.returncode != 0 and "worker 1 exited" in out
+    assert launcher.returncode != 0 and "worker 1 was killed by signal 9 (SIGKILL)" in out
     assert "final" not in json.loads((run_dir / "metrics.json").read_text())
 
     result = launch(*args)  # the same job again
