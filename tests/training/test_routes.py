@@ -34,7 +34,7 @@ def choose(config, cpu=ZEN4, ms=None, xla=True, path=None, steps=STEPS, versions
 
 
 def test_candidates_follow_the_model_and_the_cpu():
-    assert routes.candidates(Config(), ZEN4["flags"], xla=True) == ["xla", "tf", "xla-bf16", "tf-bf16"]
+    assert routes.candidates(Config(), ZEN4["flags"], xla=True) == ["xla", "tf", "tf-bf16"]  # not xla-bf16
     assert routes.candidates(Config(), ZEN4["flags"], xla=False) == ["tf", "tf-bf16"]
     assert routes.candidates(Config(), AVX2["flags"], xla=True) == ["xla", "tf"]  # never bfloat16 on AVX2
     assert routes.candidates(Config(rnn_impl="keras"), ZEN4["flags"], xla=True) == ["xla", "tf"]
@@ -48,7 +48,7 @@ def test_candidates_follow_the_model_and_the_cpu():
 def test_the_probe_picks_the_fastest_and_caches_it(tmp_path):
     path = str(tmp_path / "cache" / "routes.json")
     choice, asked = choose(Config(), path=path)
-    assert asked == ["xla", "tf", "xla-bf16", "tf-bf16"] and choice["route"] == "tf-bf16"
+    assert asked == ["xla", "tf", "tf-bf16"] and choice["route"] == "tf-bf16"
     assert choice["how"] == "probe" and choice["step_ms"]["xla"] == 150
     again, asked = choose(Config(), path=path, ms={"xla": 1, "tf": 1, "xla-bf16": 1, "tf-bf16": 1})
     assert asked == [] and (again["route"], again["how"]) == ("tf-bf16", "cached")
@@ -60,6 +60,8 @@ def test_the_probe_picks_the_fastest_and_caches_it(tmp_path):
 def test_auto_keeps_float32_unless_bfloat16_measured_faster(tmp_path):
     ms = {"xla": 150, "tf": 200, "xla-bf16": 170, "tf-bf16": 160}
     assert choose(Config(), ms=ms, path=str(tmp_path / "a.json"))[0]["route"] == "xla"
+    choice, asked = choose(Config(precision="bfloat16"), ms=ms, path=str(tmp_path / "c.json"))
+    assert asked == ["xla-bf16", "tf-bf16"] and choice["route"] == "tf-bf16"
     tie = {"xla": 150, "tf": 150, "xla-bf16": 150, "tf-bf16": 150}
     assert choose(Config(), ms=tie, path=str(tmp_path / "b.json"))[0]["route"] == "xla"  # ties: the default
     assert routes.pick({"a": 2.0, "b": 1.0, "c": 1.0}, ["a", "b", "c"]) == "b"
@@ -86,7 +88,7 @@ def test_a_corrupt_cache_is_ignored_and_rewritten(tmp_path, content):
     path = tmp_path / "routes.json"
     path.write_text(content)
     choice, asked = choose(Config(), path=str(path))
-    assert choice["how"] == "probe" and len(asked) == 4
+    assert choice["how"] == "probe" and len(asked) == 3
     assert json.loads(path.read_text())["routes"]  # a valid file again
     assert choose(Config(), path=str(path))[0]["how"] == "cached"
 
@@ -176,3 +178,20 @@ def test_the_probe_leaves_the_run_as_if_it_had_not_run():
             routes.apply_route(model, routes.ROUTES["tf"])
         losses.append(model.fit(ds, epochs=1, verbose=0, shuffle=False).history["loss"][-1])
     assert losses[0] == pytest.approx(losses[1], abs=1e-6)
+
+
+@pytest.mark.skipif(not routes.has_bfloat16(routes.cpu_info()["flags"]), reason="no bfloat16 instructions here")
+def test_a_bfloat16_run_records_its_route_and_saves_float32(tmp_path, tiny_text):
+    import keras
+
+    from kerasrnn import fit
+
+    run = tmp_path / "run"
+    assert fit.main(["--text", tiny_text, "--units", "16", "--embedding-dim", "8", "--seq-len", "16",
+                     "--batch-size", "8", "--epochs", "1", "--verbose", "0", "--route", "tf-bf16",
+                     "--run-dir", str(run)]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (metrics["route"]["route"], metrics["route"]["how"]) == ("tf-bf16", "forced")
+    model = keras.saving.load_model(str(run / "best.keras"), compile=False)
+    assert {w.dtype for w in model.weights} == {"float32"}
+    assert all(getattr(layer, "products", "float32") == "float32" for layer in model.layers)  # not saved
