@@ -74,7 +74,8 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
     assert result["machine"]["isa"] in ("AVX-512", "AVX2", "other") and result["machine"]["cores"] >= 1
     summary = result["summary"]
     assert sorted((r["label"], r["rounds"]) for r in summary) == sorted((label, 1) for label in labels)
-    fastest = max((r for r in summary if r["label"] in routes), key=lambda r: r["chars_per_s"])
+    auto = [label for label in routes if label != "kerasrnn (fast loop, XLA, bfloat16)"]  # what fit measures
+    fastest = max((r for r in summary if r["label"] in auto), key=lambda r: r["chars_per_s"])
     assert summary[0]["label"] == fastest["label"] and summary[0]["default"]
     assert [r for r in summary if r.get("default")] == [summary[0]]
     assert set(result["limit_gflops"]) == ({"float32", "bfloat16"} if bf16 else {"float32"})
