@@ -99,8 +99,26 @@ def test_bench_train_summary_takes_medians_and_ratios_within_each_round():
     kerasrnn, pytorch = summarise(rows)
     assert kerasrnn == {"cell": "gru", "label": "kerasrnn", "rounds": 3, "chars_per_s": 21,
                         "step_ms": round(6400e3 / 21, 1), "peak_rss_mb": 0.4, "vs_torch": 2.0,
-                        "vs_torch_range": [1.5, 2.0]}
-    assert pytorch["chars_per_s"] == 14 and "vs_torch" not in pytorch
+                        "vs_torch_range": [1.5, 2.0], "default": True}  # kerasrnn's only route: the default
+    assert pytorch["chars_per_s"] == 14 and "vs_torch" not in pytorch and "default" not in pytorch
+
+
+def test_bench_train_summary_lists_the_default_route_first():
+    from kerasrnn.benchmarks.throughput import summarise
+
+    def row(label, rate, products="float32"):
+        return {"cell": "lstm", "label": label, "chars_per_s": rate, "step_ms": 1.0, "peak_rss_mb": 1.0,
+                "products": products, "vs_torch": rate / 10}
+
+    rows = [row("kerasrnn (fast loop, XLA)", 10), row("kerasrnn (fast loop)", 12),
+            row("kerasrnn (fast loop, XLA, bfloat16)", 30, "bfloat16"),  # never fit's choice with --precision auto
+            row("kerasrnn (fast loop, bfloat16)", 11, "bfloat16"), row("keras (stock layers)", 50)]
+    summary = summarise(rows)
+    assert [r["label"] for r in summary] == ["kerasrnn (fast loop)", "kerasrnn (fast loop, XLA)",
+                                             "kerasrnn (fast loop, XLA, bfloat16)", "kerasrnn (fast loop, bfloat16)",
+                                             "keras (stock layers)"]
+    assert [bool(r.get("default")) for r in summary] == [True, False, False, False, False]
+    assert summary[0]["vs_torch"] == 1.2 and summary[3]["products"] == "bfloat16"
 
 
 def test_bench_train_rejects_unknown_cells(capsys):
