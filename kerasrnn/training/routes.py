@@ -153,14 +153,24 @@ def pick(seconds: dict[str, float], names: list[str]) -> str:
     return min(names, key=lambda n: (seconds[n], names.index(n)))
 
 
+def busy() -> bool:
+    """Whether others' work loads the machine now (a 1-minute load average above 1.5 × its CPUs): a probe
+    taken then is used for its run but not cached, since it may not hold on a quiet machine."""
+    try:
+        return os.getloadavg()[0] > 1.5 * (os.cpu_count() or 1)
+    except OSError:
+        return False
+
+
 def choose(config: Config, cpu: dict, xla: bool, measure: Callable[[list[Route]], dict[str, float]],
-           total_steps: int, versions: dict, path: str | None = None) -> dict:
+           total_steps: int, versions: dict, path: str | None = None, loaded: Callable[[], bool] = busy) -> dict:
     """Chooses the route of a run: forced by --route, the only one, cached, the first of a short run, or
     measured by `measure(routes) -> {name: seconds a step}` (once, all candidates) and cached.
 
     Returns:
         {"route": name, "how": "forced"|"only"|"cached"|"short run"|"probe", "step_ms": {name: ms} (measured
-        or cached), "cache": path, and after a probe "probe_s": the seconds it took (compiling included)}.
+        or cached), "cache": path (None: not cached, the machine was `loaded()` by others' work), and after
+        a probe "probe_s": the seconds it took (compiling included)}.
     Raises:
         UsageError: a --route or --precision that cannot run here.
     """
@@ -180,6 +190,9 @@ def choose(config: Config, cpu: dict, xla: bool, measure: Callable[[list[Route]]
     seconds = measure([ROUTES[name] for name in names])
     best = pick(seconds, names)
     step_ms = {n: round(s * 1e3, 2) for n, s in seconds.items()}
+    if loaded():
+        return {"route": best, "how": "probe", "step_ms": step_ms, "cache": None,
+                "probe_s": round(time.perf_counter() - start, 1)}
     write_cache(path, key, {"route": best, "step_ms": step_ms,
                             "when": datetime.now(timezone.utc).isoformat(timespec="seconds")})
     return {"route": best, "how": "probe", "step_ms": step_ms, "cache": path,
@@ -195,7 +208,8 @@ def describe_choice(choice: dict) -> str:
             "cached": f"route: {route}, the fastest when measured before ({times} a step; cache {choice['cache']})",
             "short run": f"route: {route}, the default (a run this short is not worth measuring the others)",
             "probe": f"route: {route}, the fastest of {times} a step (measured in {choice.get('probe_s', 0):.0f} s; "
-                     f"cached in {choice['cache']})"}[choice["how"]]
+                     + (f"cached in {choice['cache']})" if choice["cache"] else
+                        "not cached: the machine is busy with other work")}[choice["how"]]
 
 
 def versions() -> dict:

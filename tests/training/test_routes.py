@@ -27,10 +27,10 @@ def timer(ms: dict):
     return measure
 
 
-def choose(config, cpu=ZEN4, ms=None, xla=True, path=None, steps=STEPS, versions=VERSIONS):
+def choose(config, cpu=ZEN4, ms=None, xla=True, path=None, steps=STEPS, versions=VERSIONS, loaded=False):
     ms = ms or {"xla": 150, "tf": 200, "xla-bf16": 170, "tf-bf16": 140}
     time_route = timer(ms)
-    return routes.choose(config, cpu, xla, time_route, steps, versions, path), time_route.asked
+    return routes.choose(config, cpu, xla, time_route, steps, versions, path, lambda: loaded), time_route.asked
 
 
 def test_candidates_follow_the_model_and_the_cpu():
@@ -91,6 +91,14 @@ def test_a_corrupt_cache_is_ignored_and_rewritten(tmp_path, content):
     assert choice["how"] == "probe" and len(asked) == 3
     assert json.loads(path.read_text())["routes"]  # a valid file again
     assert choose(Config(), path=str(path))[0]["how"] == "cached"
+
+
+def test_a_probe_on_a_busy_machine_is_used_but_not_cached(tmp_path):
+    path = tmp_path / "routes.json"
+    choice, _ = choose(Config(), path=str(path), loaded=True)
+    assert choice["route"] == "tf-bf16" and choice["cache"] is None and not path.exists()
+    assert "not cached: the machine is busy" in routes.describe_choice(choice)
+    assert choose(Config(), path=str(path))[0]["how"] == "probe" and path.exists()
 
 
 def test_an_unwritable_cache_never_stops_training(tmp_path):
