@@ -209,7 +209,7 @@ def describe_choice(choice: dict) -> str:
             "short run": f"route: {route}, the default (a run this short is not worth measuring the others)",
             "probe": f"route: {route}, the fastest of {times} a step (measured in {choice.get('probe_s', 0):.0f} s; "
                      + (f"cached in {choice['cache']})" if choice["cache"] else
-                        "not cached: the machine is busy with other work")}[choice["how"]]
+                        "not cached: the machine is busy with other work)")}[choice["how"]]
 
 
 def versions() -> dict:
