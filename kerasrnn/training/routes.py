@@ -226,7 +226,10 @@ def apply_route(model, route: Route) -> None:
     from kerasrnn.models.fast_rnn import _FastLoop
 
     model.jit_compile = route.jit_compile
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    layers = list(model.layers)
+    while layers:  # nested models' layers too
+        layer = layers.pop()
+        layers += getattr(layer, "layers", [])
         if isinstance(layer, _FastLoop):
             layer.products = route.products
     model.train_function = model.test_function = None

@@ -203,3 +203,19 @@ def test_a_bfloat16_run_records_its_route_and_saves_float32(tmp_path, tiny_text)
     model = keras.saving.load_model(str(run / "best.keras"), compile=False)
     assert {w.dtype for w in model.weights} == {"float32"}
     assert all(getattr(layer, "products", "float32") == "float32" for layer in model.layers)  # not saved
+
+
+def test_apply_route_sets_xla_and_every_recurrent_layers_products():
+    from kerasrnn.models.char_model import build_model
+    from kerasrnn.models.fast_rnn import FastLSTM
+    from kerasrnn.training.fitting import compile_model
+
+    config = Config(cell="lstm", units=4, embedding_dim=2, layers=2, vocab_size=5)
+    model = build_model(config)
+    compile_model(model, config, total_steps=1)
+    lstms = [layer for layer in model.layers if isinstance(layer, FastLSTM)]
+    assert len(lstms) == 2
+    routes.apply_route(model, routes.ROUTES["tf-bf16"])
+    assert not model.jit_compile and [layer.products for layer in lstms] == ["bfloat16"] * 2
+    routes.apply_route(model, routes.ROUTES["xla"])
+    assert model.jit_compile and [layer.products for layer in lstms] == ["float32"] * 2
