@@ -108,6 +108,6 @@ def add_gflops(rows: list[dict], limit: dict[str, float], vocab_size: int) -> No
     in the row's precision)."""
     for r in rows:
         flops = flops_per_char(r["cell"], r["units"], r["embedding_dim"], r["layers"], vocab_size)
-        r["gflops"] = round(r["chars_per_s"] * flops / 1e9, 3)
+        r["gflops"] = float(f"{r['chars_per_s'] * flops / 1e9:.4g}")  # 4 significant digits, even for a tiny model
         if limit.get(r.get("products", "float32")):
-            r["of_limit"] = round(r["gflops"] / limit[r.get("products", "float32")], 4)
+            r["of_limit"] = float(f"{r['gflops'] / limit[r.get('products', 'float32')]:.3g}")
