@@ -113,7 +113,9 @@ def build_parser() -> cli.ArgumentParser:
                         "start and cached per machine and model shape")
     p.add_argument("--precision", default=d.precision,
                    help="corpus tasks: the recurrent layers' matrix products in float32 or bfloat16 (state, loss "
-                        "and weights stay float32; exports are float32); auto: bfloat16 only where measured faster")
+                        "and weights stay float32; exports are float32); auto: bfloat16 too where the start-up probe measures "
+                        "it faster (off by default: on an AVX512-BF16 CPU a probe of a few steps chose bfloat16 "
+                        "where a whole epoch was slower); a --route with -bf16 needs no --precision")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES,
                    help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "
                         "are several, else one device; multi-worker reads TF_CONFIG (see python -m "

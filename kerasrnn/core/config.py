@@ -91,7 +91,7 @@ class Config:
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     jit_compile: bool = True  # on a CPU, compile a corpus model's training step with XLA (see training.fitting)
     route: str = "auto"  # corpus tasks on a CPU: how the step runs (auto: the fastest measured; see training.routes)
-    precision: str = "auto"  # corpus tasks: the fast loop's matrix products (float32, bfloat16, auto: the faster)
+    precision: str = "float32"  # corpus tasks: the fast loop's matrix products (float32, bfloat16, auto: the faster)
     bidirectional: bool = False  # surnames: read each name both ways (Bidirectional RNN)
     class_weight: str = "none"  # surnames: "none" or "balanced" (weights n / (classes * count) in the loss)
     class_weight_power: float = 1.0  # surnames: the balanced weights raised to this power (0.5: their square root)
@@ -124,7 +124,7 @@ class Config:
         if self.random_offsets and (self.task not in CORPUS_TASKS or self.tbptt):
             raise ConfigError("random_offsets", "--random-offsets moves a corpus task's shuffled training windows: "
                                                 "leave it out with --tbptt and the other tasks")
-        if (self.route != "auto" or self.precision != "auto") and self.task not in CORPUS_TASKS:
+        if (self.route != "auto" or self.precision != "float32") and self.task not in CORPUS_TASKS:
             name = "route" if self.route != "auto" else "precision"
             raise ConfigError(name, f"--{name} is for the corpus tasks (--task {' or '.join(CORPUS_TASKS)})")
         if self.train_on != "train" and self.task != "surnames":

@@ -95,7 +95,7 @@ def check_forced(config: Config, flags, xla: bool) -> Route:
         UsageError: a route this model or CPU cannot take, in one line.
     """
     route = ROUTES[config.route]
-    if config.precision != "auto" and route.products != config.precision:
+    if config.precision == "bfloat16" and route.products != "bfloat16":  # (float32, the default, gives way)
         raise UsageError(f"--route {route.name} multiplies in {route.products}, not --precision {config.precision}")
     if route.jit_compile and not xla:
         raise UsageError(f"--route {route.name} compiles with XLA, which this run does not use (a model with "
@@ -148,9 +148,15 @@ def write_cache(path: str, key: str, entry: dict) -> bool:
     return True
 
 
+PICK_MARGIN = 0.10  # another route replaces the default only when its probe step is this much faster
+
+
 def pick(seconds: dict[str, float], names: list[str]) -> str:
-    """The fastest route; a tie goes to the earlier one in `names` (the default first)."""
-    return min(names, key=lambda n: (seconds[n], names.index(n)))
+    """The fastest route, if its step is at least PICK_MARGIN faster than the default's (`names[0]`), else the
+    default: a probe of a few steps on a shared machine cannot separate routes within a few percent (a tie goes
+    to the earlier one in `names`)."""
+    best = min(names, key=lambda n: (seconds[n], names.index(n)))
+    return best if seconds[best] <= (1 - PICK_MARGIN) * seconds[names[0]] else names[0]
 
 
 def busy() -> bool:
