@@ -117,6 +117,16 @@ def build_parser() -> cli.ArgumentParser:
                    help="on a CPU, compile each training step of a corpus model without dropout with XLA "
                         "(faster, same losses; with dropout, XLA's random numbers are slower, so TensorFlow's "
                         "own kernels train it, as --no-jit-compile does always)")
+    p.add_argument("--route", default=d.route,
+                   help="corpus tasks on a CPU: how each training step runs: xla (compiled with XLA), tf "
+                        "(TensorFlow's kernels), xla-bf16 or tf-bf16 (the recurrent products in bfloat16, on CPUs "
+                        "with avx512_bf16 or amx_bf16); auto: the fastest of those that apply, measured at the "
+                        "start and cached per machine and model shape")
+    p.add_argument("--precision", default=d.precision,
+                   help="corpus tasks: the recurrent layers' matrix products in float32 or bfloat16 (state, loss "
+                        "and weights stay float32; exports are float32); auto: bfloat16 too where the start-up probe measures "
+                        "it faster (off by default: on an AVX512-BF16 CPU a probe of a few steps chose bfloat16 "
+                        "where a whole epoch was slower); a --route with -bf16 needs no --precision")
     p.add_argument("--strategy", default="auto", choices=STRATEGIES,
                    help="where the corpus model trains (tf.distribute): auto = mirrored over the GPUs when there "
                         "are several, else one device; multi-worker reads TF_CONFIG (see python -m "

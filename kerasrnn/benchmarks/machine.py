@@ -18,7 +18,8 @@ ISA_VARIABLES = ("ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPA
 
 def cpu_kind() -> dict:
     """{"cpu": model name, "cores", "isa": "AVX-512"/"AVX2"/..., "avx512f" and "avx2": how many cpuinfo lines
-    list them (0 avx512f: an AVX2-only machine), "vnni", "restricted_to": the ISA caps in the environment}."""
+    list them (0 avx512f: an AVX2-only machine), "vnni", "bfloat16": "AMX", "AVX512-BF16" or None (its bfloat16
+    products), "restricted_to": the ISA caps in the environment}."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             info = f.read()
@@ -27,10 +28,12 @@ def cpu_kind() -> dict:
     lines = info.splitlines()
     model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
     flags = [f" {line.split(':', 1)[1]} " for line in lines if line.startswith("flags")]
-    count = {name: sum(f" {name} " in f for f in flags) for name in ("avx512f", "avx2", "avx512_vnni", "avx_vnni")}
+    count = {name: sum(f" {name} " in f for f in flags)
+             for name in ("avx512f", "avx2", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16")}
     isa = "AVX-512" if count["avx512f"] else "AVX2" if count["avx2"] else "other"
     return {"cpu": model, "cores": os.cpu_count(), "isa": isa, "avx512f": count["avx512f"], "avx2": count["avx2"],
             "vnni": bool(count["avx512_vnni"] or count["avx_vnni"]),
+            "bfloat16": "AMX" if count["amx_bf16"] else "AVX512-BF16" if count["avx512_bf16"] else None,
             "restricted_to": {v: os.environ[v] for v in ISA_VARIABLES if os.environ.get(v)},
             "xla_dots": xla_dots(os.environ.get("XLA_FLAGS", ""))}
 

@@ -17,7 +17,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 
-from kerasrnn.benchmarks.machine import cpu_kind, describe
+from kerasrnn.benchmarks import limits
+from kerasrnn.benchmarks.machine import cpu_kind
 
 CELLS = ("simplernn", "lstm", "gru")  # what `bench train` compares
 
@@ -29,6 +30,7 @@ class TrainShape:
     cell: str = "gru"  # simplernn, lstm or gru
     rnn_impl: str = "fast"  # Keras only: "fast" (kerasrnn's CPU loop) or "keras" (the stock layers)
     jit_compile: bool = True  # Keras: the training step compiled with XLA (bench train measures both ways)
+    products: str = "float32"  # the products' type: the fast loop's (Keras), or PyTorch's bfloat16 autocast
     units: int = 512  # hidden units per layer
     embedding_dim: int = 128  # embedding size
     layers: int = 1  # stacked recurrent layers
@@ -79,6 +81,7 @@ def keras_worker(shape: TrainShape) -> dict:
     from kerasrnn.core.config import Config
     from kerasrnn.models.char_model import build_model
     from kerasrnn.training.fitting import compile_model
+    from kerasrnn.training.routes import Route, apply_route
     from pipelines.text import lm_dataset
 
     ids, vocab_size = shakespeare_ids()
@@ -89,6 +92,7 @@ def keras_worker(shape: TrainShape) -> dict:
     ds = lm_dataset(ids, shape.seq_len, shape.batch_size).repeat().take(total)
     model = build_model(config)
     compile_model(model, config, total)
+    apply_route(model, Route("", shape.jit_compile, shape.products))  # as `kerasrnn.fit --route` would
     timer = _StepTimer()
     model.fit(ds, epochs=1, steps_per_epoch=total, callbacks=[timer], verbose=0)
     median = statistics.median(timer.times[shape.warmup:])
@@ -127,7 +131,18 @@ def torch_worker(shape: TrainShape) -> dict:
     return train_rate(shape, ids, vocab_size)
 
 
-WORKERS = {"keras": keras_worker, "pipeline": pipeline_worker, "torch": torch_worker}
+def products_worker(shape: TrainShape) -> dict:
+    """The machine's matrix-product rates in TensorFlow (see `kerasrnn.benchmarks.limits`)."""
+    return limits.product_worker(shape, "tensorflow")
+
+
+def torch_products_worker(shape: TrainShape) -> dict:
+    """The machine's matrix-product rates in PyTorch."""
+    return limits.product_worker(shape, "torch")
+
+
+WORKERS = {"keras": keras_worker, "pipeline": pipeline_worker, "torch": torch_worker, "products": products_worker,
+           "torch-products": torch_products_worker}
 
 
 def measure(worker: str, shape: TrainShape, timeout: float = 1800) -> dict:
@@ -149,22 +164,47 @@ SWEEP_UNITS = (128, 256, 512, 1024)  # --sizes: units swept at the base batch si
 SWEEP_BATCHES = (32, 64, 128, 256)  # --sizes: batch sizes swept at the base units
 
 
-KERASRNN = ("keras", "fast", True)  # (worker, rnn_impl, jit_compile) of kerasrnn's default: the fast loop with XLA
-TORCH = ("torch", "fast", False)  # the PyTorch yardstick
+KERASRNN = ("keras", "fast", True, "float32")  # (worker, rnn_impl, jit_compile, products): the fast loop with XLA
+TORCH = ("torch", "fast", False, "float32")  # the PyTorch yardstick
 
 
-def _frameworks(compare_torch: bool) -> list[tuple[str, str, bool]]:
-    """(worker, rnn_impl, jit_compile) to measure: kerasrnn's default (the fast loop with XLA), the fast loop
-    on TensorFlow's kernels, stock Keras, and PyTorch if asked."""
-    return [KERASRNN, ("keras", "fast", False), ("keras", "keras", False)] + ([TORCH] if compare_torch else [])
+def _frameworks(compare_torch: bool, bfloat16: bool = False) -> list[tuple[str, str, bool, str]]:
+    """(worker, rnn_impl, jit_compile, products) to measure: kerasrnn's routes (the fast loop with XLA, on
+    TensorFlow's kernels, and both in bfloat16 where the CPU has it), stock Keras, and PyTorch if asked (in
+    bfloat16 autocast too where the CPU has it)."""
+    kerasrnn = [KERASRNN, ("keras", "fast", False, "float32")]
+    if bfloat16:
+        kerasrnn += [("keras", "fast", True, "bfloat16"), ("keras", "fast", False, "bfloat16")]
+    torch = [TORCH] + ([("torch", "fast", False, "bfloat16")] if bfloat16 else [])
+    return kerasrnn + [("keras", "keras", False, "float32")] + (torch if compare_torch else [])
 
 
 def _label(record: dict) -> str:
+    bf16 = record.get("products") == "bfloat16"
     if record["worker"] == "torch":
-        return "pytorch"
+        return "pytorch (bfloat16 autocast)" if bf16 else "pytorch"
     if record["rnn_impl"] != "fast":
         return "keras (stock layers)"
-    return "kerasrnn (fast loop, XLA)" if record["jit_compile"] else "kerasrnn (fast loop)"
+    return f"kerasrnn (fast loop{', XLA' if record['jit_compile'] else ''}{', bfloat16' if bf16 else ''})"
+
+
+AUTO_SKIPPED = "kerasrnn (fast loop, XLA, bfloat16)"  # the route --precision auto leaves out (routes.AUTO_SKIPS)
+
+
+def _default_first(summary: list[dict]) -> list[dict]:
+    """Each cell's rows with kerasrnn's default route first, marked `default`: the fastest of the routes
+    `kerasrnn.fit --route auto` measures (`training.routes.candidates`: not XLA in bfloat16), which is what its
+    probe takes on this machine."""
+    out = []
+    for cell in dict.fromkeys(r["cell"] for r in summary):
+        mine = [r for r in summary if r["cell"] == cell]
+        routes = [r for r in mine if r["label"].startswith("kerasrnn") and r["label"] != AUTO_SKIPPED]
+        if routes:
+            best = max(routes, key=lambda r: r["chars_per_s"])
+            best["default"] = True
+            mine = [best] + [r for r in mine if r is not best]
+        out += mine
+    return out
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -177,11 +217,13 @@ def summarise(rows: list[dict]) -> list[dict]:
                "chars_per_s": round(statistics.median(r["chars_per_s"] for r in mine)),
                "step_ms": round(statistics.median(r["step_ms"] for r in mine), 1),
                "peak_rss_mb": max(r["peak_rss_mb"] for r in mine)}
-        ratios = [r["vs_torch"] for r in mine if "vs_torch" in r]
-        if ratios:
-            row.update(vs_torch=round(statistics.median(ratios), 2), vs_torch_range=[min(ratios), max(ratios)])
+        row.update({k: mine[0][k] for k in ("units", "embedding_dim", "layers", "products") if k in mine[0]})
+        for key in ("vs_torch", "vs_torch_bf16"):
+            ratios = [r[key] for r in mine if key in r]
+            if ratios:
+                row.update({key: round(statistics.median(ratios), 2), f"{key}_range": [min(ratios), max(ratios)]})
         summary.append(row)
-    return summary
+    return _default_first(summary)
 
 
 def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False, sizes: bool = False,
@@ -198,20 +240,29 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
     """
     from dataclasses import replace
 
+    from kerasrnn.training.routes import cpu_info, has_bfloat16
+
+    bfloat16 = has_bfloat16(cpu_info()["flags"])
+    products = [measure("products", base)] + ([measure("torch-products", base)] if compare_torch else [])
+    limit = limits.machine_limit(products)
+    log("  the machine's limit (a 2048^3 product): " + ", ".join(f"{p} {v:,.0f} GFLOP/s" for p, v in limit.items()))
     results = []
     for cell in cells:
         for round_ in range(1, rounds + 1):
             rows = []
-            for worker, impl, jit in _frameworks(compare_torch):
-                record = measure(worker, replace(base, cell=cell, rnn_impl=impl, jit_compile=jit))
+            for worker, impl, jit, prod in _frameworks(compare_torch, bfloat16):
+                record = measure(worker, replace(base, cell=cell, rnn_impl=impl, jit_compile=jit, products=prod))
                 record.update(label=_label(record), round=round_)
                 rows.append(record)
-                log(f"  {cell:10s} {record['label']:26s} {record['chars_per_s']:>9,} chars/s"
+                log(f"  {cell:10s} {record['label']:36s} {record['chars_per_s']:>9,} chars/s"
                     + (f"  (round {round_} of {rounds})" if rounds > 1 else ""))
-            torch_rate = next((r["chars_per_s"] for r in rows if r["worker"] == "torch"), None)
+            torch_rate = next((r["chars_per_s"] for r in rows if r["label"] == "pytorch"), None)
+            torch_bf16 = next((r["chars_per_s"] for r in rows if r["label"] == "pytorch (bfloat16 autocast)"), None)
             for r in rows:
-                if torch_rate and r["worker"] == "keras":
-                    r["vs_torch"] = round(r["chars_per_s"] / torch_rate, 2)
+                if torch_rate and r["label"] != "pytorch":
+                    r["vs_torch"] = round(r["chars_per_s"] / torch_rate, 2)  # always the ratio to PyTorch float32
+                if torch_bf16 and r["worker"] == "keras" and r["products"] == "bfloat16":
+                    r["vs_torch_bf16"] = round(r["chars_per_s"] / torch_bf16, 2)
             results.extend(rows)
     pipeline = measure("pipeline", base)
     fastest = max(r["chars_per_s"] for r in results)
@@ -223,61 +274,28 @@ def bench_train(cells: list[str], base: TrainShape, compare_torch: bool = False,
                  [("batch", replace(base, batch_size=b)) for b in SWEEP_BATCHES if b != base.batch_size]
         for cell in cells:
             for axis, shape in shapes:
-                for worker, impl, jit in [f for f in _frameworks(compare_torch) if f in (KERASRNN, TORCH)]:
-                    record = measure(worker, replace(shape, cell=cell, rnn_impl=impl, jit_compile=jit))
+                for worker, impl, jit, prod in [f for f in _frameworks(compare_torch) if f in (KERASRNN, TORCH)]:
+                    record = measure(worker, replace(shape, cell=cell, rnn_impl=impl, jit_compile=jit, products=prod))
                     record.update(label=_label(record), sweep=axis)
                     sweep.append(record)
                     log(f"  sweep {cell} units {shape.units} batch {shape.batch_size} {record['label']}: "
                         f"{record['chars_per_s']:,} chars/s")
-    return {"machine": cpu_kind(), "base": asdict(base), "rounds": rounds, "results": results,
-            "summary": summarise(results), "pipeline": pipeline, "sweep": sweep}
-
-
-def format_train_table(result: dict) -> str:
-    """The summary (medians over the rounds) as a readable table."""
-    rounds = result.get("rounds", 1)
-    lines = [f"  on {describe(result['machine'])}"] if "machine" in result else []
-    if rounds > 1:
-        lines.append(f"  medians of {rounds} rounds; vs PyTorch: the median of the ratios within each round (range)")
-    lines += [f"  {'cell':10s} {'framework':26s} {'chars/s':>9s} {'step ms':>8s} {'vs PyTorch':>10s} {'peak MB':>8s}"]
-    for r in result["summary"]:
-        ratio = f"{r['vs_torch']:.2f}x" if "vs_torch" in r else ""
-        spread = (f"  ({r['vs_torch_range'][0]:.2f}-{r['vs_torch_range'][1]:.2f})"
-                  if "vs_torch" in r and rounds > 1 else "")
-        lines.append(f"  {r['cell']:10s} {r['label']:26s} {r['chars_per_s']:>9,} {r['step_ms']:>8.1f} {ratio:>10s} "
-                     f"{r['peak_rss_mb']:>8.0f}{spread}")
-    p = result["pipeline"]
-    lines.append(f"  input pipeline alone: {p['chars_per_s']:,} chars/s = {p['vs_fastest_training']}x the fastest training")
-    return "\n".join(lines)
-
-
-def plot_sweep(result: dict, path: str) -> None:
-    """Characters per second against units and against batch size, one line per cell and framework."""
-    from kerasrnn.core.plots import new_figure, save_figure
-
-    base, sweep = result["base"], result["sweep"]
-    fig, axes = new_figure(ncols=2, figsize=(10, 4))
-    for key in sorted({(r["cell"], r["label"]) for r in sweep}):
-        mine = [r for r in sweep if (r["cell"], r["label"]) == key]
-        by_units = sorted((r["units"], r["chars_per_s"]) for r in mine if r["sweep"] == "units")
-        by_batch = sorted((r["batch_size"], r["chars_per_s"]) for r in mine
-                          if r["sweep"] == "batch" or r["units"] == base["units"])
-        for ax, points in ((axes[0], by_units), (axes[1], by_batch)):
-            ax.plot(*zip(*points), marker="o", label=f"{key[0]}, {key[1]}")
-    labels = (f"units (batch {base['batch_size']})", f"batch size ({base['units']} units)")
-    for ax, name in zip(axes, labels):
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xlabel(name)
-        ax.set_ylabel("training characters / s")
-    fig.suptitle(f"Training throughput, embedding {base['embedding_dim']}, sequence {base['seq_len']}")
-    save_figure(fig, path, axes)
+    summary = summarise(results)
+    vocab_size = shakespeare_ids()[1]
+    limits.add_gflops(results, limit, vocab_size)
+    limits.add_gflops(summary, limit, vocab_size)
+    return {"machine": cpu_kind(), "base": asdict(base), "rounds": rounds, "results": results, "summary": summary,
+            "products": products, "limit_gflops": limit, "pipeline": pipeline, "sweep": sweep,
+            "flops_per_char": {c: limits.flops_per_char(c, base.units, base.embedding_dim, base.layers, vocab_size)
+                               for c in cells}}
 
 
 def run_and_report(cells: list[str], base: TrainShape, compare_torch: bool, sizes: bool, json_path: str,
                    plot_path: str | None = None, command: str = "", rounds: int = 1) -> dict:
     """`python -m kerasrnn.bench train`: measures, writes the JSON (and the sweep's PNG), prints the table."""
     from pipelines.io import atomic_write_json
+
+    from kerasrnn.benchmarks.train_report import format_train_table, plot_sweep
 
     result = bench_train(cells, base, compare_torch, sizes, rounds)
     atomic_write_json(json_path, {"command": command, "shape": asdict(base), **result})

@@ -57,10 +57,13 @@ def train_rate(shape, ids: np.ndarray, vocab_size: int) -> dict:
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(0)
 
+    bf16 = getattr(shape, "products", "float32") == "bfloat16"  # torch.autocast: products in bfloat16
+
     def step() -> None:
         batch = windows[torch.randint(0, len(windows), (shape.batch_size,), generator=generator)]
-        logits = model(batch[:, :-1])
-        loss = loss_fn(logits.reshape(-1, vocab_size), batch[:, 1:].reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(batch[:, :-1])
+        loss = loss_fn(logits.float().reshape(-1, vocab_size), batch[:, 1:].reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)

@@ -24,6 +24,8 @@ TASK_DEFAULTS = {"sentence": {"units": 32, "embedding_dim": 0, "dropout": 0.0, "
                                         "learning_rate": 3e-3, "epochs": 25, "warmup_steps": 20,
                                         "batch_size": 64},
                  "korean": {"dataset": "korean", "units": 256, "epochs": 10, "dropout": 0.2, "learning_rate": 3e-3}}
+ROUTE_NAMES = ("auto", "xla", "tf", "xla-bf16", "tf-bf16")  # training routes (kerasrnn.training.routes)
+PRECISIONS = ("auto", "float32", "bfloat16")  # the fast loop's matrix products (auto: the faster measured)
 RNN_IMPLS = ("fast", "keras")  # recurrent layer implementations (see kerasrnn.models.fast_rnn)
 # a corpus language model; one sentence predicted exactly; surname -> nationality; new surnames;
 # a language model of Korean keyboard keys (kerasrnn.tasks.korean)
@@ -93,6 +95,8 @@ class Config:
     print_every: int = 10  # sentence task: epochs between printouts of the predicted string
     mixed_precision: bool = False  # float16 compute on a GPU (logits stay float32)
     jit_compile: bool = True  # on a CPU, compile a corpus model's training step with XLA (see training.fitting)
+    route: str = "auto"  # corpus tasks on a CPU: how the step runs (auto: the fastest measured; see training.routes)
+    precision: str = "float32"  # corpus tasks: the fast loop's matrix products (float32, bfloat16, auto: the faster)
     bidirectional: bool = False  # surnames: read each name both ways (Bidirectional RNN)
     class_weight: str = "none"  # surnames: "none" or "balanced" (weights n / (classes * count) in the loss)
     class_weight_power: float = 1.0  # surnames: the balanced weights raised to this power (0.5: their square root)
@@ -107,7 +111,8 @@ class Config:
     def validate(self) -> None:
         """Raises ConfigError with a one-line reason when a field is out of its range or choices."""
         for name, choices in (("task", TASKS), ("cell", CELLS), ("rnn_impl", RNN_IMPLS),
-                              ("class_weight", CLASS_WEIGHTS), ("ambiguous", AMBIGUOUS), ("train_on", TRAIN_ON)):
+                              ("class_weight", CLASS_WEIGHTS), ("ambiguous", AMBIGUOUS), ("train_on", TRAIN_ON),
+                              ("route", ROUTE_NAMES), ("precision", PRECISIONS)):
             value = getattr(self, name)
             if value not in choices:
                 noun = name if name in ("task", "cell") else f"--{name.replace('_', '-')}"
@@ -131,6 +136,9 @@ class Config:
         if self.random_offsets and (self.task not in CORPUS_TASKS or self.tbptt):
             raise ConfigError("random_offsets", "--random-offsets moves a corpus task's shuffled training windows: "
                                                 "leave it out with --tbptt and the other tasks")
+        if (self.route != "auto" or self.precision != "float32") and self.task not in CORPUS_TASKS:
+            name = "route" if self.route != "auto" else "precision"
+            raise ConfigError(name, f"--{name} is for the corpus tasks (--task {' or '.join(CORPUS_TASKS)})")
         if self.train_on != "train" and self.task != "surnames":
             raise ConfigError("train_on", f"--train-on {self.train_on} is for --task surnames only")
         for name in ("data", "max_vocab", "max_val_chars"):

@@ -16,6 +16,11 @@ training step's gradients). The step model and TFLite export use the cells, so e
 unchanged. The fast loop is used when it applies (TensorFlow backend, no GPU visible, float32,
 no mask, default activations, no in-layer dropout, not reversed or unrolled);
 otherwise the Keras loop runs.
+
+A layer's `products` ("float32", or "bfloat16" on a CPU with bfloat16 instructions) is the type of the
+matrix products alone: their operands are rounded to bfloat16 and each result comes back in float32, so the
+state, the element-wise gate arithmetic, the gradients' sums and the weights stay float32. It is set by
+the training route (`kerasrnn.training.routes`), never saved: a saved or exported model is float32.
 """
 
 from __future__ import annotations
@@ -26,20 +31,39 @@ import tensorflow as tf
 _tanh, _sigmoid = keras.activations.tanh, keras.activations.sigmoid
 
 
-def _project(x, kernel, bias):
+PRODUCTS = ("float32", "bfloat16")  # the types the matrix products may run in
+
+
+def _low(t, products: str):
+    """`t` as an operand of a product: float32, or rounded to bfloat16."""
+    return t if products == "float32" else tf.cast(t, tf.bfloat16)
+
+
+def _mm(a, b, products: str = "float32", **kwargs):
+    """tf.matmul in `products` (operands cast unless they already are), the result in float32."""
+    if products == "float32":
+        return tf.matmul(a, b, **kwargs)
+    out = tf.matmul(a if a.dtype == tf.bfloat16 else _low(a, products),
+                    b if b.dtype == tf.bfloat16 else _low(b, products), **kwargs)
+    return tf.cast(out, tf.float32)
+
+
+def _project(x, kernel, bias, products: str = "float32"):
     """Input projection of all steps at once: x (batch, time, in) -> (time, batch, gates)."""
     xt = tf.transpose(x, [1, 0, 2])  # (time, batch, in)
-    z = tf.reshape(tf.matmul(tf.reshape(xt, [-1, tf.shape(x)[2]]), kernel), [tf.shape(xt)[0], tf.shape(x)[0], -1])
+    z = tf.reshape(_mm(tf.reshape(xt, [-1, tf.shape(x)[2]]), kernel, products),
+                   [tf.shape(xt)[0], tf.shape(x)[0], -1])
     return xt, z + bias  # (time, batch, in), (time, batch, gates)
 
 
-def _weight_grads(xt, h_prev, dz_x, dz_h, kernel):
+def _weight_grads(xt, h_prev, dz_x, dz_h, kernel, products: str = "float32"):
     """Gradients of W, R, the input bias, the recurrent-side bias and x from all steps' gate gradients."""
     gates = tf.shape(dz_x)[2]
     flat_x, flat_h = tf.reshape(dz_x, [-1, gates]), tf.reshape(dz_h, [-1, gates])  # (time·batch, gates)
-    d_kernel = tf.matmul(tf.reshape(xt, [-1, tf.shape(xt)[2]]), flat_x, transpose_a=True)  # (in, gates)
-    d_recurrent = tf.matmul(tf.reshape(h_prev, [-1, tf.shape(h_prev)[2]]), flat_h, transpose_a=True)  # (units, gates)
-    dxt = tf.reshape(tf.matmul(flat_x, kernel, transpose_b=True), tf.shape(xt))  # (time, batch, in)
+    d_kernel = _mm(tf.reshape(xt, [-1, tf.shape(xt)[2]]), flat_x, products, transpose_a=True)  # (in, gates)
+    d_recurrent = _mm(tf.reshape(h_prev, [-1, tf.shape(h_prev)[2]]), flat_h, products,
+                      transpose_a=True)  # (units, gates)
+    dxt = tf.reshape(_mm(flat_x, kernel, products, transpose_b=True), tf.shape(xt))  # (time, batch, in)
     return d_kernel, d_recurrent, tf.reduce_sum(flat_x, 0), tf.reduce_sum(flat_h, 0), tf.transpose(dxt, [1, 0, 2])
 
 
@@ -57,27 +81,28 @@ def _loop(steps, body, state, dtype, stored: int):
     return out[1:n + 1], [a.stack() for a in out[n + 1:]]
 
 
-def simple_rnn_sequence(x, kernel, recurrent, bias, h0):
+def simple_rnn_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
     """h_t = tanh(x_t W + b + h_{t-1} R). Returns outputs (batch, time, units) and the last h."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0):
-        xt, zx = _project(x, kernel, bias)
+        xt, zx = _project(x, kernel, bias, products)
+        recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
         time = tf.range(tf.shape(xt)[0])
-        (h,), (hs,) = _loop(time, lambda t, h: (tf.tanh(zx[t] + tf.matmul(h, recurrent)),) * 2, (h0,), x.dtype, 1)
+        (h,), (hs,) = _loop(time, lambda t, h: (tf.tanh(zx[t] + _mm(h, recurrent_p, products)),) * 2, (h0,), x.dtype, 1)
 
         def grad(d_out, d_h):
             d_hs = tf.transpose(d_out, [1, 0, 2])  # (time, batch, units)
 
-            recurrent_t = tf.transpose(recurrent)  # a transposed copy once: faster than transpose_b per step
+            recurrent_t = _low(tf.transpose(recurrent), products)  # a transposed copy once: faster than transpose_b per step
 
             def back(t, dh_next):
                 da = (d_hs[t] + dh_next) * (1 - hs[t] * hs[t])
-                return tf.matmul(da, recurrent_t), da
+                return _mm(da, recurrent_t, products), da
 
             (dh0,), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 1)
             h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel)
+            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel, products)
             return dx, dk, dr, db, dh0
 
         return (tf.transpose(hs, [1, 0, 2]), h), grad
@@ -85,18 +110,19 @@ def simple_rnn_sequence(x, kernel, recurrent, bias, h0):
     return run(x, kernel, recurrent, bias, h0)
 
 
-def lstm_sequence(x, kernel, recurrent, bias, h0, c0):
+def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32"):
     """Keras' LSTM (gates i, f, c, o). Returns outputs (batch, time, units), the last h and c."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0, c0):
-        xt, zx = _project(x, kernel, bias)
+        xt, zx = _project(x, kernel, bias, products)
+        recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
         time = tf.range(tf.shape(xt)[0])
 
         units = tf.shape(recurrent)[0]
 
         def body(t, h, c):
-            z = zx[t] + tf.matmul(h, recurrent)  # (batch, 4 units)
+            z = zx[t] + _mm(h, recurrent_p, products)  # (batch, 4 units)
             gates = tf.sigmoid(z)  # i, f and o are read from here; its c part is unused
             i, f, o = gates[:, :units], gates[:, units:2 * units], gates[:, 3 * units:]
             g = tf.tanh(z[:, 2 * units:3 * units])
@@ -109,7 +135,7 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0):
         def grad(d_out, d_h, d_c):
             d_hs = tf.transpose(d_out, [1, 0, 2])
             c_prev = tf.concat([c0[None], cs[:-1]], 0)
-            recurrent_t = tf.transpose(recurrent)
+            recurrent_t = _low(tf.transpose(recurrent), products)
 
             def back(t, dh_next, dc_next):
                 i, f, _, o = tf.split(sig[t], 4, axis=-1)
@@ -119,11 +145,11 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0):
                 dc = dh * o * (1 - tc * tc) + dc_next
                 dz = tf.concat([dc * g * i * (1 - i), dc * c_prev[t] * f * (1 - f),
                                 dc * i * (1 - g * g), dh * tc * o * (1 - o)], -1)  # (batch, 4 units)
-                return tf.matmul(dz, recurrent_t), dc * f, dz
+                return _mm(dz, recurrent_t, products), dc * f, dz
 
             (dh0, dc0), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h, d_c), x.dtype, 1)
             h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel)
+            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel, products)
             return dx, dk, dr, db, dh0, dc0
 
         return (tf.transpose(hs, [1, 0, 2]), h, c), grad
@@ -131,17 +157,18 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0):
     return run(x, kernel, recurrent, bias, h0, c0)
 
 
-def gru_sequence(x, kernel, recurrent, bias, h0):
+def gru_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
     """Keras' GRU with reset_after=True (gates z, r, h; bias rows: input, recurrent). Returns outputs and the last h."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0):
-        xt, zx = _project(x, kernel, bias[0])
+        xt, zx = _project(x, kernel, bias[0], products)
+        recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
         time = tf.range(tf.shape(xt)[0])
 
         def body(t, h):
             xz, xr, xh = tf.split(zx[t], 3, axis=-1)
-            rz, rr, rh = tf.split(tf.matmul(h, recurrent) + bias[1], 3, axis=-1)
+            rz, rr, rh = tf.split(_mm(h, recurrent_p, products) + bias[1], 3, axis=-1)
             z, r = tf.sigmoid(xz + rz), tf.sigmoid(xr + rr)
             hh = tf.tanh(xh + r * rh)
             h_new = z * h + (1 - z) * hh
@@ -152,7 +179,7 @@ def gru_sequence(x, kernel, recurrent, bias, h0):
         def grad(d_out, d_h):
             d_hs = tf.transpose(d_out, [1, 0, 2])
             h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            recurrent_t = tf.transpose(recurrent)
+            recurrent_t = _low(tf.transpose(recurrent), products)
 
             def back(t, dh_next):
                 z, r, hh, rh = tf.split(saved[t], 4, axis=-1)
@@ -161,10 +188,10 @@ def gru_sequence(x, kernel, recurrent, bias, h0):
                 da = dh * (1 - z) * (1 - hh * hh)  # pre-activation of hh
                 dr = da * rh * r * (1 - r)
                 dz_h = tf.concat([dz, dr, da * r], -1)  # gradient of h R + b_rec
-                return dh * z + tf.matmul(dz_h, recurrent_t), tf.concat([dz, dr, da], -1), dz_h
+                return dh * z + _mm(dz_h, recurrent_t, products), tf.concat([dz, dr, da], -1), dz_h
 
             (dh0,), (dz_x, dz_h) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 2)
-            dk, dr, db_x, db_h, dx = _weight_grads(xt, h_prev, dz_x, dz_h, kernel)
+            dk, dr, db_x, db_h, dx = _weight_grads(xt, h_prev, dz_x, dz_h, kernel, products)
             return dx, dk, dr, tf.stack([db_x, db_h]), dh0
 
         return (tf.transpose(hs, [1, 0, 2]), h), grad
@@ -174,6 +201,8 @@ def gru_sequence(x, kernel, recurrent, bias, h0):
 
 class _FastLoop:
     """The shared part of the three layers: when to take the fast loop, and how."""
+
+    products = "float32"  # the type of the fast loop's matrix products (see the module doc); not saved
 
     def _fast_ok(self, sequences, mask, training) -> bool:
         cell = self.cell
@@ -193,7 +222,7 @@ class _FastLoop:
         states = [getattr(s, "value", s) for s in states]  # a stateful layer passes its state variables
         cell = self.cell
         outputs, *new_states = self._sequence(sequences, cell.kernel.value, cell.recurrent_kernel.value,
-                                              cell.bias.value, *states)
+                                              cell.bias.value, *states, products=self.products)
         return new_states[0], outputs, new_states
 
 

@@ -6,6 +6,8 @@ import json
 import pytest
 
 from kerasrnn import bench
+from kerasrnn.benchmarks.limits import flops_per_char
+from kerasrnn.training.routes import cpu_info, has_bfloat16
 
 
 def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
@@ -25,6 +27,13 @@ def test_bench_export_writes_latencies_and_sizes(tiny_export, tmp_path, capsys):
                                       "model_web_int8.tflite"}
     assert result["command"].startswith("python -m kerasrnn.bench export")
     assert "LiteRT float step vs Keras eager step" in capsys.readouterr().out
+
+
+def test_flops_per_char_counts_forward_and_backward_products():
+    # LSTM 512 on an embedding of 128, 65 characters: 3 x (2·4·512·(128 + 512) + 2·512·65) = about 8 MFLOP
+    assert flops_per_char("lstm", 512, 128, 1, 65) == 3 * (2 * 4 * 512 * 640 + 2 * 512 * 65) == 8_064_000
+    assert flops_per_char("gru", 8, 4, 2, 10) == 3 * (2 * 3 * 8 * (4 + 8) + 2 * 3 * 8 * (8 + 8) + 2 * 8 * 10)
+    assert flops_per_char("simplernn", 512, 128, 1, 65) * 4 < flops_per_char("lstm", 512, 128, 1, 65) + 1e6
 
 
 def bench_text():
@@ -50,17 +59,33 @@ def test_bench_train_writes_positive_rates(tmp_path, capsys):
     assert bench.main(argv) == 0
     result = json.loads(out.read_text())
     labels = [r["label"] for r in result["results"]]
-    assert labels[:3] == ["kerasrnn (fast loop, XLA)", "kerasrnn (fast loop)", "keras (stock layers)"]
+    bf16 = has_bfloat16(cpu_info()["flags"])
+    routes = ["kerasrnn (fast loop, XLA)", "kerasrnn (fast loop)"]
+    routes += ["kerasrnn (fast loop, XLA, bfloat16)", "kerasrnn (fast loop, bfloat16)"] if bf16 else []
+    assert labels[:len(routes) + 1] == routes + ["keras (stock layers)"]
     for r in result["results"]:
         assert r["cell"] == "gru" and r["chars_per_s"] > 0 and r["peak_rss_mb"] > 0 and r["framework"]
         assert r["params"] == result["results"][0]["params"]  # the same model in every framework
-    if "--compare-torch" in argv:
-        assert labels[3] == "pytorch" and result["results"][0]["vs_torch"] > 0
+        assert r["gflops"] > 0 and 0 < r["of_limit"] < 1
+    torch_labels = (["pytorch"] + (["pytorch (bfloat16 autocast)"] if bf16 else [])) if "--compare-torch" in argv else []
+    assert labels[len(routes) + 1:] == torch_labels
+    if torch_labels:  # every ratio to PyTorch float32; the bfloat16 rows also to PyTorch's bfloat16
+        assert all(r["vs_torch"] > 0 for r in result["results"] if r["label"] != "pytorch")
+        assert all(r["vs_torch_bf16"] > 0 for r in result["results"] if r["label"].startswith("kerasrnn") and
+                   r["label"].endswith("bfloat16)"))
     assert result["pipeline"]["chars_per_s"] > 0 and result["shape"]["units"] == 8
     assert result["machine"]["isa"] in ("AVX-512", "AVX2", "other") and result["machine"]["cores"] >= 1
-    assert [(r["label"], r["rounds"]) for r in result["summary"]] == [(label, 1) for label in labels]
-    assert result["summary"][0]["chars_per_s"] == result["results"][0]["chars_per_s"]
-    assert "input pipeline alone" in capsys.readouterr().out
+    summary = result["summary"]
+    assert sorted((r["label"], r["rounds"]) for r in summary) == sorted((label, 1) for label in labels)
+    auto = [label for label in routes if label != "kerasrnn (fast loop, XLA, bfloat16)"]  # what fit measures
+    fastest = max((r for r in summary if r["label"] in auto), key=lambda r: r["chars_per_s"])
+    assert summary[0]["label"] == fastest["label"] and summary[0]["default"]
+    assert [r for r in summary if r.get("default")] == [summary[0]]
+    assert set(result["limit_gflops"]) == ({"float32", "bfloat16"} if bf16 else {"float32"})
+    first = result["results"][0]
+    assert first["gflops"] == pytest.approx(first["chars_per_s"] * result["flops_per_char"]["gru"] / 1e9, rel=1e-3)
+    out = capsys.readouterr().out
+    assert "input pipeline alone" in out and "the machine's limit" in out
 
 
 def test_bench_train_summary_takes_medians_and_ratios_within_each_round():
@@ -77,8 +102,26 @@ def test_bench_train_summary_takes_medians_and_ratios_within_each_round():
     kerasrnn, pytorch = summarise(rows)
     assert kerasrnn == {"cell": "gru", "label": "kerasrnn", "rounds": 3, "chars_per_s": 21,
                         "step_ms": round(6400e3 / 21, 1), "peak_rss_mb": 0.4, "vs_torch": 2.0,
-                        "vs_torch_range": [1.5, 2.0]}
-    assert pytorch["chars_per_s"] == 14 and "vs_torch" not in pytorch
+                        "vs_torch_range": [1.5, 2.0], "default": True}  # kerasrnn's only route: the default
+    assert pytorch["chars_per_s"] == 14 and "vs_torch" not in pytorch and "default" not in pytorch
+
+
+def test_bench_train_summary_lists_the_default_route_first():
+    from kerasrnn.benchmarks.throughput import summarise
+
+    def row(label, rate, products="float32"):
+        return {"cell": "lstm", "label": label, "chars_per_s": rate, "step_ms": 1.0, "peak_rss_mb": 1.0,
+                "products": products, "vs_torch": rate / 10}
+
+    rows = [row("kerasrnn (fast loop, XLA)", 10), row("kerasrnn (fast loop)", 12),
+            row("kerasrnn (fast loop, XLA, bfloat16)", 30, "bfloat16"),  # never fit's choice with --precision auto
+            row("kerasrnn (fast loop, bfloat16)", 11, "bfloat16"), row("keras (stock layers)", 50)]
+    summary = summarise(rows)
+    assert [r["label"] for r in summary] == ["kerasrnn (fast loop)", "kerasrnn (fast loop, XLA)",
+                                             "kerasrnn (fast loop, XLA, bfloat16)", "kerasrnn (fast loop, bfloat16)",
+                                             "keras (stock layers)"]
+    assert [bool(r.get("default")) for r in summary] == [True, False, False, False, False]
+    assert summary[0]["vs_torch"] == 1.2 and summary[3]["products"] == "bfloat16"
 
 
 def test_bench_train_rejects_unknown_cells(capsys):

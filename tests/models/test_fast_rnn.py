@@ -93,3 +93,23 @@ def test_fast_layers_save_and_load_as_keras_files(tmp_path):
     assert type(stock.get_layer("LSTM_1")) is keras.layers.LSTM
     stock.set_weights(model.get_weights())
     np.testing.assert_allclose(stock(ids), model(ids), atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", list(PAIRS))
+def test_bfloat16_products_stay_close_to_float32(cell):
+    """bfloat16 products (8-bit mantissa), float32 state and sums: outputs and gradients near float32's,
+    and visibly not equal to them (the products really ran in bfloat16)."""
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.normal(size=(4, 9, 5)), tf.float32)
+    _, fast = _pair(cell)
+    fast(x)
+    n_states = 2 if cell == "lstm" else 1
+    init = [tf.constant(rng.normal(size=(4, 6)) * 0.5, tf.float32) for _ in range(n_states)]
+    want_out, want_grads = _forward_and_grads(fast, x, init, fast.trainable_weights)
+    fast.products = "bfloat16"
+    got_out, got_grads = _forward_and_grads(fast, x, init, fast.trainable_weights)
+    assert all(g.dtype == tf.float32 for g in [*got_out, *got_grads])
+    for want, got in zip([*want_out, *want_grads], [*got_out, *got_grads]):
+        scale = float(np.max(np.abs(want))) + 1e-6
+        np.testing.assert_allclose(got, want, atol=0.03 * scale)
+    assert max(float(np.max(np.abs(g - w))) for g, w in zip(got_grads, want_grads)) > 1e-5

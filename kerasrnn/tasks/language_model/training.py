@@ -22,8 +22,9 @@ from kerasrnn.inference.stepping import Stepper, generate
 from kerasrnn.models.char_model import build_model
 from kerasrnn.models.loading import load_run
 from kerasrnn.training.callbacks import Backup, StatefulValidation, plot_curves
+from kerasrnn.training import routes
 from kerasrnn.training.memory import check_model_memory
-from kerasrnn.training.fitting import check_finite, compile_model, device_name, fit_callbacks
+from kerasrnn.training.fitting import check_finite, compile_model, device_name, fit_callbacks, uses_xla
 from kerasrnn.training.multi_worker import fit_distributed
 from kerasrnn.training.strategies import describe, is_chief, make_strategy
 from pipelines.io import DataError, atomic_write_json
@@ -193,6 +194,11 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         fitted = build_model(config, stateful_batch=config.batch_size) if config.tbptt else model
         compile_model(fitted, config, steps * config.epochs)
     device = device_name()
+    if device == "CPU" and replicas == 1 and not cluster and not config.tbptt and not config.mixed_precision:
+        record["route"] = choose_route(config, fitted, train_ds, steps * config.epochs)
+    elif config.route != "auto" or config.precision == "bfloat16":
+        raise UsageError("--route and --precision bfloat16 choose how one CPU trains: leave them out with a GPU, "
+                         "several devices, --tbptt or --mixed-precision")
     record.update(command=command or record.get("command", ""), data=data.source, data_fingerprint=data.fingerprint(),
                   train_chars=len(data.train), val_chars=len(val_ids),
                   vocab_size=len(vocab), params=model.count_params(), device=device,
@@ -259,6 +265,30 @@ def file_sharding(config: Config, train_ids: Split, dist, steps: int):
         return ds.take(steps * local)
 
     return steps, train_fn
+
+
+def choose_route(config: Config, model: keras.Model, train_ds, total_steps: int) -> dict:
+    """Chooses the training route (`kerasrnn.training.routes`: forced, cached or measured on the first
+    training batches, the model left as before the measuring), sets the model to it and prints it in one line.
+
+    Returns:
+        The choice, for metrics.json: {"route", "how", "step_ms", "cache"}.
+    """
+    probe = None
+
+    def measure(candidates: list[routes.Route]) -> dict[str, float]:
+        nonlocal probe
+        probe = routes.Probe(model, list(train_ds.take(routes.PROBE_ROUNDS)))
+        return probe(candidates)
+
+    choice = routes.choose(config, routes.cpu_info(), uses_xla(config), measure, total_steps, routes.versions())
+    route = routes.ROUTES[choice["route"]]
+    if probe is not None:
+        probe.finish(route)
+    else:
+        routes.apply_route(model, route)
+    print(routes.describe_choice(choice))
+    return choice
 
 
 def finish(run_dir: str, config: Config, vocab: Vocabulary, val_ids: np.ndarray, record: dict,
