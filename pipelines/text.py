@@ -22,6 +22,7 @@ import numpy as np
 
 from pipelines.bundled import BUNDLED, bundled_path, split_text
 from pipelines.io import DataError, read_text
+from pipelines.stream import stream_chunks
 from pipelines.tfds_names import check_tfds_name
 
 
@@ -148,20 +149,6 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
     options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
     options.threading.max_intra_op_parallelism = 1
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
-
-
-def stream_chunks(length: int, seq_len: int, batch_size: int) -> int:
-    """Chunks per stream when `length` ids are cut into `batch_size` streams (`stream_dataset`).
-
-    Raises:
-        DataError: not even one chunk of seq_len + 1 characters per stream.
-    """
-    stream = (length - 1) // batch_size
-    chunks = (stream - 1) // seq_len if stream > 1 else 0
-    if chunks < 1:
-        raise DataError(f"text of {length} characters is too short for {batch_size} streams of "
-                        f"{seq_len + 1} characters (lower --batch-size or --seq-len)")
-    return chunks
 
 
 def stream_dataset(ids: np.ndarray, seq_len: int, batch_size: int):

@@ -13,6 +13,8 @@ runs the same with Keras, SavedModel or LiteRT steps.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 
@@ -157,3 +159,34 @@ def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndar
         left, may_end = left[rows] - spaced, ~spaced
         log_p = log_softmax(new_logits)
     return [(prefix, float(np.exp(score))) for prefix, score in finished]
+
+
+def sample_until_end(step: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], states: np.ndarray,
+                     start: int, end: int, banned: list[int], max_len: int, rng: np.random.Generator,
+                     temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> list[list[int]]:
+    """Draws one sequence per start state, all in one batch, each ending at the token `end` (not included).
+
+    Args:
+        step: (tokens (batch,), states (batch, S)) -> (logits (batch, vocab), states (batch, S)).
+        states: (batch, S) start states.
+        start, end: the start and end token ids; `banned` ids are never drawn.
+        max_len: the most tokens a sequence may have (a longer one is cut there).
+        rng, temperature, top_k, top_p: as `sample`.
+    Returns:
+        The drawn ids of each sequence.
+    """
+    batch = len(states)
+    tokens = np.full((batch,), start, np.int32)
+    done = np.zeros(batch, bool)
+    out: list[list[int]] = [[] for _ in range(batch)]
+    for _ in range(max_len if batch else 0):
+        logits, states = step(tokens, states)  # (batch, vocab), (batch, S)
+        for i in np.flatnonzero(~done):
+            tokens[i] = sample(logits[i], rng, temperature, top_k, top_p, banned=banned)
+            if tokens[i] == end:
+                done[i] = True
+            else:
+                out[i].append(int(tokens[i]))
+        if done.all():
+            break
+    return out

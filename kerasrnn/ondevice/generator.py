@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasrnn.core.cli import UsageError, silenced_stderr
-from kerasrnn.inference.samplers import sample
+from kerasrnn.inference.samplers import sample_until_end
 from kerasrnn.ondevice.litert import STEP, TFLITE_FILES, load_manifest, open_signature, verify_file, width
 from pipelines.io import DataError
 from pipelines.vocab import BOS, EOS, Vocabulary
@@ -76,21 +76,12 @@ class ExportedGenerator:
         """One new surname per nationality id, all drawn in one batch (ids are ignored when unconditioned)."""
         rng = np.random.default_rng(seed)
         states = self.start_states(np.asarray(nationality, np.int32))  # (batch, S)
-        eos = self.vocab.id_of(EOS)
         banned = [self.vocab.id_of(t) for t in self.vocab.specials if t != EOS]
-        batch = len(states)
-        tokens = np.full((batch,), self.vocab.id_of(BOS), np.int32)
-        done = np.zeros(batch, bool)
-        out: list[list[int]] = [[] for _ in range(batch)]
-        for _ in range(self.max_len if batch else 0):
+
+        def step(tokens: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             result = self._step(token=tokens, state=states.astype(np.float32))
-            logits, states = result["logits"], result["state"]  # (batch, vocab), (batch, S)
-            for i in np.flatnonzero(~done):
-                tokens[i] = sample(logits[i], rng, temperature, top_k, top_p, banned=banned)
-                if tokens[i] == eos:
-                    done[i] = True
-                else:
-                    out[i].append(int(tokens[i]))
-            if done.all():
-                break
+            return result["logits"], result["state"]  # (batch, vocab), (batch, S)
+
+        out = sample_until_end(step, states, self.vocab.id_of(BOS), self.vocab.id_of(EOS), banned, self.max_len,
+                               rng, temperature, top_k, top_p)
         return [self.vocab.decode(ids) for ids in out]

@@ -108,3 +108,18 @@ def test_beam_complete_goes_on_past_a_space_for_more_words():
     np.testing.assert_allclose([p for _, p in found], [p for _, p in best], rtol=1e-9)
     with pytest.raises(ValueError, match="space id"):
         beam_complete(step, np.array([2.0], np.float32), table[2], np.array([1, 2, 3]), np.array([0]), words=2)
+
+
+def test_sample_until_end_stops_at_the_end_token_and_cuts_at_max_len():
+    from kerasrnn.inference.samplers import sample_until_end
+
+    def step(tokens, states):  # a certain model: state 0 counts to 3 then ends (id 9); state 1 never ends
+        nxt = np.where((states[:, 0] == 0) & (tokens >= 3), 9, tokens + 1)
+        logits = np.full((len(tokens), 10), -1e9)
+        logits[np.arange(len(tokens)), nxt] = 0.0
+        return logits, states
+
+    out = sample_until_end(step, np.array([[0.0], [1.0]]), start=0, end=9, banned=[], max_len=6,
+                           rng=np.random.default_rng(0))
+    assert out == [[1, 2, 3], [1, 2, 3, 4, 5, 6]]
+    assert sample_until_end(step, np.zeros((0, 1)), 0, 9, [], 6, np.random.default_rng(0)) == []

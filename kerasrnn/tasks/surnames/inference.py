@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasrnn.core.cli import UsageError
-from kerasrnn.inference.samplers import sample, softmax
+from kerasrnn.inference.samplers import sample_until_end, softmax
 from pipelines.surnames import names_to_ids
 from pipelines.vocab import BOS, EOS, Vocabulary
 
@@ -70,22 +70,9 @@ def sample_surnames(stepper, vocab: Vocabulary, states: np.ndarray, max_len: int
         The surnames, one per state.
     """
     rng = np.random.default_rng(seed)
-    eos = vocab.id_of(EOS)
     banned = [vocab.id_of(t) for t in vocab.specials if t != EOS]
-    batch = len(states)
-    tokens = np.full((batch,), vocab.id_of(BOS), np.int32)
-    done = np.zeros(batch, bool)
-    out = [[] for _ in range(batch)]
-    for _ in range(max_len):
-        logits, states = stepper.step(tokens, states)  # (batch, vocab)
-        for i in np.flatnonzero(~done):
-            tokens[i] = sample(logits[i], rng, temperature, top_k, top_p, banned=banned)
-            if tokens[i] == eos:
-                done[i] = True
-            else:
-                out[i].append(int(tokens[i]))
-        if done.all():
-            break
+    out = sample_until_end(stepper.step, states, vocab.id_of(BOS), vocab.id_of(EOS), banned, max_len, rng,
+                           temperature, top_k, top_p)
     return [vocab.decode(ids) for ids in out]
 
 
