@@ -50,6 +50,7 @@ def test_bench_rejects_unknown_subcommands_and_bad_directories(tmp_path, capsys)
     assert "is not a kerasrnn export" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # eleven processes that each start TensorFlow: about 2 minutes (the formula and summary tests stay)
 def test_bench_train_writes_positive_rates(tmp_path, capsys):
     out = tmp_path / "train.json"
     argv = ["train", "--cells", "gru", "--units", "8", "--embedding-dim", "4", "--batch-size", "4",
