@@ -228,3 +228,46 @@ def test_apply_route_sets_xla_and_every_recurrent_layers_products():
     assert not model.jit_compile and [layer.products for layer in lstms] == ["bfloat16"] * 2
     routes.apply_route(model, routes.ROUTES["xla"])
     assert model.jit_compile and [layer.products for layer in lstms] == ["float32"] * 2
+
+
+
+def test_the_probe_reads_a_dataset_of_its_own(monkeypatch):
+    """A seeded dataset reshuffles on each iteration: had the probe iterated the run's own dataset, the first
+    epoch would have seen the second epoch's order and the default run's losses would have moved."""
+    import numpy as np
+
+    from kerasrnn.tasks.language_model import training
+
+    config = Config(units=8, embedding_dim=4, seq_len=8, batch_size=4, vocab_size=23)
+    ids = (np.arange(3000) * 7 % 23).astype(np.int32)
+    fresh = lambda: training.make_datasets(config, ids, ids[:400])[0]  # noqa: E731
+    first = [x.numpy() for x, _ in fresh().take(3)]
+    moved = fresh()
+    _ = list(moved.take(1))  # one iteration of the run's own dataset moves its order on
+    assert not all(np.array_equal(a, b) for a, b in zip([x.numpy() for x, _ in moved.take(3)], first))
+
+    made, read = [], []
+
+    def probe_ds():
+        made.append(1)
+        return fresh()
+
+    class FakeProbe:
+        def __init__(self, model, batches):
+            read.extend(batches)
+
+        def __call__(self, candidates):
+            return {r.name: 1.0 for r in candidates}
+
+        def finish(self, route):
+            pass
+
+    def fake_choose(config, cpu, xla, measure, total_steps, versions):
+        measure([routes.ROUTES["tf"]])
+        return {"route": "tf", "how": "probe", "step_ms": {"tf": 1.0}, "cache": None}
+
+    monkeypatch.setattr(routes, "Probe", FakeProbe)
+    monkeypatch.setattr(routes, "choose", fake_choose)
+    assert training.choose_route(config, None, probe_ds, 1000)["route"] == "tf"
+    assert made == [1] and len(read) == routes.PROBE_ROUNDS
+    assert np.array_equal(read[0][0].numpy(), first[0])  # the first batches of a fresh dataset

@@ -195,7 +195,8 @@ def train(config: Config, run_dir: str, resume: bool = False, verbose: int | str
         compile_model(fitted, config, steps * config.epochs)
     device = device_name()
     if device == "CPU" and replicas == 1 and not cluster and not config.tbptt and not config.mixed_precision:
-        record["route"] = choose_route(config, fitted, train_ds, steps * config.epochs)
+        probe_ds = lambda: make_datasets(config, train_ids, val_ids)[0]  # noqa: E731 - its own shuffle state
+        record["route"] = choose_route(config, fitted, probe_ds, steps * config.epochs)
     elif config.route != "auto" or config.precision == "bfloat16":
         raise UsageError("--route and --precision bfloat16 choose how one CPU trains: leave them out with a GPU, "
                          "several devices, --tbptt or --mixed-precision")
@@ -267,9 +268,12 @@ def file_sharding(config: Config, train_ids: Split, dist, steps: int):
     return steps, train_fn
 
 
-def choose_route(config: Config, model: keras.Model, train_ds, total_steps: int) -> dict:
+def choose_route(config: Config, model: keras.Model, probe_ds: Callable, total_steps: int) -> dict:
     """Chooses the training route (`kerasrnn.training.routes`: forced, cached or measured on the first
     training batches, the model left as before the measuring), sets the model to it and prints it in one line.
+
+    `probe_ds()` makes a training dataset of its own for the probe: iterating the run's own dataset would move
+    its seeded reshuffle on, so that the first epoch would see the second epoch's order.
 
     Returns:
         The choice, for metrics.json: {"route", "how", "step_ms", "cache"}.
@@ -278,7 +282,7 @@ def choose_route(config: Config, model: keras.Model, train_ds, total_steps: int)
 
     def measure(candidates: list[routes.Route]) -> dict[str, float]:
         nonlocal probe
-        probe = routes.Probe(model, list(train_ds.take(routes.PROBE_ROUNDS)))
+        probe = routes.Probe(model, list(probe_ds().take(routes.PROBE_ROUNDS)))
         return probe(candidates)
 
     choice = routes.choose(config, routes.cpu_info(), uses_xla(config), measure, total_steps, routes.versions())
