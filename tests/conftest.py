@@ -90,29 +90,29 @@ def interactive_session(export_dir: str, writes: list[tuple[float, bytes]],
     import select
 
     output = b""
-    try:
-        deadline = time.time() + 60  # the first frame is drawn once the terminal is in cbreak mode: wait for it,
-        while b"\r\x1b[K" not in output and time.time() < deadline:  # so that a loaded machine's slow start
-            if select.select([fd], [], [], 1.0)[0]:  # never sends keys to a terminal still in line mode
+
+    def read_until(seconds: float, drawn: bool) -> bool:  # reads until EOF, the deadline, or (drawn) a first frame
+        nonlocal output
+        deadline = time.time() + seconds
+        while time.time() < deadline and not (drawn and b"\r\x1b[K" in output):
+            if select.select([fd], [], [], 1.0)[0]:
                 try:
                     chunk = os.read(fd, 4096)
                 except OSError:
-                    break
+                    return False
                 if not chunk:
-                    break
+                    return False
                 output += chunk
+        return True
+
+    try:
+        # the first frame is drawn once the terminal is in cbreak mode: wait for it, so that a loaded machine's
+        # slow start never sends keys to a terminal still in line mode
+        read_until(60, drawn=True)
         for pause, data in writes:
             time.sleep(pause)
             os.write(fd, data)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
+        read_until(30, drawn=False)
     finally:
         _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace").split("\r\x1b[K")
