@@ -190,15 +190,21 @@ def prepare(path: str, out: str, max_vocab: int = 0, shard_bytes: int = SHARD_BY
             except (OSError, ValueError):
                 index = {}  # unreadable: not the same corpus
             if isinstance(index, dict) and up_to_date(index, sources, max_vocab):
-                return open_prepared(out)
-            if not owned:
+                try:
+                    return open_prepared(out)
+                except DataError:
+                    pass  # a shard missing or cut short since: prepared again below
+            elif not owned:
                 raise DataError(f"--out {out} holds a corpus prepared from other sources or options: choose another "
                                 f"--out (or remove that folder)")
             os.remove(os.path.join(out, INDEX))
-            open(os.path.join(out, PARTIAL), "w").close()
         open(os.path.join(out, PARTIAL), "w").close()
         clear_ours(out)  # an earlier prepare that did not finish: start clean
-        record = encode(out, sources, max_vocab, shard_bytes, quiet)
+        try:
+            record = encode(out, sources, max_vocab, shard_bytes, quiet)
+        except BaseException:
+            clear_ours(out)  # refused or interrupted: no shards left behind (the folder stays an unfinished prepare)
+            raise
         write_index(out, record)
         os.remove(os.path.join(out, PARTIAL))
     return open_prepared(out)

@@ -1,9 +1,12 @@
 """Streaming passes over UTF-8 source files, in chunks, never a whole file in memory (no TensorFlow).
 
-    list_sources(PATH)        a file, a directory (every regular file under it, sorted) or a glob
-    code_points(path, size)   the file's characters as uint32 code point arrays, chunk by chunk; a byte that
-                              is not UTF-8 is reported with its file and offset
-    Plan                      which characters train and which validate, and the vocabulary of the training ones
+    list_sources(PATH)        a file, a directory (every regular file under it, sorted) or a glob; neither
+                              enters a link to a folder (a loop of links would never end)
+    code_points(path, size)   the file's characters as code point arrays (uint8 for an ASCII chunk, else
+                              uint32), chunk by chunk; a byte that is not UTF-8 is reported with its file and offset
+    count_pass, cut_position, move_tail
+                              which characters train and which validate, counted per split
+    choose_vocabulary         the vocabulary of the training ones
 
 The split: one source file (or several where fewer than two would validate) is cut by characters, the first
 90% training and the last 10% validating, as a single file always was; with several files a whole file
@@ -13,6 +16,8 @@ the same files whatever else is added).
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import glob
 import os
 import stat
@@ -25,7 +30,7 @@ from typing import Iterator
 import numpy as np
 
 from pipelines.bundled import TRAIN_FRACTION
-from pipelines.io import DataError
+from pipelines.io import DataError, missing_cause
 from pipelines.vocab import UNK, Vocabulary
 
 CHUNK_BYTES = 4 * 2**20  # bytes read at a time
@@ -42,7 +47,7 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
     """
     if any(c in path for c in "*?[") and not os.path.exists(path):
         files = []
-        for match in glob.iglob(path, recursive=True):
+        for match in glob_files(path):
             if os.path.isfile(match):
                 files.append(os.path.abspath(match))
                 if len(files) > MAX_FILES:
@@ -68,12 +73,44 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
             raise DataError(f"{path} is not a regular file (a device or a pipe); give a text file")
         return [os.path.abspath(path)], os.path.dirname(os.path.abspath(path))
     else:
-        raise DataError(f"no such file: {path}")
+        raise DataError(missing_cause(path))  # no such file, a loop of links, a folder that cannot be entered
     if exclude:
         files = [f for f in files if not f.startswith(os.path.abspath(exclude) + os.sep)]
     if not files:
         raise DataError(f"{path} {'matches' if any(c in path for c in '*?[') else 'holds'} no files to read")
     return files, root
+
+
+def glob_files(pattern: str) -> Iterator[str]:
+    """What `glob.iglob(pattern, recursive=True)` yields, except that `**` never enters a link to a folder (glob's
+    does, and a link back to a folder above makes it endless: two such links double the work at every level)."""
+    parts = pattern.split(os.sep)
+    if "**" not in parts:
+        yield from glob.iglob(pattern)  # no recursion: as deep as the pattern, links or not
+        return
+    fixed = next(i for i, part in enumerate(parts) if glob.has_magic(part))  # the leading folders, no wildcards
+    base = os.sep.join(parts[:fixed]) or (os.sep if pattern.startswith(os.sep) else os.curdir)
+    wanted = tuple(parts[fixed:])
+    hidden = any(part.startswith(".") for part in wanted)  # else hidden folders are not entered, as glob's
+    for folder, dirs, names in os.walk(base):  # (os.walk follows no link to a folder)
+        dirs[:] = sorted(d for d in dirs if hidden or not d.startswith("."))
+        relative = () if folder == base else tuple(os.path.relpath(folder, base).split(os.sep))
+        for name in sorted(names):
+            if _matches(wanted, relative + (name,)):
+                yield os.path.join(folder, name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _matches(wanted: tuple, names: tuple) -> bool:
+    """Whether the path `names` (its components) matches the glob components `wanted` (`**`: any folders, none
+    hidden; a name starting with "." only by a component that does too)."""
+    if not wanted:
+        return not names
+    if wanted[0] == "**":
+        return _matches(wanted[1:], names) or \
+            (bool(names) and not names[0].startswith(".") and _matches(wanted, names[1:]))
+    return bool(names) and (not names[0].startswith(".") or wanted[0].startswith(".")) and \
+        fnmatch.fnmatchcase(names[0], wanted[0]) and _matches(wanted[1:], names[1:])
 
 
 def code_points(path: str, size: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
@@ -204,7 +241,7 @@ def move_tail(sources: list[Source], cut: int, train: np.ndarray, validation: np
     that last tenth)."""
     before = 0
     for s in (s for s in sources if s.split == "cut"):
-        if before + s.chars > cut:
+        if s.chars and before + s.chars > cut:  # (a file without characters has nothing to move)
             skip = max(cut - before, 0)  # characters of this file that train
             offset, chars = max((c for c in s.chunks if c[1] <= skip), key=lambda c: c[1])
             for _, points in code_points(s.path, s.size, offset):

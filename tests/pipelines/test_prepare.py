@@ -110,8 +110,9 @@ def test_a_file_growing_while_prepared_is_refused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(scan, "code_points", growing)
     with pytest.raises(DataError, match="changed while it was being prepared"):
-        prep.prepare(str(path), str(tmp_path / "out"), quiet=True)
+        prep.prepare(str(path), str(tmp_path / "out"), shard_bytes=4000, quiet=True)
     assert not os.path.exists(tmp_path / "out" / INDEX)
+    assert not [n for n in os.listdir(tmp_path / "out") if prep.OURS.match(n)]  # no half-written shards left
 
 
 def test_an_interrupted_prepare_leaves_no_index_and_a_rerun_starts_clean(tmp_path, monkeypatch):
@@ -203,3 +204,32 @@ def test_the_command_prints_a_summary_or_one_line(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "bad byte at offset 0" in bad.stderr
     missing = run_prepare(str(tmp_path / "none.txt"), "--out", str(tmp_path / "x"))
     assert missing.returncode == 2 and "no such file" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_an_empty_file_after_the_cut_and_a_loop_of_links(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello world\n" * 100, encoding="utf-8")  # no file's CRC-32 is 0 mod 10:
+    (folder / "b.txt").write_text("more text\n" * 100, encoding="utf-8")  # one stream cut at 90%
+    (folder / "c.txt").write_text("", encoding="utf-8")  # after the cut, no characters
+    os.symlink("..", folder / "loop")  # a glob's ** must not read the files again through it
+    for path in (folder, folder / "**" / "*.txt"):
+        data = prep.prepare(str(path), str(tmp_path / f"out{len(str(path))}"), quiet=True)
+        assert len(data.train) + len(data.validation) == 12 * 100 + 10 * 100
+        assert [os.path.basename(s["path"]) for s in data.index["sources"]] == ["a.txt", "b.txt", "c.txt"]
+    os.symlink("self", tmp_path / "self")
+    with pytest.raises(DataError, match="loop of symbolic links"):
+        prep.prepare(str(tmp_path / "self"), str(tmp_path / "out"), quiet=True)
+
+
+def test_a_damaged_corpus_of_unchanged_sources_is_prepared_again(tmp_path, monkeypatch):
+    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path / "cache"))
+    (tmp_path / "t.txt").write_text("some text to prepare\n" * 500, encoding="utf-8")
+    for make in (lambda: prep.prepare_cached(str(tmp_path / "t.txt"), quiet=True),
+                 lambda: prep.prepare(str(tmp_path / "t.txt"), str(tmp_path / "out"), quiet=True)):
+        first = make()
+        os.truncate(os.path.join(first.directory, first.index["validation"]["shards"][0]["file"]), 7)
+        with pytest.raises(DataError, match="is damaged"):
+            open_prepared(first.directory)
+        again = make()
+        assert len(again.train) + len(again.validation) == 21 * 500 and again.fingerprint() == first.fingerprint()
