@@ -44,9 +44,19 @@ def training_bytes(config: Config, vocab_size: int) -> int:
 
 
 def available_bytes() -> int:
-    """The memory training may use: $KERASRNN_MEMORY_BYTES, else the system's MemAvailable (0 when unknown)."""
+    """The memory training may use: $KERASRNN_MEMORY_BYTES, else the system's MemAvailable (0 when unknown).
+
+    Raises:
+        UsageError: $KERASRNN_MEMORY_BYTES is not a positive number of bytes.
+    """
     if os.environ.get(MEMORY_ENV):
-        return int(float(os.environ[MEMORY_ENV]))
+        try:
+            value = float(os.environ[MEMORY_ENV])
+        except ValueError:
+            value = float("nan")
+        if not 1 <= value < 2**63:  # (NaN too)
+            raise UsageError(f"${MEMORY_ENV} must be a number of bytes, 1 or more (got {os.environ[MEMORY_ENV]!r})")
+        return int(value)
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:

@@ -42,6 +42,13 @@ def test_a_vocabulary_of_a_million_characters_is_refused_naming_it():
     assert training_bytes(config, 66) < 10**9
 
 
+@pytest.mark.parametrize("value", ["lots", "nan", "inf", "-5"])
+def test_a_bad_memory_variable_is_one_line(monkeypatch, value):
+    monkeypatch.setenv("KERASRNN_MEMORY_BYTES", value)
+    with pytest.raises(UsageError, match="KERASRNN_MEMORY_BYTES must be a number of bytes"):
+        check_model_memory(Config(), 66)
+
+
 def test_fit_refuses_a_model_beyond_the_memory_before_building_it(tmp_path, monkeypatch, capsys):
     text = every_code_point_text(tmp_path / "han.txt")
     monkeypatch.setenv("KERASRNN_MEMORY_BYTES", str(250 * 10**6))
