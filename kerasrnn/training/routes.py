@@ -125,7 +125,8 @@ def cache_key(config: Config, cpu: dict, names: list[str], versions: dict) -> st
 
 
 def read_cache(path: str) -> dict:
-    """The cached choices {key: entry}; an unreadable, corrupt or older-version file counts as empty."""
+    """The cached choices {key: entry}; an unreadable, corrupt or older-version file counts as empty, a malformed
+    entry as missing."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -133,7 +134,9 @@ def read_cache(path: str) -> dict:
         return {}
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or not isinstance(data.get("routes"), dict):
         return {}
-    return {k: v for k, v in data["routes"].items() if isinstance(v, dict) and v.get("route") in ROUTES}
+    return {k: v for k, v in data["routes"].items() if isinstance(v, dict) and v.get("route") in ROUTES and
+            isinstance(v.get("step_ms", {}), dict) and
+            all(isinstance(ms, (int, float)) and not isinstance(ms, bool) for ms in v.get("step_ms", {}).values())}
 
 
 def write_cache(path: str, key: str, entry: dict) -> bool:

@@ -100,6 +100,15 @@ def test_a_corrupt_cache_is_ignored_and_rewritten(tmp_path, content):
     assert choose(Config(precision="auto"), path=str(path))[0]["how"] == "cached"
 
 
+@pytest.mark.parametrize("entry", [{"route": "tf", "step_ms": "fast"}, {"route": "tf", "step_ms": {"tf": "1 ms"}}])
+def test_a_malformed_cache_entry_is_measured_again(tmp_path, entry):
+    path = tmp_path / "routes.json"
+    key = routes.cache_key(Config(precision="auto"), ZEN4, ["xla", "tf", "tf-bf16"], VERSIONS)
+    path.write_text(json.dumps({"version": routes.CACHE_VERSION, "routes": {key: entry}}))
+    choice, asked = choose(Config(precision="auto"), path=str(path))
+    assert choice["how"] == "probe" and len(asked) == 3 and "120 ms" in routes.describe_choice(choice)
+
+
 def test_a_probe_on_a_busy_machine_is_used_but_not_cached(tmp_path):
     path = tmp_path / "routes.json"
     choice, _ = choose(Config(precision="auto"), path=str(path), loaded=True)
