@@ -71,13 +71,19 @@ def list_sources(path: str, exclude: str | None = None) -> tuple[list[str], str]
     elif os.path.exists(path):
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise DataError(f"{path} is not a regular file (a device or a pipe); give a text file")
-        return [os.path.abspath(path)], os.path.dirname(os.path.abspath(path))
+        files, root = [os.path.abspath(path)], os.path.dirname(os.path.abspath(path))
     else:
         raise DataError(missing_cause(path))  # no such file, a loop of links, a folder that cannot be entered
     if exclude:
         files = [f for f in files if not f.startswith(os.path.abspath(exclude) + os.sep)]
     if not files:
         raise DataError(f"{path} {'matches' if any(c in path for c in '*?[') else 'holds'} no files to read")
+    for name in files:  # (the index records every path, in UTF-8)
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+            raise DataError(f"{shown}: a file name that is not UTF-8: rename it, or leave it out with a glob") from None
     return files, root
 
 

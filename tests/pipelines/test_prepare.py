@@ -233,3 +233,15 @@ def test_a_damaged_corpus_of_unchanged_sources_is_prepared_again(tmp_path, monke
             open_prepared(first.directory)
         again = make()
         assert len(again.train) + len(again.validation) == 21 * 500 and again.fingerprint() == first.fingerprint()
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i in range(12):
+        (folder / f"d{i}.txt").write_text(f"document {i}\n", encoding="utf-8")
+    with open(os.path.join(os.fsencode(folder), b"x\xff.txt"), "wb") as f:
+        f.write(b"text\n")
+    for path in (folder, folder / "*.txt"):
+        with pytest.raises(DataError, match=r"docs/x\\xff.txt: a file name that is not UTF-8: rename it"):
+            prep.prepare(str(path), str(tmp_path / "out"), quiet=True)
