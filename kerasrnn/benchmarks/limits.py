@@ -12,7 +12,8 @@ from __future__ import annotations
 import statistics
 import time
 
-GATES = {"simplernn": 1, "lstm": 4, "gru": 3}  # weight blocks of each cell (GRU: z, r, h)
+from kerasrnn.training.memory import GATES  # weight blocks of each cell (GRU: z, r, h)
+
 BIG = 2048  # the large product's size, the machine's limit
 
 

@@ -4,6 +4,7 @@ it takes minutes)."""
 import os
 
 from conftest import run_cli
+from kerasrnn.benchmarks import data as data_module
 from kerasrnn.benchmarks.data import generate
 from pipelines.bundled import DATA_DIR, bundled_path
 
@@ -12,7 +13,7 @@ def test_generated_corpora_are_reshuffled_lines_of_the_bundled_texts(tmp_path):
     path = tmp_path / "c.txt"
     generate(str(path), 300_000, seed=1)
     data = path.read_bytes()
-    assert len(data) == 300_000
+    assert 300_000 - 3 <= len(data) <= 300_000  # cut where a character starts
     lines = set(open(bundled_path("shakespeare"), encoding="utf-8").read().splitlines())
     for name in os.listdir(os.path.join(DATA_DIR, "names")):
         lines |= set(open(os.path.join(DATA_DIR, "names", name), encoding="utf-8").read().splitlines())
@@ -20,6 +21,16 @@ def test_generated_corpora_are_reshuffled_lines_of_the_bundled_texts(tmp_path):
     assert all(line in lines for line in got)
     generate(str(tmp_path / "d.txt"), 300_000, seed=2)
     assert (tmp_path / "d.txt").read_bytes() != data  # another order
+
+
+def test_a_corpus_ends_with_a_whole_character(tmp_path, monkeypatch):
+    (tmp_path / "text.txt").write_text("é\n", encoding="utf-8")  # every third byte inside a character
+    monkeypatch.setattr(data_module, "bundled_path", lambda name: str(tmp_path / "text.txt"))
+    monkeypatch.setattr(data_module, "DATA_DIR", str(tmp_path / "none"))
+    for size in range(1, 12):
+        generate(str(tmp_path / "c.txt"), size)
+        text = (tmp_path / "c.txt").read_bytes().decode("utf-8")
+        assert text == ("é\n" * 4)[: len(text)] and size - 1 <= len(text.encode("utf-8")) <= size
 
 
 def test_bad_sizes_are_one_line(tmp_path):
