@@ -72,6 +72,7 @@ permitted to copy and distribute verbatim copies of this license document, but c
 Built by `python -m pipelines.other_build`; see `pipelines/data/SOURCES.md`.
 """
 _BLOCKS = frozenset("p li dt dd h1 h2 h3 h4 pre td".split())
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())  # never closed in HTML
 
 
 class FaqText(HTMLParser):
@@ -84,6 +85,8 @@ class FaqText(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         cls = dict(attrs).get("class") or ""
+        if tag in _VOID:  # (no end tag to pop it)
+            return
         if self._skip:
             self._skip.append(tag)
         elif tag in ("style", "script", "head") or (tag == "div" and cls in ("toc", "navheader", "navfooter")):
@@ -92,6 +95,8 @@ class FaqText(HTMLParser):
             self._flush()
 
     def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID:
+            return
         if self._skip:
             self._skip.pop()
         elif tag in _BLOCKS:
