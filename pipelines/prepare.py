@@ -31,6 +31,7 @@ from pipelines.shards import INDEX, SHARD_BYTES, SPLITS, Prepared, id_dtype, ope
 PARTIAL = ".partial"  # in a folder while a prepare writes it (removed once its index is written)
 LOCK = ".lock"  # held (flock) while a process prepares the folder; a second one waits
 OURS = re.compile(r"^(train|validation)-\d{5}\.bin$|^\.tmp-")  # the files a prepare writes (and may remove)
+MAX_SHARDS = 100_000  # shard files a prepare may write (a tiny --shard-mb would fill the folder with millions)
 QUIET_BYTES = 10**7  # fit prepares sources smaller than this without progress lines (unless in a terminal)
 CACHE_ENV = "KERASRNN_CACHE"  # overrides where `fit --text` keeps prepared corpora
 SPLIT_RULE = ("one file (or files of which too few validate): the first 90% of the characters train, the last 10% "
@@ -109,6 +110,10 @@ def encode(folder: str, sources: list[scan.Source], max_vocab: int = 0, shard_by
     dtype = id_dtype(len(vocab))
     table = scan.lookup_table(vocab, dtype)
     total = int((train_counts + val_counts).sum())
+    per_shard = max(shard_bytes // dtype.itemsize, 1)  # ids per shard (as ShardWriter cuts them)
+    if total > MAX_SHARDS * per_shard:
+        raise DataError(f"shards of {shard_bytes:,} bytes would make {-(-total // per_shard):,} files of "
+                        f"{total:,} ids, more than {MAX_SHARDS:,}: give a larger --shard-mb")
     check_free_space(folder, total * dtype.itemsize + 2**20)
     writers = {split: ShardWriter(folder, split, dtype, shard_bytes) for split in SPLITS}
     progress = scan.Progress("prepare, pass 2 of 2 (writing ids)", sum(s.size for s in sources), quiet)

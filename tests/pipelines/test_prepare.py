@@ -154,6 +154,15 @@ def test_out_must_be_new_empty_or_the_same_corpus(tmp_path):
         prep.prepare(str(tmp_path / "b.txt"), str(tmp_path / "out"), quiet=True)
 
 
+def test_shards_so_small_they_would_be_too_many_files_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(prep, "MAX_SHARDS", 50)
+    (tmp_path / "t.txt").write_text("text\n" * 100, encoding="utf-8")
+    with pytest.raises(DataError, match="would make 500 files of 500 ids, more than 50: give a larger --shard-mb"):
+        prep.prepare(str(tmp_path / "t.txt"), str(tmp_path / "out"), shard_bytes=1, quiet=True)
+    assert not [n for n in os.listdir(tmp_path / "out") if prep.OURS.match(n)]
+    assert len(prep.prepare(str(tmp_path / "t.txt"), str(tmp_path / "out"), shard_bytes=10, quiet=True).train.parts) == 45
+
+
 def test_too_little_disk_space_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "t.txt").write_text("text\n" * 1000, encoding="utf-8")
     monkeypatch.setattr(prep.shutil, "disk_usage", lambda p: type("U", (), {"free": 100})())
