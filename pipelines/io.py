@@ -17,6 +17,11 @@ class DataError(Exception):
     """Bad input data (missing, unreadable, empty or too short): a one-line message for the user."""
 
 
+def user_cache_dir() -> str:
+    """$XDG_CACHE_HOME, else ~/.cache: where kerasrnn's caches go (under kerasrnn/)."""
+    return os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+
+
 def public_mode(path: str) -> None:
     """Gives a file made by `tempfile` (mode 600, a directory 700) the mode an ordinary one would get (the umask's)."""
     mask = os.umask(0)

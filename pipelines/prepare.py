@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from pipelines import scan
-from pipelines.io import DataError
+from pipelines.io import DataError, user_cache_dir
 from pipelines.shards import INDEX, SHARD_BYTES, SPLITS, Prepared, id_dtype, open_prepared, shard_name, write_index
 
 PARTIAL = ".partial"  # in a folder while a prepare writes it (removed once its index is written)
@@ -219,8 +219,7 @@ def cache_root() -> str:
     """Where `fit --text` keeps prepared corpora: $KERASRNN_CACHE, else $XDG_CACHE_HOME/kerasrnn/corpora (~/.cache)."""
     if os.environ.get(CACHE_ENV):
         return os.environ[CACHE_ENV]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kerasrnn", "corpora")
+    return os.path.join(user_cache_dir(), "kerasrnn", "corpora")
 
 
 def cache_folder(path: str, max_vocab: int = 0) -> str:

@@ -110,7 +110,7 @@ def describe_missing(path: str, what: str) -> None:
                              + (f" (it holds the {what} {path})" if above != folder else ""))
     if os.path.isdir(path):
         return
-    if os.path.lexists(path) and os.path.exists(path):
+    if os.path.exists(path):  # (a link is followed)
         raise UsageError(f"{path} is a file, not a {what}")
     cause = missing_cause(path)
     if cause.startswith("no such file"):

@@ -19,7 +19,7 @@ from typing import Callable
 
 from kerasrnn.core.cli import UsageError
 from kerasrnn.core.config import Config
-from pipelines.io import atomic_write_json
+from pipelines.io import atomic_write_json, user_cache_dir
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,7 @@ def check_forced(config: Config, flags, xla: bool) -> Route:
 
 def cache_path() -> str:
     """$XDG_CACHE_HOME/kerasrnn/routes.json, else ~/.cache/kerasrnn/routes.json."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "kerasrnn", "routes.json")
+    return os.path.join(user_cache_dir(), "kerasrnn", "routes.json")
 
 
 def cache_key(config: Config, cpu: dict, names: list[str], versions: dict) -> str:
