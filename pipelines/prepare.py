@@ -138,12 +138,13 @@ def encode(folder: str, sources: list[scan.Source], max_vocab: int = 0, shard_by
     seconds = time.perf_counter() - started
     mb_s = progress.end()
     shards = {split: w.close() for split, w in writers.items()}
-    unknown = int(val_counts.sum() - val_counts[[ord(t) for t in vocab.tokens if len(t) == 1]].sum())
-    dropped = int(train_counts.sum() - train_counts[[ord(t) for t in vocab.tokens if len(t) == 1]].sum())
+    known = [ord(t) for t in vocab.tokens if len(t) == 1]  # the code points of the vocabulary (<unk> left out)
+    unknown = {split: int(counts.sum() - counts[known].sum())  # characters that became <unk>
+               for split, counts in (("train", train_counts), ("validation", val_counts))}
     return {"vocabulary": json.loads(vocab.to_json()), "dtype": dtype.name, "max_vocab": max_vocab,
             "split_rule": SPLIT_RULE,
             **{split: {"chars": sum(x["count"] for x in shards[split]), "shards": shards[split]} for split in SPLITS},
-            "unknown": {"train": dropped, "validation": unknown}, "sources": source_records(sources),
+            "unknown": unknown, "sources": source_records(sources),
             "prepare": {"seconds": round(seconds, 2), "mb_per_s": round(mb_s, 1)}}
 
 
