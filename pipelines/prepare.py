@@ -213,7 +213,7 @@ def prepare(path: str, out: str, max_vocab: int = 0, shard_bytes: int = SHARD_BY
             raise
         write_index(out, record)
         os.remove(os.path.join(out, PARTIAL))
-    return open_prepared(out)
+        return open_prepared(out)  # (under the lock: another process may prepare the folder again once it is free)
 
 
 def cache_root() -> str:
