@@ -110,13 +110,34 @@ class Split:
     `len(split)` is its number of ids; `split[a:b]` and `windows` read int32 ids, crossing parts as needed.
     """
 
-    def __init__(self, parts: list[np.ndarray], names: list[str] | None = None):
-        self.parts = [p for p in parts]  # each (n_i,), any integer dtype
+    def __init__(self, parts: list, names: list[str] | None = None, table: np.ndarray | None = None):
+        self.parts = [p for p in parts]  # each (n_i,) ids: a ShardFile or an array of any integer dtype
         self.names = names or [f"part {i}" for i in range(len(parts))]  # the shard files, for messages
         self.offsets = np.cumsum([0] + [len(p) for p in self.parts])  # (parts + 1,): where each part starts
+        self.table = table  # (vocab,) int32: each stored id read as another vocabulary's (None: as stored)
 
     def __len__(self) -> int:
         return int(self.offsets[-1])
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The smallest type that holds every id read (the stored one, int32 when mapped)."""
+        return np.dtype(self.parts[0].dtype if self.parts and self.table is None else np.int32)
+
+    def head(self, count: int) -> "Split":
+        """The first `count` ids, as a split of the same files (nothing read)."""
+        parts, names, left = [], [], count
+        for part, name in zip(self.parts, self.names):
+            if left <= 0:
+                break
+            parts.append(part[:left])
+            names.append(name)
+            left -= len(parts[-1])
+        return Split(parts, names, self.table)
+
+    def mapped(self, table: np.ndarray) -> "Split":
+        """The same ids read through `table` (stored id -> id), e.g. into a run's vocabulary."""
+        return Split(self.parts, self.names, np.asarray(table, np.int32))
 
     def read(self, start: int, count: int, dtype=np.int32) -> np.ndarray:
         """ids[start : start + count] as `dtype` (shorter at the end of the split)."""
@@ -127,7 +148,8 @@ class Split:
             stop = min(end, int(self.offsets[part + 1]))
             out.append(_ids(self.parts[part], int(at - self.offsets[part]), int(stop - at)))
             at = stop
-        return np.concatenate(out).astype(dtype, copy=False) if out else np.zeros(0, dtype)
+        ids = np.concatenate(out) if out else np.zeros(0, self.dtype)
+        return (ids if self.table is None else self.table[ids]).astype(dtype, copy=False)
 
     def __getitem__(self, key: slice) -> np.ndarray:
         if not isinstance(key, slice) or key.step not in (None, 1):
@@ -151,7 +173,9 @@ class Split:
             piece = self.parts[part]
             out[rows] = piece.gather(local, length) if isinstance(piece, ShardFile) else \
                 piece[local[:, None] + np.arange(length)[None, :]]
-        for row in np.flatnonzero(~inside).tolist():  # a window that crosses into the next part
+        if self.table is not None:
+            out[inside] = self.table[out[inside]]
+        for row in np.flatnonzero(~inside).tolist():  # a window that crosses into the next part (read() maps it)
             out[row] = self.read(int(starts[row]), length)
         return out
 

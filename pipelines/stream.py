@@ -88,7 +88,7 @@ def window_dataset(split: Split, seq_len: int, batch_size: int, shuffle: bool = 
         return split.windows(numbers * seq_len + offset, seq_len + 1)
 
     if length <= IN_GRAPH_IDS:  # small: the ids as one constant, gathered by TensorFlow (no Python per batch)
-        text = tf.constant(split.read(0, length, split.parts[0].dtype if split.parts else np.int32))
+        text = tf.constant(split.read(0, length, split.dtype))
         span = tf.range(seq_len + 1, dtype=tf.int64)[None, :]
 
         def to_batch(numbers, offset):
