@@ -23,7 +23,8 @@ def test_generated_corpora_are_reshuffled_lines_of_the_bundled_texts(tmp_path):
 
 
 def test_bad_sizes_are_one_line(tmp_path):
-    for sizes in ("0", "ten", ""):
-        out = run_cli("kerasrnn.bench", "data", "--sizes", sizes, "--json", str(tmp_path / "d.json"), timeout=120)
+    for sizes in ("0", "ten", "", "none"):  # none: only the pipeline rounds, which --rounds 0 leaves out
+        out = run_cli("kerasrnn.bench", "data", "--sizes", sizes, "--rounds", "0", "--json", str(tmp_path / "d.json"),
+                      timeout=120)
         assert out.returncode == 2 and "--sizes" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "d.json").exists()
