@@ -76,7 +76,11 @@ def encoded_text(path: str, vocab: Vocabulary, max_chars: int = 0) -> Iterator[E
     size = check_text_file(path)
     dtype = id_dtype(len(vocab))
     table = scan.lookup_table(vocab, dtype)  # code point -> id
-    folder = tempfile.mkdtemp(prefix="kerasrnn-encoded-")
+    try:
+        folder = tempfile.mkdtemp(prefix="kerasrnn-encoded-")
+    except OSError as e:
+        raise DataError(f"cannot make a temporary folder for the ids of {path} in {tempfile.gettempdir()}: "
+                        f"{e.strerror} (set TMPDIR to a writable folder)") from None
     try:
         ids_path = os.path.join(folder, "ids.bin")
         count, capped, unknown = 0, False, set()
