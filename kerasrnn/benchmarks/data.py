@@ -160,13 +160,15 @@ def pipeline_speed(rounds: int, steps: int, log=print) -> dict:
         model = build_model(config)
         compile_model(model, config, 10**6)
         rates = {name: [] for name in pipelines}
+        cpu = {name: [] for name in pipelines}  # chars per CPU second of this process: less swayed by other load
         model.fit(pipelines["in-memory"].take(5), verbose=0)  # compiles the step
         model.fit(pipelines["prepared"].take(5), verbose=0)
         for r in range(rounds):
             for name in (list(pipelines) if r % 2 == 0 else list(pipelines)[::-1]):
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 model.fit(pipelines[name].take(steps), verbose=0)
                 rates[name].append(steps * config.batch_size * config.seq_len / (time.perf_counter() - started))
+                cpu[name].append(steps * config.batch_size * config.seq_len / (time.process_time() - cpu_started))
             log(f"  round {r + 1}: " + ", ".join(f"{n} {v[-1]:,.0f} chars/s" for n, v in rates.items()))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -176,7 +178,9 @@ def pipeline_speed(rounds: int, steps: int, log=print) -> dict:
             "median": {n: round(v) for n, v in median.items()},
             "ratios": [round(x, 3) for x in ratios], "median_ratio": round(float(np.median(ratios)), 3),
             "prepared_vs_in_memory": round(median["prepared"] / median["in-memory"], 3),
-            "pipeline_alone_batches_per_s": {n: round(v) for n, v in alone.items()}}
+            "pipeline_alone_batches_per_s": {n: round(v) for n, v in alone.items()},
+            "chars_per_cpu_s": {n: [round(x) for x in v] for n, v in cpu.items()},
+            "cpu_median_ratio": round(float(np.median([p / m for p, m in zip(cpu["prepared"], cpu["in-memory"])])), 3)}
 
 
 def batches_per_s(ds, batches: int = 300) -> float:
@@ -217,6 +221,6 @@ def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, co
         print(f"bundled Shakespeare, {speed['rounds']} interleaved rounds of {speed['steps']} steps: prepared "
               f"{speed['median']['prepared']:,} vs in-memory {speed['median']['in-memory']:,} chars/s "
               f"(x{speed['prepared_vs_in_memory']}; per round x{', x'.join(map(str, speed['ratios']))}: median "
-              f"x{speed['median_ratio']})")
+              f"x{speed['median_ratio']}; per CPU second: median x{speed['cpu_median_ratio']})")
     print(f"(load average {load[0]:.1f} at the start; JSON: {json_path})")
     return result
