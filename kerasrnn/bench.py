@@ -95,10 +95,12 @@ def build_parser() -> cli.ArgumentParser:
     w.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     g = sub.add_parser("data", help="corpus size: prepare MB/s and memory, fit's start, memory and speed",
                        formatter_class=p.formatter_class)
-    g.add_argument("--sizes", default="10,100,1000", help="comma-separated corpus sizes in MB (generated, then removed)")
+    g.add_argument("--sizes", default="10,100,1000",
+                   help="comma-separated corpus sizes in MB (generated, then removed); none: only the --rounds")
     g.add_argument("--steps", type=cli.Range(int, 20, 100_000), default=200, help="fit steps measured per corpus")
     g.add_argument("--rounds", type=cli.Range(int, 0, 100), default=3,
                    help="interleaved rounds comparing the prepared and in-memory pipelines on Shakespeare (0: skip)")
+    g.add_argument("--round-steps", type=cli.Range(int, 5, 100_000), default=40, help="training steps per round")
     g.add_argument("--json", type=cli.utf8, default=None, help="where to write the JSON (None: runs/bench/data.json)")
     g.add_argument("--force", action="store_true", help=cli.FORCE_HELP)
     return p
@@ -136,18 +138,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.what == "data":
             try:
-                sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+                sizes = [] if args.sizes == "none" else [int(x) for x in args.sizes.split(",") if x.strip()]
             except ValueError:
-                sizes = []
-            if not sizes or not all(1 <= x <= 100_000 for x in sizes):
-                raise cli.UsageError(f"--sizes {args.sizes!r}: give sizes in MB from 1 to 100,000, e.g. 10,100,1000")
+                sizes = [0]
+            if (not sizes and args.sizes != "none") or not all(1 <= x <= 100_000 for x in sizes):
+                raise cli.UsageError(f"--sizes {args.sizes!r}: give sizes in MB from 1 to 100,000, e.g. 10,100,1000 "
+                                     f"(none: only the --rounds)")
+            if not sizes and not args.rounds:
+                raise cli.UsageError("--sizes none --rounds 0 measures nothing")
             json_path = args.json or os.path.join("runs", "bench", "data.json")
             cli.check_output_file(json_path, "--json", args.force)
             cli.quiet_tensorflow()
             from kerasrnn.benchmarks.data import run_and_report as run_data
 
             try:
-                run_data(sizes, args.steps, args.rounds, json_path, command)
+                run_data(sizes, args.steps, args.rounds, json_path, command, args.round_steps)
             except RuntimeError as e:
                 raise cli.Failed(str(e)) from None
             return 0

@@ -9,8 +9,10 @@ import tempfile
 from typing import Any
 
 
-MAX_TEXT_BYTES = 128 * 2**20  # the largest text file read whole (evaluate --text, the sentence task; a training corpus is
-# prepared into shard files and streamed instead: `pipelines.prepare`, no size limit)
+MAX_TEXT_BYTES = 128 * 2**20  # the largest text file read whole (names to classify, an export's --text, keystrokes; a
+# training corpus is prepared into shard files and streamed instead, `pipelines.prepare`, and `evaluate --text` of a run
+# streams too: no size limit)
+STREAMED = ("python -m kerasrnn.fit --text and python -m kerasrnn.evaluate RUN --text stream a text of any size")
 
 
 class DataError(Exception):
@@ -97,8 +99,12 @@ def atomic_write_json(path: str, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def read_text(path: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
+def read_text(path: str, max_bytes: int = MAX_TEXT_BYTES, too_big: str = "") -> str:
     """Reads a whole UTF-8 text file of at most `max_bytes` bytes.
+
+    Args:
+        too_big: why a bigger file is refused, for the message (default: the most read whole here, and what
+            streams a text of any size).
 
     Raises:
         DataError: the file is missing, is a directory or anything but a regular file (a device such as
@@ -118,7 +124,8 @@ def read_text(path: str, max_bytes: int = MAX_TEXT_BYTES) -> str:
     except OSError as e:
         raise DataError(f"cannot read {path}: {e.strerror}") from None
     if len(raw) > max_bytes:
-        raise DataError(f"{path} is larger than {max_bytes:,} bytes, the most kerasrnn reads from one text file")
+        raise DataError(f"{path} is larger than {max_bytes:,} bytes, " +
+                        (too_big or f"the most this command reads whole ({STREAMED})"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

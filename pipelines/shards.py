@@ -7,8 +7,8 @@
       train-00000.bin     the training ids, uint8 (vocabularies of up to 256 tokens), uint16 or uint32
       validation-00000.bin
 
-A split is one sequence of ids cut into shards of at most `shard_bytes` bytes; `Split` reads it back through
-memory maps (nothing is loaded until a window is read) or wraps ids already in memory.
+A split is one sequence of ids cut into shards of at most `shard_bytes` bytes; `Split` reads it back with positional
+reads (`ShardFile`: only the windows asked for are read, nothing is mapped) or wraps ids already in memory.
 """
 
 from __future__ import annotations
@@ -39,30 +39,117 @@ def shard_name(split: str, number: int) -> str:
     return f"{split}-{number:05d}.bin"
 
 
+class _Handle:
+    """A file opened for reading on first use, closed when no `ShardFile` holds it any more."""
+
+    def __init__(self, path: str):
+        self.path, self._fd = path, None
+
+    def fd(self) -> int:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            except OSError as e:
+                raise DataError(f"cannot read {self.path}: {e.strerror}") from None
+        return self._fd
+
+    def __del__(self):
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+class ShardFile:
+    """The ids of one shard file, read with positional reads (`os.pread`), a window at a time.
+
+    Nothing is mapped: the memory map this replaces counted every page a shuffled window had touched in the
+    process' resident memory, which so grew with the corpus; read, the pages stay in the system's page cache.
+    `file[a:b]` is a view of part of the file (nothing read); `read` and `gather` read ids in the file's dtype.
+    """
+
+    def __init__(self, path: str, dtype: np.dtype, count: int, start: int = 0, handle: "_Handle | None" = None):
+        self.path, self.dtype, self.count, self.start = path, np.dtype(dtype), count, start  # start: first id
+        self._handle = handle or _Handle(path)  # the open file, shared with views
+
+    def __len__(self) -> int:
+        return self.count
+
+    def _fd(self) -> int:
+        return self._handle.fd()
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        """ids[start : start + count] in the file's dtype (shorter at the end)."""
+        count = max(min(count, self.count - start), 0)
+        size = self.dtype.itemsize
+        raw = os.pread(self._fd(), count * size, (self.start + start) * size) if count else b""
+        if len(raw) != count * size:
+            raise DataError(f"{self.path} is shorter than its index.json says: it changed after it was prepared "
+                            f"(prepare the corpus again)")
+        return np.frombuffer(raw, self.dtype)
+
+    def gather(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """The windows of `length` ids at each of `starts` (B,), (B, length) in the file's dtype."""
+        out = np.empty((len(starts), length), self.dtype)
+        for row, start in enumerate(starts.tolist()):
+            out[row] = self.read(start, length)
+        return out
+
+    def __getitem__(self, key: slice) -> "ShardFile":
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("a shard file is read by contiguous slices")
+        start, stop, _ = key.indices(self.count)
+        return ShardFile(self.path, self.dtype, max(stop - start, 0), self.start + start, self._handle)
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        ids = self.read(0, self.count)
+        return ids if dtype is None else ids.astype(dtype)
+
+
 class Split:
-    """One split of a corpus: a sequence of ids held in one or more parts (memory maps or arrays).
+    """One split of a corpus: a sequence of ids held in one or more parts (shard files or arrays).
 
     `len(split)` is its number of ids; `split[a:b]` and `windows` read int32 ids, crossing parts as needed.
     """
 
-    def __init__(self, parts: list[np.ndarray], names: list[str] | None = None):
-        self.parts = [p for p in parts]  # each (n_i,), any integer dtype
+    def __init__(self, parts: list, names: list[str] | None = None, table: np.ndarray | None = None):
+        self.parts = [p for p in parts]  # each (n_i,) ids: a ShardFile or an array of any integer dtype
         self.names = names or [f"part {i}" for i in range(len(parts))]  # the shard files, for messages
         self.offsets = np.cumsum([0] + [len(p) for p in self.parts])  # (parts + 1,): where each part starts
+        self.table = table  # (vocab,) int32: each stored id read as another vocabulary's (None: as stored)
 
     def __len__(self) -> int:
         return int(self.offsets[-1])
 
-    def read(self, start: int, count: int) -> np.ndarray:
-        """ids[start : start + count] as int32 (shorter at the end of the split)."""
+    @property
+    def dtype(self) -> np.dtype:
+        """The smallest type that holds every id read (the stored one, int32 when mapped)."""
+        return np.dtype(self.parts[0].dtype if self.parts and self.table is None else np.int32)
+
+    def head(self, count: int) -> "Split":
+        """The first `count` ids, as a split of the same files (nothing read)."""
+        parts, names, left = [], [], count
+        for part, name in zip(self.parts, self.names):
+            if left <= 0:
+                break
+            parts.append(part[:left])
+            names.append(name)
+            left -= len(parts[-1])
+        return Split(parts, names, self.table)
+
+    def mapped(self, table: np.ndarray) -> "Split":
+        """The same ids read through `table` (stored id -> id), e.g. into a run's vocabulary."""
+        return Split(self.parts, self.names, np.asarray(table, np.int32))
+
+    def read(self, start: int, count: int, dtype=np.int32) -> np.ndarray:
+        """ids[start : start + count] as `dtype` (shorter at the end of the split)."""
         end = min(start + count, len(self))
         out, at = [], start
         while at < end:
             part = int(np.searchsorted(self.offsets, at, side="right")) - 1
             stop = min(end, int(self.offsets[part + 1]))
-            out.append(self.parts[part][at - self.offsets[part]: stop - self.offsets[part]])
+            out.append(_ids(self.parts[part], int(at - self.offsets[part]), int(stop - at)))
             at = stop
-        return np.concatenate(out).astype(np.int32) if out else np.zeros(0, np.int32)
+        ids = np.concatenate(out) if out else np.zeros(0, self.dtype)
+        return (ids if self.table is None else self.table[ids]).astype(dtype, copy=False)
 
     def __getitem__(self, key: slice) -> np.ndarray:
         if not isinstance(key, slice) or key.step not in (None, 1):
@@ -77,10 +164,25 @@ class Split:
     def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
         """The windows of `length` ids at each of `starts` (B,), int32 (B, length); each must lie inside the split."""
         starts = np.asarray(starts, np.int64)
-        if len(self.parts) == 1:
-            return np.asarray(self.parts[0][starts[:, None] + np.arange(length)[None, :]], np.int32)
-        return np.stack([self.read(int(s), length) for s in starts]) if len(starts) else \
-            np.zeros((0, length), np.int32)
+        out = np.empty((len(starts), length), np.int32)
+        first = np.searchsorted(self.offsets, starts, side="right") - 1  # (B,) the part each window starts in
+        inside = starts + length <= self.offsets[np.minimum(first + 1, len(self.parts))]  # (B,) ends in it too
+        for part in np.unique(first[inside]).tolist():
+            rows = np.flatnonzero(inside & (first == part))
+            local = starts[rows] - self.offsets[part]
+            piece = self.parts[part]
+            out[rows] = piece.gather(local, length) if isinstance(piece, ShardFile) else \
+                piece[local[:, None] + np.arange(length)[None, :]]
+        if self.table is not None:
+            out[inside] = self.table[out[inside]]
+        for row in np.flatnonzero(~inside).tolist():  # a window that crosses into the next part (read() maps it)
+            out[row] = self.read(int(starts[row]), length)
+        return out
+
+
+def _ids(part, start: int, count: int) -> np.ndarray:
+    """part[start : start + count] of a shard file or an array."""
+    return part.read(start, count) if isinstance(part, ShardFile) else part[start: start + count]
 
 
 def in_memory(ids: np.ndarray) -> Split:
@@ -138,7 +240,7 @@ def read_index(folder: str) -> dict:
 
 
 def open_prepared(folder: str) -> Prepared:
-    """Opens a prepared folder: its vocabulary and memory maps of its shards (sizes checked, nothing read).
+    """Opens a prepared folder: its vocabulary and its shard files (sizes checked, nothing read).
 
     Raises:
         DataError: an unfinished or damaged folder (a shard missing or of the wrong size), in one line.
@@ -157,7 +259,7 @@ def open_prepared(folder: str) -> Prepared:
                 found = "is missing" if size is None else f"has {size:,} bytes, not {want:,}"
                 raise DataError(f"prepared corpus {folder} is damaged: {os.path.basename(path)} {found} "
                                 f"(prepare it again)")
-            parts.append(np.memmap(path, dtype=dtype, mode="r") if want else np.zeros(0, dtype))
+            parts.append(ShardFile(path, dtype, shard["count"]) if want else np.zeros(0, dtype))
             names.append(path)
         splits[split] = Split(parts, names)
     return Prepared(f"data:{os.path.abspath(folder)}", vocab, splits["train"], splits["validation"],

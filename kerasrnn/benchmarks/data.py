@@ -7,7 +7,8 @@ subprocesses: `python -m pipelines.prepare` (MB/s, peak RSS) and `python -m kera
 the steps after the first tenth). Everything generated is removed afterwards.
 
 `pipeline_speed` times the default model on the bundled Shakespeare through today's in-memory pipeline
-(`pipelines.text.lm_dataset`) and the prepared, streamed one, in interleaved repetitions in one process.
+(`pipelines.text.lm_dataset`) and the prepared, streamed one, in interleaved repetitions in one process (the order
+alternating round by round), and each pipeline alone.
 """
 
 from __future__ import annotations
@@ -134,11 +135,14 @@ def measure_size(mb: int, folder: str, steps: int, log=print) -> dict:
 
 
 def pipeline_speed(rounds: int, steps: int, log=print) -> dict:
-    """Training chars/s of the default model on the bundled Shakespeare: in-memory vs prepared, interleaved."""
+    """Training chars/s of the default model on the bundled Shakespeare: in-memory vs prepared, in rounds whose order
+    alternates (so neither pipeline always runs first), each round's ratio and their median; and each pipeline alone
+    (batches per second, no training), the prepared one also read from its shard file a batch at a time as a corpus
+    over `pipelines.stream.IN_GRAPH_IDS` is."""
     from kerasrnn.models.char_model import build_model
     from kerasrnn.training.fitting import compile_model
+    from pipelines import stream
     from pipelines.prepare import prepare
-    from pipelines.stream import window_dataset
     from pipelines.text import lm_dataset, load_corpus
     from pipelines.vocab import Vocabulary
 
@@ -149,27 +153,54 @@ def pipeline_speed(rounds: int, steps: int, log=print) -> dict:
     try:
         data = prepare(bundled_path("shakespeare"), os.path.join(folder, "sh"), quiet=True)
         pipelines = {"in-memory": lm_dataset(ids, config.seq_len, config.batch_size, seed=config.seed),
-                     "prepared": window_dataset(data.train, config.seq_len, config.batch_size, seed=config.seed)}
+                     "prepared": stream.window_dataset(data.train, config.seq_len, config.batch_size, seed=config.seed)}
+        alone = {name: batches_per_s(ds) for name, ds in pipelines.items()}
+        in_graph, stream.IN_GRAPH_IDS = stream.IN_GRAPH_IDS, 0
+        try:
+            alone["prepared, read a batch at a time"] = batches_per_s(
+                stream.window_dataset(data.train, config.seq_len, config.batch_size, seed=config.seed))
+        finally:
+            stream.IN_GRAPH_IDS = in_graph
+        log("  the pipelines alone: " + ", ".join(f"{n} {v:,.0f} batches/s" for n, v in alone.items()))
         config.vocab_size = len(data.vocab)
         model = build_model(config)
         compile_model(model, config, 10**6)
         rates = {name: [] for name in pipelines}
+        cpu = {name: [] for name in pipelines}  # chars per CPU second of this process: less swayed by other load
         model.fit(pipelines["in-memory"].take(5), verbose=0)  # compiles the step
+        model.fit(pipelines["prepared"].take(5), verbose=0)
         for r in range(rounds):
-            for name, ds in pipelines.items():
-                started = time.perf_counter()
-                model.fit(ds.take(steps), verbose=0)
+            for name in (list(pipelines) if r % 2 == 0 else list(pipelines)[::-1]):
+                started, cpu_started = time.perf_counter(), time.process_time()
+                model.fit(pipelines[name].take(steps), verbose=0)
                 rates[name].append(steps * config.batch_size * config.seq_len / (time.perf_counter() - started))
+                cpu[name].append(steps * config.batch_size * config.seq_len / (time.process_time() - cpu_started))
             log(f"  round {r + 1}: " + ", ".join(f"{n} {v[-1]:,.0f} chars/s" for n, v in rates.items()))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     median = {name: float(np.median(v)) for name, v in rates.items()}
+    ratios = [p / m for p, m in zip(rates["prepared"], rates["in-memory"])]
     return {"rounds": rounds, "steps": steps, "chars_per_s": {n: [round(x) for x in v] for n, v in rates.items()},
             "median": {n: round(v) for n, v in median.items()},
-            "prepared_vs_in_memory": round(median["prepared"] / median["in-memory"], 3)}
+            "ratios": [round(x, 3) for x in ratios], "median_ratio": round(float(np.median(ratios)), 3),
+            "prepared_vs_in_memory": round(median["prepared"] / median["in-memory"], 3),
+            "pipeline_alone_batches_per_s": {n: round(v) for n, v in alone.items()},
+            "chars_per_cpu_s": {n: [round(x) for x in v] for n, v in cpu.items()},
+            "cpu_median_ratio": round(float(np.median([p / m for p, m in zip(cpu["prepared"], cpu["in-memory"])])), 3)}
 
 
-def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, command: str) -> dict:
+def batches_per_s(ds, batches: int = 300) -> float:
+    """Batches per second a pipeline delivers on its own (a fresh iteration, its first batch not timed)."""
+    it = iter(ds.repeat())
+    next(it)
+    started = time.perf_counter()
+    for _ in range(batches):
+        next(it)
+    return batches / (time.perf_counter() - started)
+
+
+def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, command: str,
+                   round_steps: int = 40) -> dict:
     """Measures every size (and the pipeline comparison when `rounds`), writes the JSON, prints the table."""
     from pipelines.io import atomic_write_json
 
@@ -181,12 +212,13 @@ def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, co
             rows.append(measure_size(mb, folder, steps))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    speed = pipeline_speed(rounds, 40) if rounds else None
+    speed = pipeline_speed(rounds, round_steps) if rounds else None
     result = {"command": command, "machine": cpu_kind(), "load_average_at_start": [round(x, 1) for x in load],
               "load_average_at_end": [round(x, 1) for x in os.getloadavg()], "sizes": rows, "shakespeare": speed}
     atomic_write_json(json_path, result)
-    print(f"\n{'corpus':>8} {'prepare MB/s':>13} {'MB/CPU s':>9} {'prepare RSS':>12} {'first step':>11} {'fit RSS':>9} "
-          f"{'chars/s':>9}")
+    if rows:
+        print(f"\n{'corpus':>8} {'prepare MB/s':>13} {'MB/CPU s':>9} {'prepare RSS':>12} {'first step':>11} {'fit RSS':>9} "
+              f"{'chars/s':>9}")
     for r in rows:
         print(f"{r['mb']:>5} MB {r['prepare_mb_per_s']:>13.0f} {r['prepare_mb_per_cpu_s']:>9.0f} "
               f"{r['prepare_peak_rss_mb']:>8} MiB "
@@ -194,6 +226,7 @@ def run_and_report(sizes: list[int], steps: int, rounds: int, json_path: str, co
     if speed:
         print(f"bundled Shakespeare, {speed['rounds']} interleaved rounds of {speed['steps']} steps: prepared "
               f"{speed['median']['prepared']:,} vs in-memory {speed['median']['in-memory']:,} chars/s "
-              f"(x{speed['prepared_vs_in_memory']})")
+              f"(x{speed['prepared_vs_in_memory']}; per round x{', x'.join(map(str, speed['ratios']))}: median "
+              f"x{speed['median_ratio']}; per CPU second: median x{speed['cpu_median_ratio']})")
     print(f"(load average {load[0]:.1f} at the start; JSON: {json_path})")
     return result

@@ -4,6 +4,7 @@ state, or any step function (SavedModel, LiteRT) fed one character at a time."""
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -69,45 +70,71 @@ def evaluate_carried(model, config: Config, ids, streams: int = 16) -> float:
 
 
 def evaluate_run(run_dir: str, text_file: str | None = None, carried: bool = False,
-                 window: int | None = None) -> dict:
-    """Evaluates a run's best model on its validation split or on a text file.
+                 window: int | None = None, data_dir: str | None = None, max_chars: int = 0) -> dict:
+    """Evaluates a run's best model on its validation split, a text file or a prepared corpus' validation split,
+    all streamed: memory does not grow with their size.
 
     Args:
+        text_file: a UTF-8 file of any size, encoded with the run's vocabulary into a temporary id file.
         carried: carry the state through the text (`evaluate_carried`) instead of windows.
         window: characters per window, each read from a zero state (default: the run's seq_len);
             256 measures the way nanoGPT does.
+        data_dir: a prepared corpus (`pipelines.prepare`): its validation split.
+        max_chars: measure only the first `max_chars` characters (0: all; the run's own validation split
+            defaults to its --max-val-chars).
     Returns:
         {"run", "data", "state", "window", "characters", "loss_nats", "bpc"}.
     """
     from kerasrnn.core.cli import UsageError
     from kerasrnn.core.runs import run_data
     from kerasrnn.models.loading import load_run
-    from pipelines.io import read_text
+    from pipelines.encoded import encoded_text
+    from pipelines.shards import open_prepared
 
     run = load_run(run_dir)
     if run.config.task not in ("shakespeare", "sentence"):
         raise UsageError(f"{run_dir} is a {run.config.task} run: evaluate measures character language models "
                          f"(its test figures are in its metrics.json)")
+    window = window or run.config.seq_len
+
+    def measure(ids, data: str) -> dict:
+        nats = evaluate_carried(run.model, run.config, ids) if carried else evaluate_loss(run.model, ids, window)
+        return loss_record(run_dir, data, ids, nats, carried, window)
+
     if text_file:
-        text, data = read_text(text_file), text_file
-        ids = run.vocab.encode(text, warn=True)
+        with encoded_text(text_file, run.vocab, max_chars) as text:
+            if text.warning():
+                print(text.warning(), file=sys.stderr)
+            data = f"the first {len(text.ids):,} characters of {text_file} (--max-chars)" if text.capped else text_file
+            return measure(text.ids, data)
+    flag = "--max-chars"
+    if data_dir:
+        prepared = open_prepared(data_dir)
+        ids, data = _remapped(prepared.validation, prepared.vocab, run.vocab), f"validation split of {data_dir}"
     elif run.config.task == "sentence":
         raise UsageError(f"{run_dir} learnt one sentence: it has no validation split; pass --text FILE")
     else:
         ids, data = run_data(run.config, run_dir, run.vocab).validation, "validation split"  # streamed
-        cap = run.config.max_val_chars
-        if cap and len(ids) > cap:
-            ids, data = ids[:cap], f"the first {cap:,} characters of the validation split (--max-val-chars)"
-        text = ids
-    window = window or run.config.seq_len
-    if carried:
-        nats = evaluate_carried(run.model, run.config, ids)
-    else:
-        nats = evaluate_loss(run.model, ids, window)
-    return loss_record(run_dir, data, text, nats, carried, window)
+        if not max_chars and run.config.max_val_chars:
+            max_chars, flag = run.config.max_val_chars, "--max-val-chars"
+    if max_chars and len(ids) > max_chars:
+        ids, data = ids.head(max_chars), f"the first {max_chars:,} of {len(ids):,} characters of the {data} ({flag})"
+    return measure(ids, data)
 
 
-def loss_record(model: str, data: str, text: str, nats: float, carried: bool, window: int) -> dict:
+def _remapped(split, vocab, run_vocab):
+    """`split`, ids of `vocab`, read as ids of the run's vocabulary (a character it lacks as <unk>)."""
+    if vocab.tokens == run_vocab.tokens:
+        return split
+    table = np.array([run_vocab.id_of(t) for t in vocab.tokens], np.int32)  # (len(vocab),) corpus id -> run id
+    missing = [t for t in vocab.tokens if t not in run_vocab.specials and run_vocab.id_of(t) == run_vocab.unk_id]
+    if missing:
+        print(f"warning: {len(missing)} character(s) of the corpus not in the run's vocabulary mapped to <unk>: "
+              f"{''.join(missing[:20])!r}", file=sys.stderr)
+    return split.mapped(table)
+
+
+def loss_record(model: str, data: str, text, nats: float, carried: bool, window: int) -> dict:
     """The record `evaluate` prints: what was measured, how, and the loss in nats and bits per character."""
     return {"run": model, "data": data, "state": "carried" if carried else f"windows of {window}",
             "window": None if carried else window, "characters": len(text),

@@ -34,7 +34,8 @@ def test_a_corpus_ends_with_a_whole_character(tmp_path, monkeypatch):
 
 
 def test_bad_sizes_are_one_line(tmp_path):
-    for sizes in ("0", "ten", ""):
-        out = run_cli("kerasrnn.bench", "data", "--sizes", sizes, "--json", str(tmp_path / "d.json"), timeout=120)
+    for sizes in ("0", "ten", "", "none"):  # none: only the pipeline rounds, which --rounds 0 leaves out
+        out = run_cli("kerasrnn.bench", "data", "--sizes", sizes, "--rounds", "0", "--json", str(tmp_path / "d.json"),
+                      timeout=120)
         assert out.returncode == 2 and "--sizes" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "d.json").exists()

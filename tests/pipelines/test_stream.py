@@ -1,6 +1,8 @@
 """Windows streamed from shard files (`pipelines.stream`): the batches of the in-memory pipeline, bit for bit,
 for a corpus whose windows fit the shuffle buffer; a bounded buffer for a bigger one; shards per worker."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,60 @@ def test_workers_read_their_own_shard_files_when_there_are_enough():
     assert "FILE" in line and np.asarray(mine).tolist() == list(range(100, 200)) + list(range(300, 400))
     mine, line = worker_shards(split, 6, 0)
     assert mine is None and "DATA" in line
+
+
+def shard_files(folder, ids, cuts, dtype=np.uint16):
+    """A split of shard files holding `ids` cut at `cuts`, as `open_prepared` opens them."""
+    from pipelines.shards import ShardFile
+
+    parts, names = [], []
+    for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(ids)])):
+        path = str(folder / f"train-{i:05d}.bin")
+        np.asarray(ids[a:b], dtype).tofile(path)
+        parts.append(ShardFile(path, dtype, b - a))
+        names.append(path)
+    return Split(parts, names)
+
+
+@pytest.mark.parametrize("in_graph", [True, False], ids=["one tensor", "shard files"])
+def test_shard_files_give_the_batches_of_ids_in_memory(tmp_path, in_graph, monkeypatch):
+    from pipelines import stream
+
+    if not in_graph:
+        monkeypatch.setattr(stream, "IN_GRAPH_IDS", 0)
+    ids = np.random.RandomState(1).randint(0, 300, 9_001)
+    files = shard_files(tmp_path, ids, [4000, 4001, 6000])  # windows cross the files; one file of one id
+    assert np.array_equal(np.asarray(files), ids) and np.array_equal(files[3990:4010], ids[3990:4010])
+    starts = np.array([0, 3950, 3999, 4000, 5990, 8950])
+    assert np.array_equal(files.windows(starts, 51), ids[starts[:, None] + np.arange(51)])
+    for shuffle in (True, False):
+        assert same(batches(window_dataset(files, 50, 16, shuffle=shuffle, drop_remainder=False)),
+                    batches(window_dataset(in_memory(ids), 50, 16, shuffle=shuffle, drop_remainder=False)))
+    assert same(batches(tbptt_dataset(files, 20, 8)), batches(tbptt_dataset(in_memory(ids), 20, 8)))
+    head = files.parts[0][:10]  # a view: nothing read
+    assert len(head) == 10 and np.array_equal(np.asarray(head), ids[:10])
+
+
+def test_a_shard_file_shorter_than_its_index_is_one_clear_error(tmp_path):
+    files = shard_files(tmp_path, np.arange(1000), [])
+    os.truncate(files.names[0], 1000)  # 500 ids of 2 bytes left
+    with pytest.raises(DataError, match="shorter than its index.json says"):
+        files.windows(np.array([600]), 11)
+
+
+def test_reading_windows_all_over_a_shard_file_leaves_resident_memory_flat(tmp_path):
+    """A memory-mapped file counted every page a window touched (here up to the whole 64 MiB) in resident memory."""
+    ids = np.zeros(64 * 2**20, np.uint8)
+    files = shard_files(tmp_path, ids, [], np.uint8)
+    del ids
+    before = resident()
+    starts = np.random.RandomState(0).randint(0, len(files) - 200, (100, 200))  # 20,000 windows over the file
+    for row in starts:
+        files.windows(row, 101)
+    assert resident() - before < 8 * 2**20
+
+
+def resident() -> int:
+    """This process' resident memory in bytes."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS:"))

@@ -90,20 +90,8 @@ def open_run(config: Config, run_dir: str, resume: bool, write: bool = True,
 def validation_split(data: Prepared, config: Config) -> Split:
     """The validation ids measured: the whole split, or its first --max-val-chars."""
     if config.max_val_chars and len(data.validation) > config.max_val_chars:
-        return Split(*_first(data.validation, config.max_val_chars))
+        return data.validation.head(config.max_val_chars)
     return data.validation
-
-
-def _first(split: Split, count: int) -> tuple[list, list]:
-    """The parts (and names) of `split` cut to its first `count` ids, without reading them."""
-    parts, names, left = [], [], count
-    for part, name in zip(split.parts, split.names):
-        if left <= 0:
-            break
-        parts.append(part[:left])
-        names.append(name)
-        left -= len(parts[-1])
-    return parts, names
 
 
 def restarted_job(run_dir: str, chief: bool) -> bool:

@@ -79,7 +79,7 @@ def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 
                            report: Report | None = None) -> dict:
     """`input_gradient_norms` of trained runs, on windows of their validation text (each run's norms passed to
     `report` as soon as they are measured)."""
-    from kerasrnn.core.runs import run_corpus
+    from kerasrnn.core.runs import run_data
     from kerasrnn.models.loading import load_run
     from pipelines.text import make_windows
 
@@ -87,7 +87,7 @@ def trained_gradient_norms(run_dirs: list[str], length: int = 100, batch: int = 
     for run_dir in run_dirs:
         run = load_run(run_dir)
         c = run.config
-        ids = run.vocab.encode(run_corpus(c, run_dir).validation)
+        ids = run_data(c, run_dir, run.vocab).validation.read(0, batch * (length + 1))  # only what the windows need
         windows = make_windows(ids, length, stride=length + 1)[:batch]  # (batch, length + 1), apart
         name = f"{c.cell} ({run_dir})"
         out[name] = input_gradient_norms(run.model, windows).tolist()

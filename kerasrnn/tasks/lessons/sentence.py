@@ -34,6 +34,8 @@ from pipelines.text import make_windows
 from pipelines.vocab import Vocabulary
 
 DEFAULT_SENTENCE = "seoul is the capital of south korea"
+MAX_SENTENCE_BYTES = 2**20  # the task learns a sentence or a paragraph: stride-1 windows hold seq_len ids a character,
+# and the run's metrics.json records the whole text
 
 
 def sentence_text(config: Config) -> str:
@@ -49,7 +51,9 @@ def sentence_text(config: Config) -> str:
         if not os.path.lexists(config.text):
             raise DataError(f"no such file: {config.text} (to learn a sentence given on the command line, "
                             f"use --sentence instead of --text)")
-        text = read_text(config.text).rstrip("\n")
+        text = read_text(config.text, MAX_SENTENCE_BYTES, too_big="the most the sentence task learns (it learns one "
+                         "sentence or paragraph, in windows a character apart); to train on a text of any size, leave "
+                         "out --task sentence").rstrip("\n")
     else:
         text = DEFAULT_SENTENCE
     if len(text) < 2:
