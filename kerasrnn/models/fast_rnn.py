@@ -18,9 +18,11 @@ no mask, default activations, no in-layer dropout, not reversed or unrolled);
 otherwise the Keras loop runs.
 
 A layer's `products` ("float32", or "bfloat16" on a CPU with bfloat16 instructions) is the type of the
-matrix products alone: their operands are rounded to bfloat16 and each result comes back in float32, so the
-state, the element-wise gate arithmetic, the gradients' sums and the weights stay float32. It is set by
-the training route (`kerasrnn.training.routes`), never saved: a saved or exported model is float32.
+matrix products of training steps alone: their operands are rounded to bfloat16 and each result comes back
+in float32, so the state, the element-wise gate arithmetic, the gradients' sums and the weights stay float32.
+A call with `training=False` (validation, evaluation, prediction) multiplies in float32 whatever `products`
+says, so a run's validation loss is that of the float32 model it saves. `products` is set by the training
+route (`kerasrnn.training.routes`), never saved: a saved or exported model is float32.
 """
 
 from __future__ import annotations
@@ -202,7 +204,7 @@ def gru_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
 class _FastLoop:
     """The shared part of the three layers: when to take the fast loop, and how."""
 
-    products = "float32"  # the type of the fast loop's matrix products (see the module doc); not saved
+    products = "float32"  # the type of the fast loop's matrix products in training (see the module doc); not saved
 
     def _fast_ok(self, sequences, mask, training) -> bool:
         cell = self.cell
@@ -222,7 +224,8 @@ class _FastLoop:
         states = [getattr(s, "value", s) for s in states]  # a stateful layer passes its state variables
         cell = self.cell
         outputs, *new_states = self._sequence(sequences, cell.kernel.value, cell.recurrent_kernel.value,
-                                              cell.bias.value, *states, products=self.products)
+                                              cell.bias.value, *states,
+                                              products=self.products if training else "float32")
         return new_states[0], outputs, new_states
 
 

@@ -38,7 +38,13 @@ ROUTES = {r.name: r for r in (Route("xla", True, "float32"), Route("tf", False, 
                               Route("xla-bf16", True, "bfloat16"), Route("tf-bf16", False, "bfloat16"))}
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU flags of bfloat16 products in hardware
 KEY_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile")  # flags in the cache key
-KEY_ENV = ("XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA")  # variables that change the kernels
+KEY_ENV = ("XLA_FLAGS", "TF_XLA_FLAGS", "TF_ENABLE_ONEDNN_OPTS", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA",
+           "ONEDNN_DEFAULT_FPMATH_MODE", "DNNL_DEFAULT_FPMATH_MODE", "TF_SET_ONEDNN_FPMATH_MODE",
+           "TF_NUM_INTRAOP_THREADS")  # variables that change the kernels (an FPMATH_MODE of BF16: float32 in bfloat16)
+# Instruction-set caps below bfloat16's: oneDNN (TensorFlow's kernels) and XLA's generated code. A machine held to
+# one of them (to measure as on AVX2) takes no bfloat16 route, as a CPU without bfloat16 instructions.
+ONEDNN_BELOW_BF16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI")
+XLA_BELOW_BF16 = ("SSE4_2", "AVX", "AVX2", "AVX512", "AVX512_VNNI")
 PROBE_MIN_STEPS = 300  # a run of fewer training steps takes the first route unmeasured (the probe cannot pay off)
 PROBE_ROUNDS = 3  # timed steps per route in the probe, taken in turn (each route's fastest counts), after
 # one step each that traces and compiles
@@ -62,9 +68,27 @@ def cpu_info(path: str = "/proc/cpuinfo") -> dict:
     return {"model": model, "flags": sorted(set(flags))}
 
 
-def has_bfloat16(flags) -> bool:
-    """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); never on AVX2 alone."""
-    return any(f in flags for f in BF16_FLAGS)
+def isa_hold(environ=None) -> str:
+    """The setting that holds the libraries below bfloat16 instructions (e.g. "ONEDNN_MAX_CPU_ISA=AVX2"), else ""."""
+    env = os.environ if environ is None else environ
+    for name in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+        if env.get(name, "").strip().upper() in ONEDNN_BELOW_BF16:
+            return f"{name}={env[name].strip()}"
+    isa = [f.split("=", 1)[1] for f in env.get("XLA_FLAGS", "").split() if f.startswith("--xla_cpu_max_isa=")]
+    return f"--xla_cpu_max_isa={isa[-1]}" if isa and isa[-1].upper() in XLA_BELOW_BF16 else ""
+
+
+def has_bfloat16(flags, environ=None) -> bool:
+    """Whether the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX) and no variable holds the libraries
+    below it (`isa_hold`); never on AVX2 alone, nor on a CPU held to AVX2."""
+    return any(f in flags for f in BF16_FLAGS) and not isa_hold(environ)
+
+
+def _no_bfloat16(flags) -> str:
+    """Why bfloat16 routes cannot run here, for a message."""
+    if any(f in flags for f in BF16_FLAGS):
+        return f"this one has them, but {isa_hold()} holds the libraries below them"
+    return "this one has neither"
 
 
 def candidates(config: Config, flags, xla: bool) -> list[str]:
@@ -79,8 +103,8 @@ def candidates(config: Config, flags, xla: bool) -> list[str]:
     if "bfloat16" in precisions and (config.rnn_impl != "fast" or not has_bfloat16(flags)):
         if config.precision == "bfloat16":
             raise UsageError("--precision bfloat16 needs the fast loop (--rnn-impl fast) and a CPU with bfloat16 "
-                             f"instructions ({' or '.join(BF16_FLAGS)}); this one has "
-                             f"{'them' if has_bfloat16(flags) else 'neither'}")
+                             f"instructions ({' or '.join(BF16_FLAGS)}); "
+                             + ("this one has them" if has_bfloat16(flags) else _no_bfloat16(flags)))
         precisions = ["float32"]
     names = [r.name for p in precisions for r in ROUTES.values() if r.products == p and (xla or not r.jit_compile)]
     if config.precision == "auto":  # XLA's bfloat16 products run slower than its float32 ones (see AUTO_SKIPS)
@@ -102,7 +126,8 @@ def check_forced(config: Config, flags, xla: bool) -> Route:
                          f"dropout, --no-jit-compile, a GPU or several devices): choose --route tf or tf-bf16")
     if route.products == "bfloat16" and (config.rnn_impl != "fast" or not has_bfloat16(flags)):
         raise UsageError(f"--route {route.name} needs the fast loop (--rnn-impl fast) and a CPU with bfloat16 "
-                         f"instructions ({' or '.join(BF16_FLAGS)})")
+                         f"instructions ({' or '.join(BF16_FLAGS)}); "
+                         + ("this one has them" if has_bfloat16(flags) else _no_bfloat16(flags)))
     return route
 
 
@@ -156,9 +181,21 @@ PICK_MARGIN = 0.10  # another route replaces the default only when its probe ste
 def pick(seconds: dict[str, float], names: list[str]) -> str:
     """The fastest route, if its step is at least PICK_MARGIN faster than the default's (`names[0]`), else the
     default: a probe of a few steps on a shared machine cannot separate routes within a few percent (a tie goes
-    to the earlier one in `names`)."""
-    best = min(names, key=lambda n: (seconds[n], names.index(n)))
-    return best if seconds[best] <= (1 - PICK_MARGIN) * seconds[names[0]] else names[0]
+    to the earlier one in `names`). A route of other products than the default's (bfloat16, which changes the
+    numbers) must moreover be PICK_MARGIN faster than the fastest route of the default's products."""
+    def fastest(pool: list[str]) -> str:
+        return min(pool, key=lambda n: (seconds[n], names.index(n)))
+
+    def products(name: str) -> str:
+        return ROUTES[name].products if name in ROUTES else "float32"
+
+    best = fastest(names)
+    if seconds[best] > (1 - PICK_MARGIN) * seconds[names[0]]:
+        return names[0]
+    same = fastest([n for n in names if products(n) == products(names[0])])
+    if products(best) != products(names[0]) and seconds[best] > (1 - PICK_MARGIN) * seconds[same]:
+        return same if seconds[same] <= (1 - PICK_MARGIN) * seconds[names[0]] else names[0]
+    return best
 
 
 def busy() -> bool:

@@ -69,6 +69,34 @@ def test_auto_keeps_float32_unless_bfloat16_measured_faster(tmp_path):
     assert routes.pick({"a": 1.0, "b": 0.85}, ["a", "b"]) == "b"
 
 
+def test_bfloat16_must_beat_the_fastest_float32_route_by_the_margin():
+    names = ["xla", "tf", "tf-bf16"]
+    assert routes.pick({"xla": 100, "tf": 80, "tf-bf16": 79}, names) == "tf"  # 1% faster than tf: float32 stays
+    assert routes.pick({"xla": 100, "tf": 95, "tf-bf16": 88}, names) == "xla"  # nor tf, within the margin of xla
+    assert routes.pick({"xla": 100, "tf": 80, "tf-bf16": 70}, names) == "tf-bf16"
+    assert routes.pick({"xla-bf16": 100, "tf-bf16": 80}, ["xla-bf16", "tf-bf16"]) == "tf-bf16"
+
+
+@pytest.mark.parametrize("variable, value", [("ONEDNN_MAX_CPU_ISA", "AVX2"), ("DNNL_MAX_CPU_ISA", "avx512_core"),
+                                             ("XLA_FLAGS", "--xla_cpu_max_isa=AVX2")])
+def test_a_machine_held_below_bfloat16_takes_no_bfloat16_route(monkeypatch, variable, value):
+    """Held to AVX2 to measure as on an AVX2 laptop: no bfloat16 route, as on a real one."""
+    monkeypatch.setenv(variable, value)
+    assert not routes.has_bfloat16(ZEN4["flags"]) and routes.isa_hold()
+    assert routes.candidates(Config(precision="auto"), ZEN4["flags"], xla=True) == ["xla", "tf"]
+    with pytest.raises(UsageError, match="holds the libraries below them"):
+        routes.candidates(Config(precision="bfloat16"), ZEN4["flags"], xla=True)
+    with pytest.raises(UsageError, match="holds the libraries below them"):
+        choose(Config(route="tf-bf16"))
+    assert routes.has_bfloat16(ZEN4["flags"], environ={})
+
+
+def test_caps_at_or_above_bfloat16_do_not_hold():
+    for env in [{"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"},
+                {"ONEDNN_MAX_CPU_ISA": "DEFAULT"}, {"XLA_FLAGS": "--xla_cpu_max_isa=AVX2 --xla_cpu_max_isa=AMX"}]:
+        assert routes.isa_hold(env) == "" and routes.has_bfloat16(ZEN4["flags"], env), env
+
+
 def test_the_default_precision_is_float32():
     assert Config().precision == "float32"
     assert routes.candidates(Config(), ZEN4["flags"], xla=True) == ["xla", "tf"]  # bfloat16 only when asked
@@ -88,6 +116,14 @@ def test_the_cache_key_changes_with_the_machine_libraries_and_shape(tmp_path):
     key = routes.cache_key(Config(precision="auto"), ZEN4, ["xla", "tf"], VERSIONS)
     assert routes.cache_key(Config(epochs=50, learning_rate=1e-3), ZEN4, ["xla", "tf"], VERSIONS) == key
     assert routes.cache_key(Config(precision="auto"), {**ZEN4, "flags": ZEN4["flags"] + ["sse4_2"]}, ["xla", "tf"], VERSIONS) == key
+
+
+@pytest.mark.parametrize("variable, value", [("ONEDNN_DEFAULT_FPMATH_MODE", "BF16"), ("TF_SET_ONEDNN_FPMATH_MODE", "BF16"),
+                                             ("TF_NUM_INTRAOP_THREADS", "1"), ("TF_XLA_FLAGS", "--tf_xla_auto_jit=2")])
+def test_the_cache_key_changes_with_variables_that_change_the_kernels(monkeypatch, variable, value):
+    key = routes.cache_key(Config(), ZEN4, ["xla", "tf"], VERSIONS)
+    monkeypatch.setenv(variable, value)
+    assert routes.cache_key(Config(), ZEN4, ["xla", "tf"], VERSIONS) != key
 
 
 @pytest.mark.parametrize("content", ["{not json", "[]", '{"version": 1, "routes": {"k": {"route": "warp"}}}', ""])
@@ -204,6 +240,30 @@ def test_the_probe_leaves_the_run_as_if_it_had_not_run():
             routes.apply_route(model, routes.ROUTES["tf"])
         losses.append(model.fit(ds, epochs=1, verbose=0, shuffle=False).history["loss"][-1])
     assert losses[0] == pytest.approx(losses[1], abs=1e-6)
+
+
+def test_a_bfloat16_route_trains_in_bfloat16_and_validates_in_float32():
+    """bfloat16 products are for the training steps: validation (`evaluate`) multiplies in float32, so a run's
+    validation loss, and the best epoch chosen by it, are those of the float32 model it saves and exports."""
+    import numpy as np
+
+    from kerasrnn.models.char_model import build_model
+    from kerasrnn.training.fitting import compile_model
+    from pipelines.text import lm_dataset
+
+    ids = (np.arange(600) * 7 % 23).astype(np.int32)
+    config = Config(units=32, embedding_dim=8, seq_len=8, batch_size=4, vocab_size=23)
+    model = build_model(config)
+    compile_model(model, config, total_steps=1)
+    ds = lm_dataset(ids, 8, 4, shuffle=False).take(3)
+    x = next(iter(ds))[0]
+    routes.apply_route(model, routes.ROUTES["tf"])
+    want_loss, want_train = model.evaluate(ds, verbose=0), model(x, training=True).numpy()
+    routes.apply_route(model, routes.ROUTES["tf-bf16"])
+    assert model.evaluate(ds, verbose=0) == pytest.approx(want_loss, abs=1e-6)
+    np.testing.assert_allclose(model(x, training=False), want_train, atol=1e-6)
+    gap = np.max(np.abs(model(x, training=True).numpy() - want_train))
+    assert gap > 1e-3 * np.max(np.abs(want_train))  # training steps: bfloat16 (an 8-bit mantissa)
 
 
 @pytest.mark.skipif(not routes.has_bfloat16(routes.cpu_info()["flags"]), reason="no bfloat16 instructions here")
