@@ -27,7 +27,10 @@ the ones written above, in that order, so another language gets the same numbers
 
 The recency bonus makes a cache of the text typed lately (word use is bursty: a word just typed is likely
 again soon) stronger than counts over the whole history; `recent` and `bonus` were chosen on a development
-text (pipelines/data/SOURCES.md). Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
+text (pipelines/data/SOURCES.md). A model read from a save takes the last `recent` of its words (kept in
+order of use) as the recent ones, so it predicts as the one saved.
+
+Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
 forgets the least recently learned one (each table is kept in order of last use). Words longer than
 MAX_WORD tokens are not learned. Nothing is ever sent anywhere: `save` writes one local JSON file.
 """

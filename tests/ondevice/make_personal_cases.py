@@ -65,7 +65,8 @@ def run_case(case: dict) -> dict:
              for prefix, prev, rnn in case["mixes"]]
     return {"name": case["name"], "tokens": case["tokens"], "word_char": case["word_char"],
             "max_words": model.max_words, "max_pairs": model.max_pairs, "weight": model.weight,
-            "evidence": model.evidence, "recent": model.recent_words, "bonus": model.bonus, "text": case["text"], "learned": [list(pair) for pair in learned],
+            "evidence": model.evidence, "recent": model.recent_words, "bonus": model.bonus, "text": case["text"],
+            "learned": [list(pair) for pair in learned],
             "queries": queries, "mixes": mixes, "saved": model.to_json()}
 
 
