@@ -1,4 +1,5 @@
-"""`python -m pipelines.other_build`: rebuild the two other-domain texts that keystroke savings are measured on.
+"""`python -m pipelines.other_build`: rebuild the two other-domain texts that keystroke savings are measured on
+(and, with --dev, the Korean development text that the personal model's design was chosen on).
 
 Run once by a maintainer, never by users (they read `pipelines/data/other/`). Nothing any model was
 trained or tuned on: the Korean model's corpus is software help and interface text and the
@@ -11,12 +12,18 @@ Constitution (`pipelines.korean_build`), the English models read Shakespeare.
     gpl-3.txt           the GNU General Public License version 3 (legal prose that repeats its
                         vocabulary), from base-files (Debian 12; 12.4+deb12u15 when built):
                         /usr/share/common-licenses/GPL-3, verbatim (sha256 checked)
+    gimp-help-ko.txt    (--dev, written into --work only, never into the repository) the GIMP user manual
+                        in Korean, gimp-help-ko 2.10.34-2 (Debian 12): its pages in the order of the
+                        table of contents (index.html), lines as for the FAQ (at least half Hangul, NFC,
+                        the licence page out), the first MAX_CHARS characters; the text the personal
+                        model's design and constants are chosen on (GNU FDL 1.2 or later)
 
 Standard library only; `apt-get download` and `dpkg-deb -x` fetch and unpack the packages into --work
 (nothing is installed) and their sha256 are checked.
 
 Example:
     python -m pipelines.other_build --work build/other
+    python -m pipelines.other_build --work build/other --dev    # also build/other/gimp-help-ko.txt
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ OUT = Path(__file__).parent / "data" / "other"
 MAX_CHARS = 40_000  # characters of the Korean FAQ kept (whole lines)
 PACKAGES = {  # package -> (version, sha256 of the .deb)
     "debian-faq-ko": ("11.1", "1e010227c0e7497b836e195beedcda60f3e9b8856f19f211cbbdc5e91b4a5d7a"),
+    "gimp-help-ko": ("2.10.34-2", "c8094280b19d858cc32b6d9278d7d6126bf41c05f6fcc45d2c07ee41b68f750b"),
     "base-files": (None, None),  # the current one (updates change other files): its GPL-3 is checked by GPL_SHA256
 }
 GPL_SHA256 = "3972dc9744f6499f0f9b2dbf76696f2ae7ad8af9b23dde66d6af86c9dfb36986"
@@ -68,6 +76,13 @@ a modified version of that document, distributed under its permission notice:
 `gpl-3.txt`: the GNU General Public License version 3, a verbatim copy (Debian package base-files,
 /usr/share/common-licenses/GPL-3). Copyright (C) 2007 Free Software Foundation, Inc.; everyone is
 permitted to copy and distribute verbatim copies of this license document, but changing it is not allowed.
+
+The development text `gimp-help-ko.txt` is not in this directory (nor anywhere in the repository): it is
+built into the work directory only, by `python -m pipelines.other_build --dev`, from the GIMP user manual in
+Korean (Debian package gimp-help-ko 2.10.34-2; Copyright 2002-2023 The GIMP Documentation Team, Korean
+translation Copyright 2006-2013 Jihui Choi, 2018 Sangdo Jun), distributed under the GNU Free Documentation
+License, Version 1.2 or any later version, with no Invariant Sections, no Front-Cover Texts and no Back-Cover
+Texts. The personal word model's design and constants are chosen on it, never on the two texts above.
 
 Built by `python -m pipelines.other_build`; see `pipelines/data/SOURCES.md`.
 """
@@ -136,6 +151,27 @@ def faq_text(root: Path) -> str:
         parser.close()
         parser._flush()
         lines += [line for line in parser.lines if hangul_share(line) >= 0.5]
+    return first_chars(lines)
+
+
+def gimp_text(root: Path) -> str:
+    """The GIMP manual in Korean as lines (the development text; see the module doc)."""
+    help_dir = root / "usr/share/gimp/2.0/help/ko"
+    pages = list(dict.fromkeys(re.findall(r'href="([^"#/]+\.html)', (help_dir / "index.html").read_text("utf-8"))))
+    lines: list[str] = []
+    for page in pages:
+        if page in ("index.html", "legal.html") or not (help_dir / page).is_file():
+            continue
+        parser = FaqText()
+        parser.feed((help_dir / page).read_text(encoding="utf-8"))
+        parser.close()
+        parser._flush()
+        lines += [line for line in parser.lines if hangul_share(line) >= 0.5]
+    return first_chars(lines)
+
+
+def first_chars(lines: list[str]) -> str:
+    """The first lines that fit in MAX_CHARS characters (newlines included), as text."""
     out, size = [], 0
     for line in lines:
         if size + len(line) + 1 > MAX_CHARS:
@@ -156,8 +192,13 @@ def gpl_text(root: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="pipelines.other_build", description=__doc__.splitlines()[0])
     p.add_argument("--work", default="build/other", help="where the packages are downloaded and unpacked")
+    p.add_argument("--dev", action="store_true", help="also write the Korean development text into --work")
     args = p.parse_args(argv)
     work = Path(args.work)
+    if args.dev:
+        text = gimp_text(fetch("gimp-help-ko", work))
+        atomic_write_text(str(work / "gimp-help-ko.txt"), text)
+        print(f"wrote {work / 'gimp-help-ko.txt'}: {len(text):,} characters, {text.count(chr(10)):,} lines")
     texts = {"debian-faq-ko.txt": faq_text(fetch("debian-faq-ko", work)),
              "gpl-3.txt": gpl_text(fetch("base-files", work)), "NOTICE.md": NOTICE}
     for name, text in texts.items():

@@ -9,11 +9,14 @@ When a word ends, `learn(word, prev)` counts it (`c1[word] += 1`) and the pair (
 prev = the word before it, '' at the start). Given the current word's prefix p and the previous word v:
 
     followers  B = the words w with c2[v, w] > 0 that start with p;  n2 = sum c2[v, w], t2 = len(B)
-    words      U = the n + t2 words starting with p with the highest c1 (ties: code-point order), only when
-               p is not empty;  n1 = sum c1 over all the words starting with p (all the words when p is empty)
-    P1(w) = c1[w] / n1                                 (0 when n1 is 0)
+    recency    r[w] = bonus if w is one of the `recent` distinct words learned last, else 0; when p is not
+               empty a word's count is c[w] = c1[w] + r[w], when p is empty c[w] = c1[w]
+    words      U = the n + t2 words starting with p with the highest c (ties: code-point order), only when
+               p is not empty;  n1 = sum c over all the words starting with p (all the words when p is empty),
+               m1 = the same sum of c1
+    P1(w) = c[w] / n1                                  (0 when n1 is 0)
     P(w)  = (c2[v, w] + t2 * P1(w)) / (n2 + t2)        (Witten-Bell interpolation; P1(w) when n2 is 0)
-    mu    = weight * (n1 / (n1 + evidence))            (0 when B and U are empty)
+    mu    = weight * (m1 / (m1 + evidence))            (0 when B and U are empty)
     mixed(completion) = (1 - mu) * P_rnn + mu * P      (a side that lacks the completion counts 0.0)
 
 `predict(p, v, n)` ranks the candidates B and U (no other word starting with p can rank above them) by P,
@@ -21,6 +24,11 @@ higher first, then the word in code-point order, and keeps n. `mix` takes the RN
 the personal model's k best (n = k), scores their union with `mixed` and keeps the k best (score, then the
 completion in code-point order). Counts are integers; the float operations are exactly
 the ones written above, in that order, so another language gets the same numbers bit for bit.
+
+The recency bonus makes a cache of the text typed lately (word use is bursty: a word just typed is likely
+again soon) stronger than counts over the whole history; `recent` and `bonus` were chosen on a development
+text (pipelines/data/SOURCES.md). A model read from a save takes the last `recent` of its words (kept in
+order of use) as the recent ones, so it predicts as the one saved.
 
 Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
 forgets the least recently learned one (each table is kept in order of last use). Words longer than
@@ -43,6 +51,8 @@ MAX_WORD = 32  # longest word learned, in tokens (longer runs, such as pasted co
 MAX_COUNT = 1_000_000  # counts stop growing here
 WEIGHT = 0.5  # the most weight the personal model gets against the RNN (mu tends to it)
 EVIDENCE = 1  # words matching the prefix at which mu is half of WEIGHT (WEIGHT and EVIDENCE: chosen on held-out text)
+RECENT_WORDS = 50  # the distinct words learned last that get the recency bonus
+RECENT_BONUS = 16  # added to the count of a recent word (RECENT_WORDS and RECENT_BONUS: chosen on a development text)
 MAX_FILE_BYTES = 4 * 2**20  # the largest save file read
 
 
@@ -53,12 +63,14 @@ class PersonalModel:
         tokens: what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
         max_words, max_pairs: the caps on entries.
         weight, evidence: the mixing weight's limit and half-way point.
+        recent, bonus: how many distinct words learned last get the recency bonus, and the bonus.
     """
 
     def __init__(self, tokens: str = CHARACTERS, max_words: int = MAX_WORDS, max_pairs: int = MAX_PAIRS,
-                 weight: float = WEIGHT, evidence: float = EVIDENCE):
+                 weight: float = WEIGHT, evidence: float = EVIDENCE, recent: int = RECENT_WORDS,
+                 bonus: int = RECENT_BONUS):
         self.tokens, self.max_words, self.max_pairs = tokens, max_words, max_pairs
-        self.weight, self.evidence = weight, evidence
+        self.weight, self.evidence, self.recent_words, self.bonus = weight, evidence, recent, bonus
         self.forget()
 
     def forget(self) -> None:
@@ -67,6 +79,7 @@ class PersonalModel:
         self.pairs: dict[tuple[str, str], int] = {}  # (prev, word) -> count, least recently learned first
         self.followers: dict[str, set[str]] = {}  # prev -> the words of its pairs
         self.total = 0  # sum of the word counts
+        self.recent: dict[str, None] = {}  # the `recent_words` distinct words learned last, least recent first
         self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
 
     def __len__(self) -> int:
@@ -82,6 +95,10 @@ class PersonalModel:
             bisect.insort(self._sorted, word)
         self.words[word] = min(count + 1, MAX_COUNT)
         self.total += self.words[word] - count
+        self.recent.pop(word, None)
+        self.recent[word] = None
+        if len(self.recent) > self.recent_words:
+            del self.recent[next(iter(self.recent))]
         while len(self.words) > self.max_words:
             self._drop_word(next(iter(self.words)))
         if not prev or len(prev) > MAX_WORD:
@@ -95,6 +112,7 @@ class PersonalModel:
 
     def _drop_word(self, word: str) -> None:
         self.total -= self.words.pop(word)
+        self.recent.pop(word, None)
         del self._sorted[bisect.bisect_left(self._sorted, word)]
 
     def _drop_pair(self, key: tuple[str, str]) -> None:
@@ -119,20 +137,27 @@ class PersonalModel:
         n2 = sum(self.pairs[prev, w] for w in followers)
         t2 = len(followers)
         if prefix:
+            recent, bonus, words = self.recent, self.bonus, self.words
+
+            def count(w: str) -> int:
+                return words.get(w, 0) + (bonus if w in recent else 0)
+
             matching = self._starting_with(prefix)  # in code-point order, so ties keep it
-            n1 = sum(map(self.words.__getitem__, matching))
-            candidates = set(heapq.nlargest(n + t2, matching, key=self.words.__getitem__)).union(followers)
+            m1 = sum(map(words.__getitem__, matching))
+            n1 = m1 + bonus * sum(w in recent for w in matching)
+            candidates = set(heapq.nlargest(n + t2, matching, key=count)).union(followers)
         else:
-            n1, candidates = self.total, set(followers)
+            count, m1 = self.words.get, self.total
+            n1, candidates = m1, set(followers)
         if not candidates:
             return [], 0.0
         scored = []
         for w in candidates:
-            p1 = self.words.get(w, 0) / n1 if n1 else 0.0
+            p1 = (count(w) or 0) / n1 if n1 else 0.0
             p = (self.pairs.get((prev, w), 0) + t2 * p1) / (n2 + t2) if n2 else p1
             scored.append((-p, w))
         scored.sort()
-        mu = self.weight * (n1 / (n1 + self.evidence))
+        mu = self.weight * (m1 / (m1 + self.evidence))
         return [(w, -p) for p, w in scored[:n]], mu
 
     def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3) -> list[tuple[str, float]]:
@@ -177,6 +202,7 @@ class PersonalModel:
         self._sorted = sorted(self.words)
         while len(self.words) > self.max_words:
             self._drop_word(next(iter(self.words)))
+        self.recent = dict.fromkeys(list(self.words)[max(0, len(self.words) - self.recent_words):])
         for entry in pairs:
             self._check(entry, 2, word_char)
             key = (entry[0], entry[1])

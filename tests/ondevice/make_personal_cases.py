@@ -41,7 +41,7 @@ CASES = [
      "mixes": [("ㄱㅣ", "", [["ㅂㅗㄴ", 0.3], ["ㅈㅜㄴ", 0.2], ["ㅇㅓㄱ", 0.1]]),
                ("", "ㄱㅣㅇㅓㄱ", [["ㅇㅡㄹ", 0.2], ["ㅅㅗㄱㅇㅔ", 0.1], ["ㅇㅣ", 0.05]])]},
     {"name": "eviction", "tokens": CHARACTERS, "word_char": "english", "max_words": 3, "max_pairs": 2,
-     "weight": 0.25, "evidence": 1,
+     "weight": 0.25, "evidence": 1, "recent": 2, "bonus": 3,
      "text": "ab ac ad ab ae ab af ag ab. ab ab ab ac\n",
      "queries": [("a", ""), ("a", "ab"), ("ab", "ab"), ("", "ab"), ("ac", "")],
      "mixes": [("a", "ab", [["b", 0.5], ["x", 0.3], ["c", 0.2]])]},
@@ -50,7 +50,8 @@ CASES = [
 
 def run_case(case: dict) -> dict:
     """The case with its expected outputs filled in."""
-    settings = {key: case[key] for key in ("max_words", "max_pairs", "weight", "evidence") if key in case}
+    settings = {key: case[key] for key in ("max_words", "max_pairs", "weight", "evidence", "recent", "bonus")
+                if key in case}
     model = PersonalModel(case["tokens"], **settings)
     learned = typed_words(case["text"], WORD_CHARS[case["word_char"]])
     for prev, word in learned:
@@ -64,7 +65,8 @@ def run_case(case: dict) -> dict:
              for prefix, prev, rnn in case["mixes"]]
     return {"name": case["name"], "tokens": case["tokens"], "word_char": case["word_char"],
             "max_words": model.max_words, "max_pairs": model.max_pairs, "weight": model.weight,
-            "evidence": model.evidence, "text": case["text"], "learned": [list(pair) for pair in learned],
+            "evidence": model.evidence, "recent": model.recent_words, "bonus": model.bonus, "text": case["text"],
+            "learned": [list(pair) for pair in learned],
             "queries": queries, "mixes": mixes, "saved": model.to_json()}
 
 

@@ -26,7 +26,7 @@ def test_the_port_fixture_is_up_to_date():
 
 
 def test_counts_words_and_pairs_and_interpolates():
-    model = PersonalModel(weight=0.5, evidence=2)
+    model = PersonalModel(weight=0.5, evidence=2, bonus=0)  # no recency bonus: plain counts
     for prev, word in typed_words("the cat sat. the cat ran. the car ", is_word_char):
         model.learn(word, prev)
     assert model.words == {"the": 3, "cat": 2, "sat": 1, "ran": 1, "car": 1} and model.total == 8
@@ -37,6 +37,27 @@ def test_counts_words_and_pairs_and_interpolates():
     assert mu == 0.5 * (3 / 5)
     assert model.predict("", "nothing") == ([], 0.0)  # at a word's start only the followers are proposed
     assert model.predict("r", "") == ([("ran", 1.0)], 0.5 * (1 / 3))
+
+
+def test_recent_words_get_the_bonus_and_a_save_keeps_which_are_recent(tmp_path):
+    model = PersonalModel(weight=0.5, evidence=1, recent=2, bonus=3)
+    for word in ["cat", "cat", "cat", "car", "cab"]:
+        model.learn(word)
+    assert list(model.recent) == ["car", "cab"]  # the 2 distinct words learned last
+    # counts with the bonus: cat 3, car 1 + 3, cab 1 + 3 (n1 11); mu from the plain counts (m1 5)
+    assert model.predict("ca") == ([("cab", 4 / 11), ("car", 4 / 11), ("cat", 3 / 11)], 0.5 * (5 / 6))
+    assert model.predict("cat") == ([("cat", 1.0)], 0.5 * (3 / 4))
+    model.learn("cat")  # recent again: car drops out
+    assert list(model.recent) == ["cab", "cat"] and model.predict("ca")[0][0] == ("cat", 7 / 12)
+    path = tmp_path / "me.json"
+    model.save(str(path))
+    again = PersonalModel(recent=2, bonus=3)
+    again.load(str(path))
+    assert list(again.recent) == ["cab", "cat"] and again.predict("ca") == model.predict("ca")
+    small = PersonalModel(max_words=1, recent=2)
+    small.learn("a")
+    small.learn("b")  # a is forgotten: no longer recent either
+    assert list(small.recent) == ["b"]
 
 
 def test_mixing_promotes_the_users_word_and_leaves_the_rnn_alone_without_one():

@@ -16,6 +16,8 @@ export const MAX_WORD = 32; // longest word learned, in tokens
 export const MAX_COUNT = 1000000; // counts stop growing here
 export const WEIGHT = 0.5; // the most weight the personal model gets against the RNN
 export const EVIDENCE = 1; // words matching the prefix at which mu is half of WEIGHT (as in Python)
+export const RECENT_WORDS = 50; // the distinct words learned last that get the recency bonus
+export const RECENT_BONUS = 16; // added to the count of a recent word when the prefix is not empty
 
 const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
 
@@ -47,7 +49,7 @@ function ranked(pairs) {
 export class PersonalModel {
   /**
    * @param {string} tokens what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
-   * @param {object} [options] maxWords, maxPairs, weight, evidence.
+   * @param {object} [options] maxWords, maxPairs, weight, evidence, recent, bonus.
    */
   constructor(tokens = CHARACTERS, options = {}) {
     this.tokens = tokens;
@@ -55,6 +57,8 @@ export class PersonalModel {
     this.maxPairs = options.maxPairs ?? MAX_PAIRS;
     this.weight = options.weight ?? WEIGHT;
     this.evidence = options.evidence ?? EVIDENCE;
+    this.recentWords = options.recent ?? RECENT_WORDS;
+    this.bonus = options.bonus ?? RECENT_BONUS;
     this.changes = 0; // counts learn, forget and loadJSON calls (the page stores the model when it changed)
     this.forget();
   }
@@ -66,6 +70,7 @@ export class PersonalModel {
     this.pairs = new Map(); // prev SEP word -> count, least recently learned first
     this.followers = new Map(); // prev -> Set of the words of its pairs
     this.total = 0; // sum of the word counts
+    this.recent = new Set(); // the recentWords distinct words learned last, least recent first
   }
 
   /** Entries held: words plus pairs. */
@@ -81,6 +86,9 @@ export class PersonalModel {
     this.words.delete(word);
     this.words.set(word, Math.min(count + 1, MAX_COUNT));
     this.total += this.words.get(word) - count;
+    this.recent.delete(word);
+    this.recent.add(word);
+    if (this.recent.size > this.recentWords) this.recent.delete(this.recent.values().next().value);
     while (this.words.size > this.maxWords) this.dropWord(this.words.keys().next().value);
     if (!prev || length(prev) > MAX_WORD) return;
     const key = prev + SEP + word;
@@ -95,6 +103,7 @@ export class PersonalModel {
   dropWord(word) {
     this.total -= this.words.get(word);
     this.words.delete(word);
+    this.recent.delete(word);
   }
 
   dropPair(key) {
@@ -116,28 +125,35 @@ export class PersonalModel {
     for (const w of followers) n2 += this.pairs.get(prev + SEP + w);
     const t2 = followers.length;
     let n1;
+    let m1;
     const candidates = new Set(followers);
+    // A word's count: c1, plus the recency bonus for a recent word when the prefix is not empty.
+    const count = prefix ? (w) => (this.words.get(w) ?? 0) + (this.recent.has(w) ? this.bonus : 0)
+      : (w) => this.words.get(w) ?? 0;
     if (prefix) {
       n1 = 0;
+      m1 = 0;
       for (const [w, c] of this.words) {
         if (w.startsWith(prefix)) {
-          n1 += c;
+          m1 += c;
+          n1 += count(w);
           candidates.add(w);
         }
       }
     } else {
       n1 = this.total;
+      m1 = n1;
     }
     // (Python keeps only the n + t2 likeliest single words as candidates: no other can rank above them, so
     // ranking them all gives the same n.)
     if (!candidates.size) return { words: [], mu: 0 };
     const scored = [];
     for (const w of candidates) {
-      const p1 = n1 ? (this.words.get(w) ?? 0) / n1 : 0;
+      const p1 = n1 ? count(w) / n1 : 0;
       const p = n2 ? ((this.pairs.get(prev + SEP + w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
       scored.push([p, w]);
     }
-    const mu = this.weight * (n1 / (n1 + this.evidence));
+    const mu = this.weight * (m1 / (m1 + this.evidence));
     return { words: ranked(scored).slice(0, n).map(([p, w]) => [w, p]), mu };
   }
 
@@ -197,6 +213,7 @@ export class PersonalModel {
     this.words = wordMap;
     this.total = total;
     while (this.words.size > this.maxWords) this.dropWord(this.words.keys().next().value);
+    this.recent = new Set([...this.words.keys()].slice(Math.max(0, this.words.size - this.recentWords)));
     for (const [key, c] of pairMap) {
       this.pairs.set(key, c);
       const [prev, word] = key.split(SEP);

@@ -17,7 +17,7 @@ const WORD_CHARS = { english: isWordChar, korean: isKoreanWordChar };
 
 function trained(c) {
   const model = new PersonalModel(c.tokens, { maxWords: c.max_words, maxPairs: c.max_pairs, weight: c.weight,
-                                              evidence: c.evidence });
+                                              evidence: c.evidence, recent: c.recent, bonus: c.bonus });
   const learned = typedWords(c.text, WORD_CHARS[c.word_char]);
   for (const [prev, word] of learned) model.learn(word, prev);
   return { model, learned };
@@ -40,7 +40,7 @@ for (const c of data.cases) {
     assert.deepEqual(model.toJSON(), c.saved);
     assert.ok(model.words.size <= c.max_words && model.pairs.size <= c.max_pairs);
     const copy = new PersonalModel(c.tokens, { maxWords: c.max_words, maxPairs: c.max_pairs, weight: c.weight,
-                                               evidence: c.evidence });
+                                               evidence: c.evidence, recent: c.recent, bonus: c.bonus });
     copy.loadJSON(JSON.parse(JSON.stringify(model)), WORD_CHARS[c.word_char]); // as stored and read back
     assert.deepEqual(copy.toJSON(), c.saved);
     for (const q of c.queries) assert.deepEqual(copy.predict(q.prefix, q.prev, q.n).words, q.expect);
