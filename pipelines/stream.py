@@ -6,7 +6,9 @@ Windows are `seq_len + 1` ids, `seq_len` apart, as `pipelines.text.make_windows`
 known by its number, so an epoch shuffles numbers: every window of a split whose windows fit the shuffle
 buffer is shuffled as one (the same order as shuffling the windows themselves), a bigger split is read
 in blocks of windows taken in a random order, several at a time (interleaved), through the bounded buffer.
-With `random_offset` the windows start at a random offset in [0, seq_len) drawn afresh each epoch.
+With `random_offset` the windows start at a random offset in [0, seq_len) drawn afresh each epoch; they are
+shuffled through the bounded buffer alone, so in a split of more than `SHUFFLE_WINDOWS` windows an epoch's early
+batches come from the first part of the text (the block order above applies without `random_offset` only).
 Every character is a target at most once an epoch.
 """
 
