@@ -239,8 +239,7 @@ class LiteStep:
         self._threads = threads
         # Two interpreters: one at batch 1 (a keystroke), one for larger batches (the completion search's beams),
         # opened on first use. Resizing one interpreter between the two re-plans its tensors twice a keystroke.
-        self.interpreter, self._runner = self._open()
-        self._batched = None
+        (self.interpreter, self._runner), self._batched = self._open(), None
         with invalid_model(path):
             self.state_size = width(self._runner.get_input_details(), "state")
             self.vocab_size = width(self._runner.get_output_details(), "logits")
