@@ -236,7 +236,10 @@ class LiteStep:
     def __init__(self, path: str, threads: int = 1):
         self.path = path  # the .tflite file that runs
         self.kind: str | None = None  # "float" or "int8" when opened from an export by `open_step`
-        self.interpreter, self._runner = open_signature(path, STEP, ["token", "state"], ["logits", "state"], threads)
+        self._threads = threads
+        # Two interpreters: one at batch 1 (a keystroke), one for larger batches (the completion search's beams),
+        # opened on first use. Resizing one interpreter between the two re-plans its tensors twice a keystroke.
+        (self.interpreter, self._runner), self._batched = self._open(), None
         with invalid_model(path):
             self.state_size = width(self._runner.get_input_details(), "state")
             self.vocab_size = width(self._runner.get_output_details(), "logits")
@@ -245,14 +248,23 @@ class LiteStep:
             with silenced_stderr():  # LiteRT announces its XNNPACK delegate on the first call
                 self(np.zeros(1, np.int32), self.zero_state())
 
+    def _open(self):
+        return open_signature(self.path, STEP, ["token", "state"], ["logits", "state"], self._threads)
+
     def zero_state(self, batch: int = 1) -> np.ndarray:
         """The start state, (batch, S) zeros."""
         return np.zeros((batch, self.state_size), np.float32)
 
     def __call__(self, tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step: tokens (batch,) int32, state (batch, S) -> logits (batch, vocab), new state (batch, S)."""
+        tokens = np.asarray(tokens, np.int32)
+        runner = self._runner
+        if len(tokens) != 1:
+            if self._batched is None:
+                self._batched = self._open()[1]
+            runner = self._batched
         try:  # inline, not `invalid_model`: this is the hot path (one call per keystroke)
-            out = self._runner(token=np.asarray(tokens, np.int32), state=np.asarray(state, np.float32))
+            out = runner(token=tokens, state=np.asarray(state, np.float32))
         except (RuntimeError, ValueError) as e:  # a damaged model that failed only now (another batch size)
             with invalid_model(self.path):
                 raise e from None

@@ -165,6 +165,9 @@ def test_bench_web_writes_page_step_and_keystroke_figures(tiny_export, tmp_path,
         assert 0 < figures["step_ms"]["median"] <= figures["step_ms"]["p99"] and figures["step_ms"]["n"] == 20
         assert 0 < figures["keystroke_ms"]["median"] <= figures["keystroke_ms"]["p99"]
         assert figures["keystroke_ms"]["n"] == 30 and figures["steps_per_keystroke"] > 1
+        assert figures["keystroke_personal_ms"]["n"] == 30 and figures["steps_per_keystroke_personal"] > 1
+        assert figures["personal_entries"] > 1000  # the filled personal model, not an empty one
+        assert figures["heap_bytes_personal"]["start"] <= figures["heap_bytes_personal"]["max"]
         assert figures["wasm"].endswith(".wasm") and figures["errors"] == []
     assert set(result["bars"]["met"]) == {"tiny float", "tiny int8"}
     assert "targets (GRU keystroke <= 5.0 ms median" in capsys.readouterr().out

@@ -145,3 +145,22 @@ def test_resource_flags_are_bounded(tiny_export, argv, message, capsys):
         code = e.code
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1, err
+
+
+def test_a_step_keeps_one_interpreter_at_batch_1_and_another_for_the_beams():
+    import os
+
+    path = os.path.join(ROOT, "exported", "korean-gru", "model_int8.tflite")
+    step, fresh = LiteStep(path), LiteStep(path)
+    rng = np.random.default_rng(0)
+    state = rng.normal(size=(3, step.state_size)).astype(np.float32)
+    tokens = np.array([3, 7, 11], np.int32)
+    step(tokens[:1], state[:1])
+    logits, new_state = step(tokens, state)  # (3, vocab), (3, S)
+    token_shape = {d["name"]: list(d["shape"]) for d in step.interpreter.get_input_details()}
+    assert token_shape[next(n for n in token_shape if "token" in n)] == [1]  # the batch-1 one was not resized
+    one_logits, _ = step(tokens[1:2], state[1:2])
+    expected, expected_state = fresh(tokens, state)  # one interpreter resized to 3, as before
+    np.testing.assert_array_equal(logits, expected)
+    np.testing.assert_array_equal(new_state, expected_state)
+    np.testing.assert_array_equal(one_logits[0], fresh(tokens[1:2], state[1:2])[0][0])

@@ -35,6 +35,11 @@ export function softmax(logits) {
   return logSoftmax(logits).map(Math.exp);
 }
 
+/** Whether extension `a` comes before `b`: the higher score, then the lower row, then the lower column. */
+function before(a, b) {
+  return (b.score - a.score || (a.row - b.row) || (a.col - b.col)) < 0;
+}
+
 /**
  * The k most likely ways to finish the current word.
  *
@@ -76,13 +81,22 @@ export async function beamComplete(step, state, logits, wordIds, endIds, options
       finished.length = Math.min(finished.length, k);
       if (depth === maxLen) break;
       const bar = finished.length === k ? finished[k - 1].score : -Infinity;
-      // Every (beam, word id) extension, best first; a beam below the bar can only fall further.
-      const grown = [];
-      beams.forEach((beam, row) => {
-        wordIds.forEach((id, col) => grown.push({ row, col, id, score: beam.score + beam.logP[id] }));
-      });
-      grown.sort((a, b) => b.score - a.score || (a.row - b.row) || (a.col - b.col));
-      const chosen = grown.slice(0, beamWidth).filter((g) => g.score > bar);
+      // The beamWidth best (beam, word id) extensions, best first (as sorting them all would order them: score,
+      // then row, then column); a beam below the bar can only fall further.
+      const chosen = [];
+      for (let row = 0; row < beams.length; row++) {
+        const { score, logP } = beams[row];
+        for (let col = 0; col < wordIds.length; col++) {
+          const g = { row, col, id: wordIds[col], score: score + logP[wordIds[col]] };
+          let i = chosen.length;
+          while (i > 0 && before(g, chosen[i - 1])) i--;
+          if (i < beamWidth) {
+            chosen.splice(i, 0, g);
+            if (chosen.length > beamWidth) chosen.pop();
+          }
+        }
+      }
+      while (chosen.length && !(chosen[chosen.length - 1].score > bar)) chosen.pop();
       if (chosen.length === 0) break;
       next = [];
       for (const g of chosen) {

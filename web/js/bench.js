@@ -49,8 +49,10 @@ export async function timeSteps(app, text, count, warmup = 50) {
 
 /**
  * Times `count` keystrokes: feed one character of `text` (cycling), then the top-3 suggestions, as the
- * page does on each key, with a personal model of its own (a fresh one, learning the words of `text`: the
- * page's own is left alone) unless `personal` is false. Samples the WASM heap every `every` keystrokes.
+ * page does on each key, with a personal model of its own learning the words of `text` (the page's own is
+ * left alone): a fresh one when `personal` is true, one loaded from `personal` when it is a saved model
+ * (PersonalModel.toJSON, e.g. Python's filled one: lookups in a full model), none when it is false.
+ * Samples the WASM heap every `every` keystrokes.
  *
  * @returns {{ms: number[], steps: number, heap: Array<[number, number]>, personalEntries: number}} steps:
  *     model steps in all (one per character plus the searches' beams); personalEntries: the personal
@@ -64,7 +66,12 @@ export async function timeKeystrokes(app, text, count, every = 100, personal = t
     release: (s) => app.model.release(s),
   };
   const tokens = app.completer.tokenKind;
-  const completer = new Autocompleter(counted, app.manifest, { personal: personal ? new PersonalModel(tokens) : null });
+  let model = null;
+  if (personal) {
+    model = new PersonalModel(tokens);
+    if (personal !== true) model.loadJSON(personal);
+  }
+  const completer = new Autocompleter(counted, app.manifest, { personal: model });
   const chars = Array.from(text);
   const ms = [];
   const heap = [[0, heapBytes()]];
