@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kerasrnn import fit
-from conftest import ROOT, TINY_ARGS, run_cli
+from conftest import ROOT, TINY_ARGS, run_cli, run_main
 
 
 def test_run_directory_contents(tiny_run):
@@ -73,10 +73,20 @@ def _short_file(tmp_path, data: bytes) -> str:
     (lambda t: ["--bogus-flag"], "unrecognized arguments"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, make_args, message):
-    out = run_cli("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), *make_args(tmp_path))
+    out = run_main("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), *make_args(tmp_path))
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_input_in_a_fresh_process_is_one_line_and_exit_2(tmp_path):
+    """As a user runs it: TensorFlow is imported before the text is read, and says nothing on stderr."""
+    short = _short_file(tmp_path, b"hello there\n" * 3)
+    out = run_cli("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), "--text", short)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "too short" in lines[0] and "Traceback" not in out.stderr
 
 
 def test_existing_run_dir_needs_resume(tiny_run, tiny_text, capsys):
