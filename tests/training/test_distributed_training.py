@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 from kerasrnn.training.local_cluster import free_ports
 from kerasrnn.training.strategies import is_chief
 
@@ -145,9 +145,18 @@ def test_chief_is_worker_0_or_the_chief_task():
     ("kerasrnn.launch", ["--workers", "0", "--", "--run-dir", "x"], "--workers must be at least 1"),
     ("kerasrnn.launch", ["--workers", "100000", "--", "--run-dir", "x"], "--workers must be at least 1 and at most 64"),
 ])
-def test_bad_distribution_options_are_one_line(tmp_path, module, args, message):
-    result = run_cli(module, *[a.format(tmp=tmp_path) for a in args])
+def test_bad_distribution_options_are_one_line(tmp_path, module, args, message, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = run_main(module, *[a.format(tmp=tmp_path) for a in args])
     assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []  # refused before anything was written
+
+
+def test_a_bad_distribution_option_in_a_fresh_process_is_one_line(tmp_path):
+    result = run_cli("kerasrnn.launch", "--workers", "2", "--", "--epochs", "1")
+    assert result.returncode == 2 and "give kerasrnn.fit a --run-dir" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
