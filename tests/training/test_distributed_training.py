@@ -50,6 +50,8 @@ def test_two_workers_train_as_one_process_with_the_same_global_batch(tmp_path, t
     assert sorted(os.listdir(two)) == sorted(os.listdir(fit_run))  # the chief wrote the whole run
 
 
+@pytest.mark.slow  # about a minute; the launcher's side is tests/training/test_launch_exit.py, a worker's choice
+# to resume test_a_worker_resumes_only_a_run_the_chief_had_backed_up, resuming from a mid-epoch backup test_fit.py
 def test_a_killed_worker_is_stopped_and_the_job_resumes_from_the_backup(tmp_path, tiny_text):
     run_dir = tmp_path / "run"
     args = ["--workers", "2", "--", "--text", tiny_text, "--units", "32", "--embedding-dim", "16", "--seq-len", "16",
