@@ -35,7 +35,7 @@ def test_two_workers_train_as_one_process_with_the_same_global_batch(tmp_path, t
     assert "[worker 1]" in result.stdout and "this worker writes to" in result.stdout
     result = launch("--workers", "1", "--", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", one)
     assert result.returncode == 0, result.stdout[-3000:]
-    result = run_cli("kerasrnn.fit", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", fit_run)
+    result = run_main("kerasrnn.fit", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", fit_run)
     assert result.returncode == 0, result.stderr
     windows = (18_000 - 1) // 32  # the training split of the 20,000-character text, in windows of 32
     for a, b, c in zip(epochs(two), epochs(one), epochs(fit_run), strict=True):
