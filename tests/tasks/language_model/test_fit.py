@@ -156,11 +156,13 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, t
     assert not (run_dir / "backup").exists()
 
 
-@pytest.mark.parametrize("task_args", [[], ["--task", "surnames", "--train-names", "400"]], ids=["text", "surnames"])
-def test_a_run_killed_after_its_last_epoch_resumes_to_its_final_figures_without_training_again(tmp_path, tiny_text,
-                                                                                              task_args):
+@pytest.mark.parametrize("finished", ["tiny_run", "surname_classifier"], ids=["text", "surnames"])
+def test_a_run_killed_after_its_last_epoch_resumes_to_its_final_figures_without_training_again(tmp_path, finished,
+                                                                                              request):
+    import shutil
+
     run_dir = tmp_path / "run"
-    assert fit.main(["--text", tiny_text, "--run-dir", str(run_dir), *TINY_ARGS, *task_args]) == 0
+    shutil.copytree(request.getfixturevalue(finished), run_dir)  # a session's finished run, copied
     metrics = json.loads((run_dir / "metrics.json").read_text())
     history, best = (run_dir / "history.csv").read_text(), (run_dir / "best.keras").stat().st_mtime_ns
     # as if killed between the last epoch and the final figures: the backup is gone, `final` not yet written
@@ -231,12 +233,11 @@ def test_history_csv_counts_epochs_from_1_like_metrics_json(tiny_run):
     assert epochs == ["1", "2"]
 
 
-def test_weight_decay_a_moving_average_of_the_weights_and_random_offsets(tmp_path, tiny_text):
+def test_weight_decay_a_moving_average_of_the_weights_and_random_offsets(tmp_path, tiny_text, tiny_run):
     from kerasrnn.inference.evaluation import evaluate_run
 
-    runs_made = {}
-    for name, flags in (("plain", []), ("averaged", ["--weight-decay", "0.1", "--ema", "0.9"]),
-                        ("offsets", ["--random-offsets"])):
+    runs_made = {"plain": tiny_run}  # the session's run: these flags, none of the three below
+    for name, flags in (("averaged", ["--weight-decay", "0.1", "--ema", "0.9"]), ("offsets", ["--random-offsets"])):
         run_dir = str(tmp_path / name)
         assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS, *flags]) == 0
         runs_made[name] = run_dir
