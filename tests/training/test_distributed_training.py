@@ -104,8 +104,8 @@ def test_mirrored_over_two_logical_cpus_trains_as_one_device(tmp_path, tiny_text
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "MirroredStrategy, 2 replicas" in result.stdout
-    result = run_main("kerasrnn.fit", "--text", tiny_text, *TINY, "--strategy", "mirrored", "--batch-size", "16",
-                      "--run-dir", str(tmp_path / "one"))  # this process, one CPU: MirroredStrategy over one device
+    result = run_cli("kerasrnn.fit", "--text", tiny_text, *TINY, "--strategy", "mirrored", "--batch-size", "16",
+                     "--run-dir", str(tmp_path / "one"))  # one (logical) CPU: MirroredStrategy over one device
     assert result.returncode == 0, result.stderr
     assert "MirroredStrategy, 1 replica" in result.stdout
     for a, b in zip(epochs(tmp_path / "mirrored"), epochs(tmp_path / "one"), strict=True):
