@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_main
 from kerasrnn.training.local_cluster import free_ports
 from kerasrnn.training.strategies import is_chief
 
@@ -35,7 +35,7 @@ def test_two_workers_train_as_one_process_with_the_same_global_batch(tmp_path, t
     assert "[worker 1]" in result.stdout and "this worker writes to" in result.stdout
     result = launch("--workers", "1", "--", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", one)
     assert result.returncode == 0, result.stdout[-3000:]
-    result = run_cli("kerasrnn.fit", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", fit_run)
+    result = run_main("kerasrnn.fit", "--text", tiny_text, *TINY, "--batch-size", "16", "--run-dir", fit_run)
     assert result.returncode == 0, result.stderr
     windows = (18_000 - 1) // 32  # the training split of the 20,000-character text, in windows of 32
     for a, b, c in zip(epochs(two), epochs(one), epochs(fit_run), strict=True):
@@ -50,6 +50,8 @@ def test_two_workers_train_as_one_process_with_the_same_global_batch(tmp_path, t
     assert sorted(os.listdir(two)) == sorted(os.listdir(fit_run))  # the chief wrote the whole run
 
 
+@pytest.mark.slow  # about a minute; the launcher's side is tests/training/test_launch_exit.py, a worker's choice
+# to resume test_a_worker_resumes_only_a_run_the_chief_had_backed_up, resuming from a mid-epoch backup test_fit.py
 def test_a_killed_worker_is_stopped_and_the_job_resumes_from_the_backup(tmp_path, tiny_text):
     run_dir = tmp_path / "run"
     args = ["--workers", "2", "--", "--text", tiny_text, "--units", "32", "--embedding-dim", "16", "--seq-len", "16",
@@ -145,9 +147,18 @@ def test_chief_is_worker_0_or_the_chief_task():
     ("kerasrnn.launch", ["--workers", "0", "--", "--run-dir", "x"], "--workers must be at least 1"),
     ("kerasrnn.launch", ["--workers", "100000", "--", "--run-dir", "x"], "--workers must be at least 1 and at most 64"),
 ])
-def test_bad_distribution_options_are_one_line(tmp_path, module, args, message):
-    result = run_cli(module, *[a.format(tmp=tmp_path) for a in args])
+def test_bad_distribution_options_are_one_line(tmp_path, module, args, message, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = run_main(module, *[a.format(tmp=tmp_path) for a in args])
     assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []  # refused before anything was written
+
+
+def test_a_bad_distribution_option_in_a_fresh_process_is_one_line(tmp_path):
+    result = run_cli("kerasrnn.launch", "--workers", "2", "--", "--epochs", "1")
+    assert result.returncode == 2 and "give kerasrnn.fit a --run-dir" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 

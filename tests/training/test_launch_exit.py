@@ -30,3 +30,28 @@ def test_launch_keeps_a_workers_own_status(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(local_cluster, "WORKER", FAIL_3)
     assert launch.main(["--workers", "1", "--", "--run-dir", str(tmp_path / "run")]) == 3
     assert "worker 0 exited with status 3" in capsys.readouterr().err
+
+
+# worker 1 kills itself once worker 0 is up; worker 0 would wait for ever (as for a lost peer in a collective)
+KILL_ONE = ["-c", """
+import json, os, signal, sys, time
+index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]
+if index == 1:
+    while not os.path.exists(sys.argv[sys.argv.index("--run-dir") + 1]):
+        time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGKILL)
+os.makedirs(sys.argv[sys.argv.index("--run-dir") + 1])
+time.sleep(600)
+"""]
+
+
+def test_a_killed_worker_stops_the_others(monkeypatch, capsys, tmp_path):
+    import time
+
+    monkeypatch.setattr(local_cluster, "WORKER", KILL_ONE)
+    started = time.perf_counter()
+    code = launch.main(["--workers", "2", "--", "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 1, err  # the chief was stopped: the job failed
+    assert err.strip() == "kerasrnn.launch: worker 1 was killed by signal 9 (SIGKILL); stopping the others"
+    assert time.perf_counter() - started < 20  # worker 0 was terminated at once, not waited for (30 s, then killed)

@@ -10,7 +10,7 @@ import pytest
 from kerasrnn import fit
 from kerasrnn.ondevice.hangul import KEYS
 from kerasrnn.tasks.korean.corpus import key_streams
-from conftest import KOREAN_ARGS, ROOT, run_cli
+from conftest import KOREAN_ARGS, ROOT, run_cli, run_main
 
 
 def test_the_run_trains_on_keys_and_reports_both_models(korean_run):
@@ -36,8 +36,9 @@ def test_the_run_trains_on_keys_and_reports_both_models(korean_run):
 
 
 def test_the_korean_task_uses_its_own_corpus(tmp_path):
-    out = run_cli("kerasrnn.fit", *KOREAN_ARGS, "--run-dir", str(tmp_path / "r"), "--text", "x.txt")
+    out = run_main("kerasrnn.fit", *KOREAN_ARGS, "--run-dir", str(tmp_path / "r"), "--text", "x.txt")
     assert out.returncode == 2 and out.stderr.count("\n") == 1 and "bundled Korean corpus" in out.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_a_finished_korean_run_has_nothing_to_resume(korean_run, capsys):

@@ -39,7 +39,9 @@ def make_run(path, text_file, cell="gru", layers=1, units=16, embedding_dim=8) -
     ("simplernn", 1, 8), ("simplernn", 2, 8), ("lstm", 1, 8), ("lstm", 2, 0), ("gru", 1, 0), ("gru", 2, 8)])
 def test_tflite_and_saved_model_steps_match_keras(tmp_path, tiny_text, cell, layers, embedding_dim):
     run_dir = make_run(tmp_path / "run", tiny_text, cell, layers, embedding_dim=embedding_dim)
-    manifest = export_run(run_dir, str(tmp_path / "out"), log=lambda *_: None)
+    # int8 files (two more conversions and checks) for the two-layer models only: each cell's still passes its check
+    manifest = export_run(run_dir, str(tmp_path / "out"), log=lambda *_: None, int8=layers == 2)
+    assert ("model_int8.tflite" in manifest["files"]) == (layers == 2)
     run = load_run(run_dir)
     ids = run.vocab.encode("First Citizen:\nBefore we proceed any further, hear me speak.")
     expected = run.model(ids[None], training=False).numpy()  # (1, time, vocab)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from kerasrnn import fit
-from conftest import ROOT, TINY_ARGS, run_cli
+from conftest import ROOT, TINY_ARGS, run_cli, run_main
 
 
 def test_run_directory_contents(tiny_run):
@@ -73,10 +73,20 @@ def _short_file(tmp_path, data: bytes) -> str:
     (lambda t: ["--bogus-flag"], "unrecognized arguments"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, make_args, message):
-    out = run_cli("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), *make_args(tmp_path))
+    out = run_main("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), *make_args(tmp_path))
     assert out.returncode == 2, out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in out.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_input_in_a_fresh_process_is_one_line_and_exit_2(tmp_path):
+    """As a user runs it: TensorFlow is imported before the text is read, and says nothing on stderr."""
+    short = _short_file(tmp_path, b"hello there\n" * 3)
+    out = run_cli("kerasrnn.fit", *TINY_ARGS, "--run-dir", str(tmp_path / "run"), "--text", short)
+    assert out.returncode == 2, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "too short" in lines[0] and "Traceback" not in out.stderr
 
 
 def test_existing_run_dir_needs_resume(tiny_run, tiny_text, capsys):
@@ -105,7 +115,8 @@ SURNAME_KILL_ARGS = ["--task", "surnames", "--units", "16", "--embedding-dim", "
 
 
 @pytest.mark.parametrize("sig,task_args", [(signal.SIGKILL, SHAKESPEARE_KILL_ARGS),
-                                           (signal.SIGTERM, SHAKESPEARE_KILL_ARGS),
+                                           # fit sets no SIGTERM handler: it ends as SIGKILL does
+                                           pytest.param(signal.SIGTERM, SHAKESPEARE_KILL_ARGS, marks=pytest.mark.slow),
                                            (signal.SIGKILL, SURNAME_KILL_ARGS)],
                          ids=["SIGKILL", "SIGTERM", "surnames-SIGKILL"])
 def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, task_args):
@@ -136,7 +147,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, t
     done_before = len(metrics["epochs"])
     assert done_before >= 1 and "final" not in metrics
 
-    out = run_cli("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")
+    out = run_main("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")  # in this process
     assert out.returncode == 0, out.stderr
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert [e["epoch"] for e in metrics["epochs"]] == [1, 2, 3]
@@ -145,16 +156,18 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, tiny_text, sig, t
     assert not (run_dir / "backup").exists()
 
 
-@pytest.mark.parametrize("task_args", [[], ["--task", "surnames", "--train-names", "400"]], ids=["text", "surnames"])
-def test_a_run_killed_after_its_last_epoch_resumes_to_its_final_figures_without_training_again(tmp_path, tiny_text,
-                                                                                              task_args):
+@pytest.mark.parametrize("finished", ["tiny_run", "surname_classifier"], ids=["text", "surnames"])
+def test_a_run_killed_after_its_last_epoch_resumes_to_its_final_figures_without_training_again(tmp_path, finished,
+                                                                                              request):
+    import shutil
+
     run_dir = tmp_path / "run"
-    assert fit.main(["--text", tiny_text, "--run-dir", str(run_dir), *TINY_ARGS, *task_args]) == 0
+    shutil.copytree(request.getfixturevalue(finished), run_dir)  # a session's finished run, copied
     metrics = json.loads((run_dir / "metrics.json").read_text())
     history, best = (run_dir / "history.csv").read_text(), (run_dir / "best.keras").stat().st_mtime_ns
     # as if killed between the last epoch and the final figures: the backup is gone, `final` not yet written
     (run_dir / "metrics.json").write_text(json.dumps({k: v for k, v in metrics.items() if k != "final"}))
-    out = run_cli("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")
+    out = run_main("kerasrnn.fit", "--run-dir", str(run_dir), "--resume", "--verbose", "0")
     assert out.returncode == 0, out.stderr
     again = json.loads((run_dir / "metrics.json").read_text())
     assert again["epochs"] == metrics["epochs"] and again["final"] == metrics["final"]  # nothing trained twice
@@ -220,12 +233,11 @@ def test_history_csv_counts_epochs_from_1_like_metrics_json(tiny_run):
     assert epochs == ["1", "2"]
 
 
-def test_weight_decay_a_moving_average_of_the_weights_and_random_offsets(tmp_path, tiny_text):
+def test_weight_decay_a_moving_average_of_the_weights_and_random_offsets(tmp_path, tiny_text, tiny_run):
     from kerasrnn.inference.evaluation import evaluate_run
 
-    runs_made = {}
-    for name, flags in (("plain", []), ("averaged", ["--weight-decay", "0.1", "--ema", "0.9"]),
-                        ("offsets", ["--random-offsets"])):
+    runs_made = {"plain": tiny_run}  # the session's run: these flags, none of the three below
+    for name, flags in (("averaged", ["--weight-decay", "0.1", "--ema", "0.9"]), ("offsets", ["--random-offsets"])):
         run_dir = str(tmp_path / name)
         assert fit.main(["--text", tiny_text, "--run-dir", run_dir, *TINY_ARGS, *flags]) == 0
         runs_made[name] = run_dir

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from conftest import SURNAME_ARGS, run_cli
+from conftest import SURNAME_ARGS, run_main
 from kerasrnn import classify, fit, sample
 
 
@@ -77,15 +77,17 @@ def test_the_wrong_kind_of_run_is_a_clear_error(surname_classifier, surname_gene
     assert "is a classifier" in capsys.readouterr().err
 
 
-def test_fit_rejects_bad_surname_options():
-    result = run_cli("kerasrnn.fit", "--task", "surnames", "--class-weight", "heavy")
+def test_fit_rejects_bad_surname_options(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_main("kerasrnn.fit", "--task", "surnames", "--class-weight", "heavy")
     assert result.returncode == 2 and "invalid choice: 'heavy'" in result.stderr
-    result = run_cli("kerasrnn.fit", "--task", "surnames", "--embedding-dim", "0")
+    result = run_main("kerasrnn.fit", "--task", "surnames", "--embedding-dim", "0")
     assert result.returncode == 2 and "need an embedding" in result.stderr and "Traceback" not in result.stderr
-    result = run_cli("kerasrnn.fit", "--task", "surnames", "--class-weight-power", "0")
+    result = run_main("kerasrnn.fit", "--task", "surnames", "--class-weight-power", "0")
     assert result.returncode == 2 and "--class-weight-power must be in (0, 1]" in result.stderr
-    result = run_cli("kerasrnn.fit", "--task", "surname-generation", "--train-on", "train+validation")
+    result = run_main("kerasrnn.fit", "--task", "surname-generation", "--train-on", "train+validation")
     assert result.returncode == 2 and "for --task surnames only" in result.stderr and "Traceback" not in result.stderr
+    assert os.listdir(tmp_path) == []  # refused before any run directory was made
 
 
 def test_train_on_train_and_validation_learns_the_validation_names(tmp_path):
