@@ -121,16 +121,19 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32")
 
         units = tf.shape(recurrent)[0]
 
+        def gates(a):  # (batch, 4 units) -> i, f, g, o
+            return a[:, :units], a[:, units:2 * units], a[:, 2 * units:3 * units], a[:, 3 * units:]
+
         def body(t, h, c):
             z = zx[t] + _mm(h, recurrent_p, products)  # (batch, 4 units)
-            gates = tf.sigmoid(z)  # i, f and o are read from here; its c part is unused
-            i, f, o = gates[:, :units], gates[:, units:2 * units], gates[:, 3 * units:]
-            g = tf.tanh(z[:, 2 * units:3 * units])
+            act = tf.concat([tf.sigmoid(z[:, :2 * units]), tf.tanh(z[:, 2 * units:3 * units]),
+                             tf.sigmoid(z[:, 3 * units:])], -1)  # i, f, g, o: one stored array, not two
+            i, f, g, o = gates(act)
             c = f * c + i * g
             h = o * tf.tanh(c)
-            return h, c, h, c, gates, g
+            return h, c, h, c, act
 
-        (h, c), (hs, cs, sig, tanh_g) = _loop(time, body, (h0, c0), x.dtype, 4)
+        (h, c), (hs, cs, acts) = _loop(time, body, (h0, c0), x.dtype, 3)
 
         def grad(d_out, d_h, d_c):
             d_hs = tf.transpose(d_out, [1, 0, 2])
@@ -138,8 +141,7 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32")
             recurrent_t = _low(tf.transpose(recurrent), products)
 
             def back(t, dh_next, dc_next):
-                i, f, _, o = tf.split(sig[t], 4, axis=-1)
-                g = tanh_g[t]
+                i, f, g, o = gates(acts[t])
                 tc = tf.tanh(cs[t])
                 dh = d_hs[t] + dh_next
                 dc = dh * o * (1 - tc * tc) + dc_next
