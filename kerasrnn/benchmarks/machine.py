@@ -3,7 +3,9 @@
 `cpu_kind()` reads /proc/cpuinfo (Linux) and the environment variables that restrict the libraries'
 instruction sets, so a figure measured "as on AVX2" on an AVX-512 machine says so. One library cannot be
 held: XLA's CPU backend hands its matrix products to YNNPACK, which picks its kernels from the CPU's own
-flags (`--xla_cpu_max_isa` caps only the code XLA generates). `xla_dots` records which library ran them;
+flags (`--xla_cpu_max_isa` caps only the code XLA generates). `xla_dots` records which library the flags let
+run them (YNNPACK may still decline a product: on an AMD EPYC Zen 4, XLA's dump showed the LSTM step's products
+as plain dots in Eigen);
 `XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=` sends them to Eigen, built into TensorFlow for AVX,
 for a figure that no AVX-512 instruction can reach.
 """
@@ -39,7 +41,7 @@ def cpu_kind() -> dict:
 
 
 def xla_dots(xla_flags: str) -> str:
-    """Which library runs XLA's CPU matrix products under these XLA_FLAGS: "YNNPACK" (the default: its own
+    """Which library these XLA_FLAGS let run XLA's CPU matrix products: "YNNPACK" (the default: its own
     choice of instruction set) or "Eigen" (YNNPACK's dot fusion turned off, by an empty list or "-individual_dot":
     XLA's own loops and Eigen, which TensorFlow builds for AVX)."""
     values = [f.split("=", 1)[1] for f in xla_flags.split() if f.startswith("--xla_cpu_experimental_ynn_fusion_type=")]
