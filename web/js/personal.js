@@ -115,8 +115,13 @@ function topIndices(counts, k) {
 }
 
 /** Adds [score, word] to `best` (Python's order, at most n kept). */
-function keepBest(best, item, n) {
-  if (best.length === n && (!n || before(item, best[n - 1]) > 0)) return;
+function keepBest(best, p, w, n) {
+  if (best.length === n) {
+    if (!n) return;
+    const last = best[n - 1];
+    if (p < last[0] || (p === last[0] && compareCodePoints(w, last[1]) > 0)) return;
+  }
+  const item = [p, w];
   let j = best.length;
   while (j > 0 && before(item, best[j - 1]) < 0) j--;
   best.splice(j, 0, item);
@@ -212,7 +217,7 @@ export class PersonalModel {
     const pairCounts = (prev && this.followers.get(prev)) || new Map();
     let followers;
     if (!prefix) {
-      followers = [...pairCounts.keys()];
+      followers = pairCounts.keys();
     } else {
       let sorted = this.followersSorted.get(prev);
       if (!sorted && pairCounts.size) {
@@ -222,8 +227,14 @@ export class PersonalModel {
       followers = sorted ? startingWith(sorted, prefix) : [];
     }
     let n2 = 0;
-    for (const w of followers) n2 += pairCounts.get(w);
-    const t2 = followers.length;
+    let t2 = 0;
+    if (!prefix) {
+      for (const c of pairCounts.values()) n2 += c;
+      t2 = pairCounts.size;
+    } else {
+      for (const w of followers) n2 += pairCounts.get(w);
+      t2 = followers.length;
+    }
     let n1;
     let m1;
     const candidates = new Map(); // word -> its count: c1, plus the recency bonus when the prefix is not empty
@@ -250,14 +261,14 @@ export class PersonalModel {
     } else {
       n1 = this.total;
       m1 = n1;
-      for (const w of followers) candidates.set(w, this.words.get(w) ?? 0);
+      for (const w of followers) candidates.set(w, this.words.get(w) ?? 0); // (followers: an iterator here)
     }
     if (!candidates.size) return { words: [], mu: 0 };
     const best = [];
     for (const [w, c] of candidates) {
       const p1 = n1 ? c / n1 : 0;
       const p = n2 ? ((pairCounts.get(w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
-      keepBest(best, [p, w], n);
+      keepBest(best, p, w, n);
     }
     const mu = this.weight * (m1 / (m1 + this.evidence));
     return { words: best.map(([p, w]) => [w, p]), mu };
