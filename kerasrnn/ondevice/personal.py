@@ -77,7 +77,8 @@ class PersonalModel:
         """Forgets everything learned."""
         self.words: dict[str, int] = {}  # word -> count, least recently learned first
         self.pairs: dict[tuple[str, str], int] = {}  # (prev, word) -> count, least recently learned first
-        self.followers: dict[str, set[str]] = {}  # prev -> the words of its pairs
+        self.followers: dict[str, dict[str, int]] = {}  # prev -> {word: its pair's count}
+        self._followers_sorted: dict[str, list[str]] = {}  # prev -> its followers in code-point order (built lazily)
         self.total = 0  # sum of the word counts
         self.recent: dict[str, None] = {}  # the `recent_words` distinct words learned last, least recent first
         self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
@@ -105,8 +106,7 @@ class PersonalModel:
             return
         key = (prev, word)
         count = self.pairs.pop(key, 0)
-        self.pairs[key] = min(count + 1, MAX_COUNT)
-        self.followers.setdefault(prev, set()).add(word)
+        self.pairs[key] = self._follow(prev, word, min(count + 1, MAX_COUNT))
         while len(self.pairs) > self.max_pairs:
             self._drop_pair(next(iter(self.pairs)))
 
@@ -115,17 +115,40 @@ class PersonalModel:
         self.recent.pop(word, None)
         del self._sorted[bisect.bisect_left(self._sorted, word)]
 
+    def _follow(self, prev: str, word: str, count: int) -> int:
+        """Records `count` as the pair's count among prev's followers; returns it."""
+        followers = self.followers.setdefault(prev, {})
+        if word not in followers:
+            self._followers_sorted.pop(prev, None)
+        followers[word] = count
+        return count
+
     def _drop_pair(self, key: tuple[str, str]) -> None:
         del self.pairs[key]
         followers = self.followers[key[0]]
-        followers.discard(key[1])
+        del followers[key[1]]
+        self._followers_sorted.pop(key[0], None)
         if not followers:
             del self.followers[key[0]]
 
-    def _starting_with(self, prefix: str) -> list[str]:
-        lo = bisect.bisect_left(self._sorted, prefix)
-        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
-        return self._sorted[lo:hi]
+    def _starting_with(self, prefix: str, ordered: list[str] | None = None) -> list[str]:
+        """The words of `ordered` (a code-point ordered list; all the words by default) that start with prefix."""
+        ordered = self._sorted if ordered is None else ordered
+        lo = bisect.bisect_left(ordered, prefix)
+        hi = bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)
+        return ordered[lo:hi]
+
+    def _following(self, prev: str, prefix: str) -> tuple[list[str], dict[str, int]]:
+        """prev's followers that start with prefix, and all of prev's followers with their pair counts."""
+        followers = self.followers.get(prev) if prev else None
+        if not followers:
+            return [], {}
+        if not prefix:
+            return list(followers), followers
+        ordered = self._followers_sorted.get(prev)
+        if ordered is None:
+            ordered = self._followers_sorted[prev] = sorted(followers)
+        return self._starting_with(prefix, ordered), followers
 
     def predict(self, prefix: str, prev: str = "", n: int = 3) -> tuple[list[tuple[str, float]], float]:
         """The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
@@ -133,32 +156,42 @@ class PersonalModel:
         Returns:
             ([(word, P), ...] best first, mu).
         """
-        followers = [w for w in self.followers.get(prev, ()) if w.startswith(prefix)] if prev else []
-        n2 = sum(self.pairs[prev, w] for w in followers)
+        followers, pair_counts = self._following(prev, prefix)
+        n2 = sum(map(pair_counts.__getitem__, followers))
         t2 = len(followers)
+        words = self.words
         if prefix:
-            recent, bonus, words = self.recent, self.bonus, self.words
-
-            def count(w: str) -> int:
-                return words.get(w, 0) + (bonus if w in recent else 0)
-
+            recent, bonus = self.recent, self.bonus
             matching = self._starting_with(prefix)  # in code-point order, so ties keep it
-            m1 = sum(map(words.__getitem__, matching))
-            n1 = m1 + bonus * sum(w in recent for w in matching)
-            candidates = set(heapq.nlargest(n + t2, matching, key=count)).union(followers)
+            counts = list(map(words.__getitem__, matching))
+            m1 = sum(counts)
+            lo = bisect.bisect_left(self._sorted, prefix)
+            hits = 0
+            for w in recent:  # at most `recent_words`: cheaper than testing every matching word
+                if w.startswith(prefix):
+                    counts[bisect.bisect_left(self._sorted, w) - lo] += bonus
+                    hits += 1
+            n1 = m1 + bonus * hits
+            # the n + t2 highest counts, ties in code-point order (nlargest is stable)
+            top = heapq.nlargest(n + t2, range(len(matching)), key=counts.__getitem__)
+            candidates = {matching[i]: counts[i] for i in top}
+            for w in followers:
+                if w not in candidates:
+                    candidates[w] = words.get(w, 0) + (bonus if w in recent else 0)
         else:
-            count, m1 = self.words.get, self.total
-            n1, candidates = m1, set(followers)
+            m1 = n1 = self.total
+            candidates = {w: words.get(w, 0) for w in followers}
         if not candidates:
             return [], 0.0
-        scored = []
-        for w in candidates:
-            p1 = (count(w) or 0) / n1 if n1 else 0.0
-            p = (self.pairs.get((prev, w), 0) + t2 * p1) / (n2 + t2) if n2 else p1
-            scored.append((-p, w))
-        scored.sort()
+        pairs_get, d = pair_counts.get, n2 + t2
+        if not n1:  # no word starts with prefix: P1 is 0.0 (the followers are forgotten words)
+            scored = [(-((pairs_get(w, 0) + t2 * 0.0) / d) if n2 else -0.0, w) for w in candidates]
+        elif n2:
+            scored = [(-((pairs_get(w, 0) + t2 * (c / n1)) / d), w) for w, c in candidates.items()]
+        else:
+            scored = [(-(c / n1), w) for w, c in candidates.items()]
         mu = self.weight * (m1 / (m1 + self.evidence))
-        return [(w, -p) for p, w in scored[:n]], mu
+        return [(w, -p) for p, w in heapq.nsmallest(n, scored)], mu
 
     def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3) -> list[tuple[str, float]]:
         """The RNN's completions of `prefix` ((completion, probability), best first) mixed with the personal
@@ -208,8 +241,7 @@ class PersonalModel:
             key = (entry[0], entry[1])
             if key in self.pairs:
                 raise ValueError(f"the pair {key!r} appears twice")
-            self.pairs[key] = entry[2]
-            self.followers.setdefault(key[0], set()).add(key[1])
+            self.pairs[key] = self._follow(key[0], key[1], entry[2])
         while len(self.pairs) > self.max_pairs:
             self._drop_pair(next(iter(self.pairs)))
 

@@ -28,8 +28,28 @@ function length(s) {
   return n;
 }
 
-/** Python's str comparison: code-point order (-1, 0, 1). */
+/** Python's str comparison: code-point order (-1, 0, 1). Plain code-unit comparison where it is the same (the
+ * first differing units are not surrogates), code point by code point otherwise. */
 export function compareCodePoints(a, b) {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (i === n) {
+    if (!i || !isHighSurrogate(a.charCodeAt(i - 1))) return a.length < b.length ? -1 : 1;
+  } else {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if ((x & 0xf800) !== 0xd800 && (y & 0xf800) !== 0xd800) return x < y ? -1 : 1;
+  }
+  return compareSlowly(a, b);
+}
+
+function isHighSurrogate(unit) {
+  return (unit & 0xfc00) === 0xd800;
+}
+
+function compareSlowly(a, b) {
   const x = a[Symbol.iterator]();
   const y = b[Symbol.iterator]();
   for (;;) {
@@ -41,9 +61,71 @@ export function compareCodePoints(a, b) {
   }
 }
 
+/** Python's order of (-score, word): higher score first, then the word. */
+function before(a, b) {
+  return a[0] !== b[0] ? (b[0] > a[0] ? 1 : -1) : compareCodePoints(a[1], b[1]);
+}
+
 /** Sorts [score, word] pairs as Python sorts (-score, word): higher score first, then the word. */
 function ranked(pairs) {
-  return pairs.sort((a, b) => (a[0] !== b[0] ? (b[0] > a[0] ? 1 : -1) : compareCodePoints(a[1], b[1])));
+  return pairs.sort(before);
+}
+
+/** The first index of `sorted` (code-point order) whose word is not below `word` (Python's bisect_left). */
+function bisect(sorted, word) {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareCodePoints(sorted[mid], word) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** [lo, hi): the words of `sorted` (code-point order) that start with `prefix`, or null when they need not be
+ * contiguous (a prefix ending in half of a surrogate pair). */
+function prefixRange(sorted, prefix) {
+  if (prefix && isHighSurrogate(prefix.charCodeAt(prefix.length - 1))) return null;
+  const lo = bisect(sorted, prefix);
+  let hi = lo;
+  while (hi < sorted.length && sorted[hi].startsWith(prefix)) hi++;
+  return [lo, hi];
+}
+
+/** The words of `sorted` (code-point order) that start with `prefix`, in that order. */
+function startingWith(sorted, prefix) {
+  const range = prefixRange(sorted, prefix);
+  return range ? sorted.slice(range[0], range[1]) : sorted.filter((w) => w.startsWith(prefix));
+}
+
+/** The indices of the k highest counts, ties lower index first (Python's stable heapq.nlargest). */
+function topIndices(counts, k) {
+  if (k >= counts.length) return counts.map((_, i) => i);
+  const top = []; // indices, highest count first
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (top.length === k && c <= counts[top[k - 1]]) continue;
+    let j = top.length;
+    while (j > 0 && counts[top[j - 1]] < c) j--;
+    top.splice(j, 0, i);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+/** Adds [score, word] to `best` (Python's order, at most n kept). */
+function keepBest(best, p, w, n) {
+  if (best.length === n) {
+    if (!n) return;
+    const last = best[n - 1];
+    if (p < last[0] || (p === last[0] && compareCodePoints(w, last[1]) > 0)) return;
+  }
+  const item = [p, w];
+  let j = best.length;
+  while (j > 0 && before(item, best[j - 1]) < 0) j--;
+  best.splice(j, 0, item);
+  if (best.length > n) best.pop();
 }
 
 export class PersonalModel {
@@ -68,7 +150,9 @@ export class PersonalModel {
     this.changes++;
     this.words = new Map(); // word -> count, least recently learned first
     this.pairs = new Map(); // prev SEP word -> count, least recently learned first
-    this.followers = new Map(); // prev -> Set of the words of its pairs
+    this.followers = new Map(); // prev -> Map of the words of its pairs to the pair counts
+    this.followersSorted = new Map(); // prev -> its followers in code-point order (built when first needed)
+    this.sorted = []; // the words in code-point order (prefix ranges by bisection)
     this.total = 0; // sum of the word counts
     this.recent = new Set(); // the recentWords distinct words learned last, least recent first
   }
@@ -83,6 +167,7 @@ export class PersonalModel {
     if (!word || length(word) > MAX_WORD) return;
     this.changes++;
     const count = this.words.get(word) ?? 0;
+    if (!count) this.sorted.splice(bisect(this.sorted, word), 0, word);
     this.words.delete(word);
     this.words.set(word, Math.min(count + 1, MAX_COUNT));
     this.total += this.words.get(word) - count;
@@ -94,16 +179,24 @@ export class PersonalModel {
     const key = prev + SEP + word;
     const pairCount = this.pairs.get(key) ?? 0;
     this.pairs.delete(key);
-    this.pairs.set(key, Math.min(pairCount + 1, MAX_COUNT));
-    if (!this.followers.has(prev)) this.followers.set(prev, new Set());
-    this.followers.get(prev).add(word);
+    this.pairs.set(key, this.follow(prev, word, Math.min(pairCount + 1, MAX_COUNT)));
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
+  }
+
+  /** Records `count` as the pair's count among prev's followers; returns it. */
+  follow(prev, word, count) {
+    let followers = this.followers.get(prev);
+    if (!followers) this.followers.set(prev, (followers = new Map()));
+    if (!followers.has(word)) this.followersSorted.delete(prev);
+    followers.set(word, count);
+    return count;
   }
 
   dropWord(word) {
     this.total -= this.words.get(word);
     this.words.delete(word);
     this.recent.delete(word);
+    this.sorted.splice(bisect(this.sorted, word), 1);
   }
 
   dropPair(key) {
@@ -111,6 +204,7 @@ export class PersonalModel {
     const [prev, word] = key.split(SEP);
     const followers = this.followers.get(prev);
     followers.delete(word);
+    this.followersSorted.delete(prev);
     if (!followers.size) this.followers.delete(prev);
   }
 
@@ -120,41 +214,64 @@ export class PersonalModel {
    * @returns {{words: Array<[string, number]>, mu: number}} [word, P] best first.
    */
   predict(prefix, prev = '', n = 3) {
-    const followers = prev ? [...(this.followers.get(prev) ?? [])].filter((w) => w.startsWith(prefix)) : [];
+    const pairCounts = (prev && this.followers.get(prev)) || new Map();
+    let followers;
+    if (!prefix) {
+      followers = pairCounts.keys();
+    } else {
+      let sorted = this.followersSorted.get(prev);
+      if (!sorted && pairCounts.size) {
+        sorted = [...pairCounts.keys()].sort(compareCodePoints);
+        this.followersSorted.set(prev, sorted);
+      }
+      followers = sorted ? startingWith(sorted, prefix) : [];
+    }
     let n2 = 0;
-    for (const w of followers) n2 += this.pairs.get(prev + SEP + w);
-    const t2 = followers.length;
+    let t2 = 0;
+    if (!prefix) {
+      for (const c of pairCounts.values()) n2 += c;
+      t2 = pairCounts.size;
+    } else {
+      for (const w of followers) n2 += pairCounts.get(w);
+      t2 = followers.length;
+    }
     let n1;
     let m1;
-    const candidates = new Set(followers);
-    // A word's count: c1, plus the recency bonus for a recent word when the prefix is not empty.
-    const count = prefix ? (w) => (this.words.get(w) ?? 0) + (this.recent.has(w) ? this.bonus : 0)
-      : (w) => this.words.get(w) ?? 0;
+    const candidates = new Map(); // word -> its count: c1, plus the recency bonus when the prefix is not empty
     if (prefix) {
-      n1 = 0;
+      // The words starting with prefix, in code-point order (so ties keep it), with their counts.
+      const range = prefixRange(this.sorted, prefix);
+      const matching = range ? this.sorted.slice(range[0], range[1]) : this.sorted.filter((w) => w.startsWith(prefix));
+      const counts = matching.map((w) => this.words.get(w));
       m1 = 0;
-      for (const [w, c] of this.words) {
+      for (const c of counts) m1 += c;
+      let hits = 0;
+      for (const w of this.recent) { // at most recentWords: cheaper than testing every matching word
         if (w.startsWith(prefix)) {
-          m1 += c;
-          n1 += count(w);
-          candidates.add(w);
+          counts[bisect(matching, w)] += this.bonus;
+          hits++;
         }
+      }
+      n1 = m1 + this.bonus * hits;
+      // Only the n + t2 highest counts can rank among the n best (as in Python).
+      for (const i of topIndices(counts, n + t2)) candidates.set(matching[i], counts[i]);
+      for (const w of followers) {
+        if (!candidates.has(w)) candidates.set(w, (this.words.get(w) ?? 0) + (this.recent.has(w) ? this.bonus : 0));
       }
     } else {
       n1 = this.total;
       m1 = n1;
+      for (const w of followers) candidates.set(w, this.words.get(w) ?? 0); // (followers: an iterator here)
     }
-    // (Python keeps only the n + t2 likeliest single words as candidates: no other can rank above them, so
-    // ranking them all gives the same n.)
     if (!candidates.size) return { words: [], mu: 0 };
-    const scored = [];
-    for (const w of candidates) {
-      const p1 = n1 ? count(w) / n1 : 0;
-      const p = n2 ? ((this.pairs.get(prev + SEP + w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
-      scored.push([p, w]);
+    const best = [];
+    for (const [w, c] of candidates) {
+      const p1 = n1 ? c / n1 : 0;
+      const p = n2 ? ((pairCounts.get(w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
+      keepBest(best, p, w, n);
     }
     const mu = this.weight * (m1 / (m1 + this.evidence));
-    return { words: ranked(scored).slice(0, n).map(([p, w]) => [w, p]), mu };
+    return { words: best.map(([p, w]) => [w, p]), mu };
   }
 
   /**
@@ -212,13 +329,12 @@ export class PersonalModel {
     this.forget();
     this.words = wordMap;
     this.total = total;
+    this.sorted = [...wordMap.keys()].sort(compareCodePoints);
     while (this.words.size > this.maxWords) this.dropWord(this.words.keys().next().value);
     this.recent = new Set([...this.words.keys()].slice(Math.max(0, this.words.size - this.recentWords)));
     for (const [key, c] of pairMap) {
-      this.pairs.set(key, c);
       const [prev, word] = key.split(SEP);
-      if (!this.followers.has(prev)) this.followers.set(prev, new Set());
-      this.followers.get(prev).add(word);
+      this.pairs.set(key, this.follow(prev, word, c));
     }
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
   }

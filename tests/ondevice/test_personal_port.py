@@ -1,0 +1,76 @@
+"""The page's personal model (web/js/personal.js) against kerasrnn.ondevice.personal on long randomized
+sequences of learn, predict, mix and save-and-reload: every result the same, floats bit for bit.
+
+The words are drawn from a small alphabet (so prefixes, ties and evictions are frequent) that mixes ASCII,
+Hangul jamo, characters above the surrogates (U+E000..) and astral ones, where UTF-16 order is not
+code-point order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from conftest import ROOT, skip_or_fail  # noqa: E402
+from kerasrnn.ondevice.personal import PersonalModel  # noqa: E402
+
+REPLAY = os.path.join(ROOT, "tests", "ondevice", "personal_replay.mjs")
+ALPHABET = "ab\u3131\ue000\uffe1\U0001f600\U00010348"
+SETTINGS = [  # (max_words, max_pairs, recent, bonus, distinct words, operations)
+    (4, 3, 2, 3, 20, 1500), (12, 30, 5, 16, 40, 2000), (40, 10, 0, 0, 60, 1500), (150, 400, 50, 16, 300, 4000)]
+
+
+def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: int, distinct: int, ops: int) -> dict:
+    """One randomized sequence of calls (fixed seed) and what Python returns for each."""
+    rng = random.Random(seed)
+    vocab = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5))) for _ in range(distinct)]
+    model = PersonalModel(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus)
+    calls, results, prev = [], [], ""
+    for _ in range(ops):
+        roll = rng.random()
+        if roll < 0.45:
+            word = rng.choice(vocab)
+            calls.append(["learn", word, prev])
+            model.learn(word, prev)
+            prev = word if rng.random() < 0.85 else ""
+        elif roll < 0.995:
+            prefix = rng.choice(vocab)[:rng.randint(0, 3)]
+            after, n = rng.choice(vocab + [""]), rng.choice([0, 1, 3, 3, 3, 8])
+            if roll < 0.85:
+                calls.append(["predict", prefix, after, n])
+                words, mu = model.predict(prefix, after, n)
+                results.append([[list(w) for w in words], mu])
+            else:
+                rnn = [[rng.choice(vocab)[:rng.randint(1, 3)], rng.random()] for _ in range(rng.randint(0, 4))]
+                calls.append(["mix", prefix, after, n, rnn])
+                results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n)])
+        else:
+            calls.append(["reload"])
+            data = model.to_json()
+            model = PersonalModel(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus)
+            model.load_json(json.loads(json.dumps(data)))
+    return {"max_words": max_words, "max_pairs": max_pairs, "recent": recent, "bonus": bonus, "ops": calls,
+            "expect": {"results": results, "saved": model.to_json()}}
+
+
+def test_the_page_port_matches_python_on_random_sequences(tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        skip_or_fail("Node.js is not installed (apt-get install nodejs): the page's personal model port needs it")
+    cases = [random_case(seed, *settings) for seed, settings in enumerate(SETTINGS)]
+    path = tmp_path / "ops.json"
+    path.write_text(json.dumps([{k: v for k, v in c.items() if k != "expect"} for c in cases], ensure_ascii=False),
+                    encoding="utf-8")
+    proc = subprocess.run([node, REPLAY, str(path)], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    got = json.loads(proc.stdout.decode("utf-8"))
+    for case, out in zip(cases, got, strict=True):
+        for i, (want, have) in enumerate(zip(case["expect"]["results"], out["results"], strict=True)):
+            assert want == have, (case["max_words"], i, [op for op in case["ops"] if op[0] != "learn"][i])
+        assert out["saved"] == case["expect"]["saved"]
+    assert sum(len(c["expect"]["results"]) for c in cases) > 4000
