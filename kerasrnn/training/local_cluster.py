@@ -102,6 +102,8 @@ def _run_cluster(workers: int, fit_args: list[str], port_busy: threading.Event) 
                 if code != 0:
                     failed = (i, code)
                     break
+        if failed is None:  # every worker ended before the loop looked (a worker that dies at once)
+            failed = next(((i, p.returncode) for i, p in enumerate(procs) if p.returncode), None)
         if failed is not None:
             print(f"kerasrnn.launch: worker {failed[0]} {describe_exit(failed[1])}; stopping the others",
                   file=sys.stderr)

@@ -55,3 +55,19 @@ def test_a_killed_worker_stops_the_others(monkeypatch, capsys, tmp_path):
     assert code == 1, err  # the chief was stopped: the job failed
     assert err.strip() == "kerasrnn.launch: worker 1 was killed by signal 9 (SIGKILL); stopping the others"
     assert time.perf_counter() - started < 20  # worker 0 was terminated at once, not waited for (30 s, then killed)
+
+
+def test_a_worker_that_ended_before_the_launcher_looked_is_still_reported(monkeypatch, capsys, tmp_path):
+    import subprocess
+
+    popen = subprocess.Popen
+
+    def popen_and_wait(*args, **kwargs):  # the worker has ended before `run` starts watching it
+        proc = popen(*args, **kwargs)
+        proc.wait()
+        return proc
+
+    monkeypatch.setattr(local_cluster, "WORKER", SELF_KILL)
+    monkeypatch.setattr(local_cluster.subprocess, "Popen", popen_and_wait)
+    assert launch.main(["--workers", "1", "--", "--run-dir", str(tmp_path / "run")]) == 137
+    assert capsys.readouterr().err.strip() == "kerasrnn.launch: worker 0 was killed by signal 9 (SIGKILL); stopping the others"
