@@ -131,12 +131,12 @@ class PersonalModel:
         if not followers:
             del self.followers[key[0]]
 
-    def _starting_with(self, prefix: str, ordered: list[str] | None = None) -> list[str]:
-        """The words of `ordered` (a code-point ordered list; all the words by default) that start with prefix."""
+    def _starting_with(self, prefix: str, ordered: list[str] | None = None) -> tuple[int, list[str]]:
+        """Where the words of `ordered` (a code-point ordered list; all the words by default) that start with
+        prefix begin in it, and those words."""
         ordered = self._sorted if ordered is None else ordered
         lo = bisect.bisect_left(ordered, prefix)
-        hi = bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)
-        return ordered[lo:hi]
+        return lo, ordered[lo:bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)]
 
     def _following(self, prev: str, prefix: str) -> tuple[list[str], dict[str, int]]:
         """prev's followers that start with prefix, and all of prev's followers with their pair counts."""
@@ -148,7 +148,7 @@ class PersonalModel:
         ordered = self._followers_sorted.get(prev)
         if ordered is None:
             ordered = self._followers_sorted[prev] = sorted(followers)
-        return self._starting_with(prefix, ordered), followers
+        return self._starting_with(prefix, ordered)[1], followers
 
     def predict(self, prefix: str, prev: str = "", n: int = 3) -> tuple[list[tuple[str, float]], float]:
         """The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
@@ -162,10 +162,9 @@ class PersonalModel:
         words = self.words
         if prefix:
             recent, bonus = self.recent, self.bonus
-            matching = self._starting_with(prefix)  # in code-point order, so ties keep it
+            lo, matching = self._starting_with(prefix)  # in code-point order, so ties keep it
             counts = list(map(words.__getitem__, matching))
             m1 = sum(counts)
-            lo = bisect.bisect_left(self._sorted, prefix)
             hits = 0
             for w in recent:  # at most `recent_words`: cheaper than testing every matching word
                 if w.startswith(prefix):
