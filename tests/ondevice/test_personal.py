@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from kerasrnn import complete
-from kerasrnn.ondevice.autocomplete import Autocompleter, is_word_char
+from kerasrnn.ondevice.autocomplete import MIN_PROB, Autocompleter, is_word_char
 from kerasrnn.ondevice.hangul import KEYBOARD, text_to_keys
 from kerasrnn.ondevice.personal import CHARACTERS, PersonalModel, typed_words
 from conftest import ROOT, interactive_session
@@ -152,6 +152,14 @@ def test_the_autocompleter_learns_the_words_typed_and_backspace_restores_the_pre
     assert completer.personal.pairs[("Zorblax", "and")] == 1
     completer.reset()  # forgets the text, not the user
     assert completer.personal.words["Zorblax"] == 3
+    handed = []
+    mix = completer.personal.mix
+    completer.personal.mix = lambda rnn, *args: handed.append(rnn) or mix(rnn, *args)
+    completer.feed("the ki")
+    shown = completer.suggestions()
+    assert 3 < len(handed[0]) <= 8  # the RNN's 3 best and the next ones its search found, for the mix
+    assert [(s.completion, s.prob) for s in shown] == [(c, p) for c, p in mix(handed[0], "ki", "the", 3)
+                                                       if p >= MIN_PROB]
 
 
 def test_a_korean_key_model_learns_words_as_keys():
