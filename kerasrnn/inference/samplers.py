@@ -95,7 +95,7 @@ def sample(logits: np.ndarray, rng: np.random.Generator, temperature_: float = 1
 def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndarray,
                   end_ids: np.ndarray, k: int = 3, beam_width: int = 6, max_len: int = 16,
                   allow_empty: bool = True, words: int = 1,
-                  space_id: int | None = None) -> list[tuple[list[int], float]]:
+                  space_id: int | None = None, keep: int | None = None) -> list[tuple[list[int], float]]:
     """Beam search for the k most likely ways to finish the current word (and `words - 1` more).
 
     A completion is some word characters followed by any word-ending character (a space,
@@ -117,12 +117,15 @@ def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndar
         allow_empty: whether adding nothing to the current word (it is already complete) counts.
         words: words a completion finishes: the current one, then words - 1 more.
         space_id: the id between two words (needed when `words` > 1).
+        keep: return up to this many (at least k): the k best and the next best completions the same search
+            found on the way (it searches exactly as for k, so they cost nothing; not always the true next best).
     Returns:
-        Up to k (ids to add, probability), most likely first.
+        Up to k (`keep`) (ids to add, probability), most likely first.
     """
     if words > 1 and space_id is None:
         raise ValueError("completing several words needs the space id")
     beam_width = max(beam_width, k)
+    keep = k if keep is None else max(keep, k)
     columns = np.append(word_ids, space_id).astype(np.int64) if words > 1 else np.asarray(word_ids, np.int64)
     prefixes: list[list[int]] = [[]]
     scores = np.zeros(1)  # (beams,) log-probability of each beam's added characters
@@ -138,10 +141,10 @@ def beam_complete(step, state: np.ndarray, logits: np.ndarray, word_ids: np.ndar
             if last == 0 and ok:
                 finished.append((prefix, float(score)))
         finished.sort(key=lambda f: -f[1])
-        del finished[k:]
+        del finished[keep:]
         if depth == limit:
             break
-        bar = finished[-1][1] if len(finished) == k else -np.inf
+        bar = finished[k - 1][1] if len(finished) >= k else -np.inf
         grown = scores[:, None] + log_p[:, word_ids]  # (beams, word ids)
         if words > 1:  # the last column: a space that ends the current word and begins the next
             space = np.where((left > 0) & may_end, scores + log_p[:, space_id], -np.inf)  # (beams,)

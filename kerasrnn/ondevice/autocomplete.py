@@ -32,6 +32,7 @@ from kerasrnn.ondevice.personal import CHARACTERS, PersonalModel
 WORD_PUNCTUATION = "'-"  # characters that continue a word besides letters and digits
 HISTORY = 256  # keystrokes that backspace can undo (bounds memory for any prefix length)
 BEAM_WIDTH = 6  # beams kept per step of the completion search
+FOUND = 8  # completions the search hands a personal model to mix (its k best and the next ones it found)
 MAX_COMPLETION = 16  # most characters (keys) a completion adds to a word
 MIN_PROB = 0.0005  # suggestions less likely than this are not offered (they would show as 0.000)
 
@@ -180,13 +181,15 @@ class Autocompleter:
         """The k most likely completions of the current word (and `words - 1` more), most likely first; of one
         word, fewer (none at all) where they are less likely than `min_prob` (a word unlikely to start here).
 
-        With a personal model (and `words` 1), the RNN's k best and the personal model's k best are mixed
-        (`PersonalModel.mix`); `prob` is then the mixed probability, and `min_prob` applies to it."""
+        With a personal model (and `words` 1), the RNN's completions (its k best and the others its search found,
+        up to FOUND) and the personal model's k best are mixed (`PersonalModel.mix`); `prob` is then the mixed
+        probability, and `min_prob` applies to it."""
         if words > 1 and self._space_id is None:
             raise ValueError("this model has no space in its vocabulary: it completes one word at a time")
         found = beam_complete(self.step, self._state[0], self._logits, self._word_ids, self._end_ids, k=k,
                               beam_width=self.beam_width, max_len=self.max_len, allow_empty=bool(self._word),
-                              words=words, space_id=self._space_id)
+                              words=words, space_id=self._space_id,
+                              keep=FOUND if self.personal is not None and words == 1 else None)
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
         if self.personal is not None and words == 1:
             ranked = self.personal.mix(ranked, self._word, self._prev, k)

@@ -9,26 +9,33 @@ When a word ends, `learn(word, prev)` counts it (`c1[word] += 1`) and the pair (
 prev = the word before it, '' at the start). Given the current word's prefix p and the previous word v:
 
     followers  B = the words w with c2[v, w] > 0 that start with p;  n2 = sum c2[v, w], t2 = len(B)
-    recency    r[w] = bonus if w is one of the `recent` distinct words learned last, else 0; when p is not
-               empty a word's count is c[w] = c1[w] + r[w], when p is empty c[w] = c1[w]
+    contexts   d[w] = the number of distinct words w follows (the pairs (u, w) held), as Kneser-Ney's
+               lower order counts: a word seen after many words is likelier after a new one than a word
+               as frequent that always follows the same one
+    recency    r[w] = bonus if w is one of the `recent` distinct words learned last, else 0;
+               a word's count is c[w] = d[w] + r[w]
     words      U = the n + t2 words starting with p with the highest c (ties: code-point order), only when
-               p is not empty;  n1 = sum c over all the words starting with p (all the words when p is empty),
-               m1 = the same sum of c1
+               p is not empty;  n1 = sum c over all the words starting with p (all the words when p is empty:
+               the pairs held plus bonus * the recent words), m1 = the same sum of c1
+    asked      E = the words of `extra` (the RNN's completions, in `mix`) that are learned (c1 > 0), not in B, U
     P1(w) = c[w] / n1                                  (0 when n1 is 0)
     P(w)  = (c2[v, w] + t2 * P1(w)) / (n2 + t2)        (Witten-Bell interpolation; P1(w) when n2 is 0)
-    mu    = weight * (m1 / (m1 + evidence))            (0 when B and U are empty)
+    mu    = weight * (m1 / (m1 + evidence))            (0 when B, U and E are empty)
     mixed(completion) = (1 - mu) * P_rnn + mu * P      (a side that lacks the completion counts 0.0)
 
-`predict(p, v, n)` ranks the candidates B and U (no other word starting with p can rank above them) by P,
-higher first, then the word in code-point order, and keeps n. `mix` takes the RNN's k best completions and
-the personal model's k best (n = k), scores their union with `mixed` and keeps the k best (score, then the
-completion in code-point order). Counts are integers; the float operations are exactly
-the ones written above, in that order, so another language gets the same numbers bit for bit.
+`predict(p, v, n, extra)` ranks the candidates B and U (no other word starting with p can rank above them) by
+P, higher first, then the word in code-point order, keeps n, and adds the words of E with their P (in the order
+of `extra`). `mix` takes the RNN's completions (its k best, and the next ones its search found: FOUND in
+autocomplete.py), asks the personal model for its k best (n = k) and for the RNN's completions as E, scores the
+union with `mixed` and keeps the k best (score, then the completion in code-point order). Counts are
+integers; the float operations are exactly the ones written above, in that order, so another language gets the
+same numbers bit for bit.
 
 The recency bonus makes a cache of the text typed lately (word use is bursty: a word just typed is likely
 again soon) stronger than counts over the whole history; `recent` and `bonus` were chosen on a development
-text (pipelines/data/SOURCES.md). A model read from a save takes the last `recent` of its words (kept in
-order of use) as the recent ones, so it predicts as the one saved.
+text (pipelines/data/SOURCES.md), as were the contexts d and the RNN's further completions. A model read
+from a save takes the last `recent` of its words (kept in order of use) as the recent ones, and counts the
+contexts from its pairs, so it predicts as the one saved.
 
 Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
 forgets the least recently learned one (each table is kept in order of last use). Words longer than
@@ -79,6 +86,7 @@ class PersonalModel:
         self.pairs: dict[tuple[str, str], int] = {}  # (prev, word) -> count, least recently learned first
         self.followers: dict[str, dict[str, int]] = {}  # prev -> {word: its pair's count}
         self._followers_sorted: dict[str, list[str]] = {}  # prev -> its followers in code-point order (built lazily)
+        self.contexts: dict[str, int] = {}  # word -> the number of distinct words it follows (pairs held)
         self.total = 0  # sum of the word counts
         self.recent: dict[str, None] = {}  # the `recent_words` distinct words learned last, least recent first
         self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
@@ -106,6 +114,8 @@ class PersonalModel:
             return
         key = (prev, word)
         count = self.pairs.pop(key, 0)
+        if not count:
+            self.contexts[word] = self.contexts.get(word, 0) + 1
         self.pairs[key] = self._follow(prev, word, min(count + 1, MAX_COUNT))
         while len(self.pairs) > self.max_pairs:
             self._drop_pair(next(iter(self.pairs)))
@@ -125,6 +135,10 @@ class PersonalModel:
 
     def _drop_pair(self, key: tuple[str, str]) -> None:
         del self.pairs[key]
+        if self.contexts[key[1]] == 1:
+            del self.contexts[key[1]]
+        else:
+            self.contexts[key[1]] -= 1
         followers = self.followers[key[0]]
         del followers[key[1]]
         self._followers_sorted.pop(key[0], None)
@@ -150,52 +164,62 @@ class PersonalModel:
             ordered = self._followers_sorted[prev] = sorted(followers)
         return self._starting_with(prefix, ordered)[1], followers
 
-    def predict(self, prefix: str, prev: str = "", n: int = 3) -> tuple[list[tuple[str, float]], float]:
-        """The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
+    def predict(self, prefix: str, prev: str = "", n: int = 3,
+                extra: tuple[str, ...] | list[str] = ()) -> tuple[list[tuple[str, float]], float]:
+        """The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight); then any
+        word of `extra` (words starting with prefix) that the model knows and that is not among them.
 
         Returns:
-            ([(word, P), ...] best first, mu).
+            ([(word, P), ...] the n best first, then the known words of `extra`, mu).
         """
         followers, pair_counts = self._following(prev, prefix)
         n2 = sum(map(pair_counts.__getitem__, followers))
         t2 = len(followers)
-        words = self.words
+        words, contexts = self.words, self.contexts
+        recent, bonus = self.recent, self.bonus
         if prefix:
-            recent, bonus = self.recent, self.bonus
             lo, matching = self._starting_with(prefix)  # in code-point order, so ties keep it
-            counts = list(map(words.__getitem__, matching))
-            m1 = sum(counts)
-            hits = 0
+            m1 = sum(map(words.__getitem__, matching))
+            counts = [contexts.get(w, 0) for w in matching]
+            n1 = sum(counts)
             for w in recent:  # at most `recent_words`: cheaper than testing every matching word
                 if w.startswith(prefix):
                     counts[bisect.bisect_left(self._sorted, w) - lo] += bonus
-                    hits += 1
-            n1 = m1 + bonus * hits
+                    n1 += bonus
             # the n + t2 highest counts, ties in code-point order (nlargest is stable)
             top = heapq.nlargest(n + t2, range(len(matching)), key=counts.__getitem__)
             candidates = {matching[i]: counts[i] for i in top}
             for w in followers:
                 if w not in candidates:
-                    candidates[w] = words.get(w, 0) + (bonus if w in recent else 0)
+                    candidates[w] = contexts.get(w, 0) + (bonus if w in recent else 0)
         else:
-            m1 = n1 = self.total
-            candidates = {w: words.get(w, 0) for w in followers}
+            m1, n1 = self.total, len(self.pairs) + bonus * len(recent)  # every word starts with ''
+            candidates = {w: contexts.get(w, 0) + (bonus if w in recent else 0) for w in followers}
+        asked = []
+        for w in extra:
+            if w not in candidates and w in words:
+                candidates[w] = contexts.get(w, 0) + (bonus if w in recent else 0)
+                asked.append(w)
         if not candidates:
             return [], 0.0
         pairs_get, d = pair_counts.get, n2 + t2
-        if not n1:  # no word starts with prefix: P1 is 0.0 (the followers are forgotten words)
-            scored = [(-((pairs_get(w, 0) + t2 * 0.0) / d) if n2 else -0.0, w) for w in candidates]
+        if not n1:  # no count to share: P1 is 0.0
+            scored = {w: ((pairs_get(w, 0) + t2 * 0.0) / d) if n2 else 0.0 for w in candidates}
         elif n2:
-            scored = [(-((pairs_get(w, 0) + t2 * (c / n1)) / d), w) for w, c in candidates.items()]
+            scored = {w: (pairs_get(w, 0) + t2 * (c / n1)) / d for w, c in candidates.items()}
         else:
-            scored = [(-(c / n1), w) for w, c in candidates.items()]
+            scored = {w: c / n1 for w, c in candidates.items()}
         mu = self.weight * (m1 / (m1 + self.evidence))
-        return [(w, -p) for p, w in heapq.nsmallest(n, scored)], mu
+        best = heapq.nsmallest(n, ((-p, w) for w, p in scored.items()))
+        chosen = {w for _, w in best}
+        return [(w, -p) for p, w in best] + [(w, scored[w]) for w in asked if w not in chosen], mu
 
     def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3) -> list[tuple[str, float]]:
-        """The RNN's completions of `prefix` ((completion, probability), best first) mixed with the personal
-        model's: the k best (completion, mixed probability). Without a personal candidate: `rnn[:k]` as it is."""
-        personal, mu = self.predict(prefix, prev, k)
+        """The RNN's completions of `prefix` ((completion, probability), best first: its k best and any more its
+        search found) mixed with the personal model's: the k best (completion, mixed probability). The
+        personal model scores its k best and every RNN completion it knows. Without a personal candidate:
+        `rnn[:k]` as it is."""
+        personal, mu = self.predict(prefix, prev, k, [prefix + c for c, _ in rnn])
         if not personal:
             return list(rnn[:k])
         ours = {w[len(prefix):]: p for w, p in personal}
@@ -241,6 +265,7 @@ class PersonalModel:
             if key in self.pairs:
                 raise ValueError(f"the pair {key!r} appears twice")
             self.pairs[key] = self._follow(key[0], key[1], entry[2])
+            self.contexts[key[1]] = self.contexts.get(key[1], 0) + 1
         while len(self.pairs) > self.max_pairs:
             self._drop_pair(next(iter(self.pairs)))
 

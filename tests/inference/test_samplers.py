@@ -90,6 +90,27 @@ def test_beam_complete_finds_the_most_likely_completions(seed):
         assert ids and p == pytest.approx(exact[tuple(ids)], rel=1e-9)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beam_complete_keeps_more_of_what_the_same_search_found(seed):
+    table, step = _bigram_model(seed)
+    exact = _brute_force(table, first=2, max_len=4)
+    calls = []
+
+    def counted(tokens, states):
+        calls.append(len(tokens))
+        return step(tokens, states)
+
+    args = (np.array([2.0], np.float32), table[2], np.array([1, 2, 3]), np.array([0]))
+    three = beam_complete(counted, *args, k=3, beam_width=6, max_len=4)
+    steps, calls[:] = list(calls), []
+    eight = beam_complete(counted, *args, k=3, beam_width=6, max_len=4, keep=8)
+    assert calls == steps  # the same search, step for step
+    assert eight[:3] == three and 3 < len(eight) <= 8
+    assert all(a[1] >= b[1] for a, b in zip(eight, eight[1:]))  # best first
+    for ids, p in eight:  # every one exact
+        assert p == pytest.approx(exact[tuple(ids)], rel=1e-9)
+
+
 def test_beam_complete_goes_on_past_a_space_for_more_words():
     table, step = _bigram_model(3)  # here 4 is the space: it ends a word and begins the next
     lp = lambda last, t: log_softmax(table[last])[t]  # noqa: E731

@@ -6,7 +6,7 @@ inputs, for a port of it (the browser page's) to be checked against, number for 
 
 Each case: the model's settings; a text typed as tokens (`word_char` "english": letters, digits, ' and -;
 "korean": str.isalnum over keys) and the (prev, word) pairs it teaches, in order; then `queries`
-(`predict(prefix, prev, n)` -> ranked [word, P] and mu), `mixes` (`mix(rnn, prefix, prev, k)` ->
+(`predict(prefix, prev, n, extra)` -> ranked [word, P] and mu), `mixes` (`mix(rnn, prefix, prev, k)` ->
 ranked [completion, probability]) and `saved` (`to_json()` after learning). Floats are Python's
 doubles, as JSON writes them (shortest round-trip form): a port must match them exactly.
 """
@@ -29,15 +29,19 @@ CASES = [
      "text": "the cat sat on the mat. the cat ate the rat; the cart is the cat's. then the cat sat.\n"
              "The catalogue of the cat-like cats: the cat, the cart, the cast, 12 cats and 3 carts.\n",
      "queries": [("", "the"), ("c", "the"), ("ca", "the"), ("cat", "the"), ("ca", ""), ("s", "cat"), ("t", ""),
-                 ("", "nothing"), ("x", "the"), ("The", ""), ("1", "")],
+                 ("", "nothing"), ("x", "the"), ("The", ""), ("1", ""),
+                 ("ca", "the", ["cats", "cart", "cab", "cats"]), ("", "nothing", ["the", "king", "cat"])],
      "mixes": [("ca", "the", [["t", 0.6], ["r", 0.2], ["ll", 0.1]]),
                ("", "the", [["king", 0.05], ["cat", 0.01], ["duke", 0.004]]),
                ("s", "cat", [["at", 0.3], ["it", 0.25]]),
                ("x", "the", [["yz", 0.5], ["y", 0.2], ["ylophone", 0.1]]),
-               ("ca", "", [["t", 0.25], ["rt", 0.25], ["st", 0.125]])]},
+               ("ca", "", [["t", 0.25], ["rt", 0.25], ["st", 0.125]]),
+               ("ca", "the", [["ll", 0.3], ["n", 0.2], ["p", 0.1], ["ts", 0.05], ["b", 0.04], ["sts", 0.01]]),
+               ("", "nothing", [["a", 0.2], ["of", 0.1], ["in", 0.08], ["the", 0.05]])]},
     {"name": "korean keys", "tokens": KEYBOARD, "word_char": "korean",
      "text": text_to_keys("기억 속으로 기억 속에 기억력 기억을 기업 기억 속으로 가다. 기억은 기억이다.\n"),
-     "queries": [("ㄱ", ""), ("ㄱㅣ", "ㄱㅣㅇㅓㄱ"), ("ㄱㅣㅇㅓ", ""), ("", "ㄱㅣㅇㅓㄱ"), ("ㅅㅗㄱ", "ㄱㅣㅇㅓㄱ")],
+     "queries": [("ㄱ", ""), ("ㄱㅣ", "ㄱㅣㅇㅓㄱ"), ("ㄱㅣㅇㅓ", ""), ("", "ㄱㅣㅇㅓㄱ"), ("ㅅㅗㄱ", "ㄱㅣㅇㅓㄱ"),
+                 ("ㄱㅣ", "ㄱㅣㅇㅓㄱ", ["ㄱㅣㅇㅓㅂ", "ㄱㅣㅇㅓㄱㅇㅡㄴ", "ㄱㅣㅂㅗㄴ"])],
      "mixes": [("ㄱㅣ", "", [["ㅂㅗㄴ", 0.3], ["ㅈㅜㄴ", 0.2], ["ㅇㅓㄱ", 0.1]]),
                ("", "ㄱㅣㅇㅓㄱ", [["ㅇㅡㄹ", 0.2], ["ㅅㅗㄱㅇㅔ", 0.1], ["ㅇㅣ", 0.05]])]},
     {"name": "eviction", "tokens": CHARACTERS, "word_char": "english", "max_words": 3, "max_pairs": 2,
@@ -57,9 +61,11 @@ def run_case(case: dict) -> dict:
     for prev, word in learned:
         model.learn(word, prev)
     queries = []
-    for prefix, prev in case["queries"]:
-        ranked, mu = model.predict(prefix, prev, 3)
-        queries.append({"prefix": prefix, "prev": prev, "n": 3, "expect": [[w, p] for w, p in ranked], "mu": mu})
+    for prefix, prev, *extra in case["queries"]:
+        extra = extra[0] if extra else []
+        ranked, mu = model.predict(prefix, prev, 3, extra)
+        queries.append({"prefix": prefix, "prev": prev, "n": 3, "extra": extra, "expect": [[w, p] for w, p in ranked],
+                        "mu": mu})
     mixes = [{"prefix": prefix, "prev": prev, "k": 3, "rnn": rnn,
               "expect": [[c, p] for c, p in model.mix([tuple(r) for r in rnn], prefix, prev, 3)]}
              for prefix, prev, rnn in case["mixes"]]

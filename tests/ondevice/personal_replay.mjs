@@ -16,7 +16,7 @@ const out = cases.map((c) => {
     if (op[0] === 'learn') {
       model.learn(op[1], op[2]);
     } else if (op[0] === 'predict') {
-      const { words, mu } = model.predict(op[1], op[2], op[3]);
+      const { words, mu } = model.predict(op[1], op[2], op[3], op[4]);
       results.push([words, mu]);
     } else if (op[0] === 'mix') {
       results.push(model.mix(op[4], op[1], op[2], op[3]));

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from kerasrnn import complete
-from kerasrnn.ondevice.autocomplete import Autocompleter, is_word_char
+from kerasrnn.ondevice.autocomplete import MIN_PROB, Autocompleter, is_word_char
 from kerasrnn.ondevice.hangul import KEYBOARD, text_to_keys
 from kerasrnn.ondevice.personal import CHARACTERS, PersonalModel, typed_words
 from conftest import ROOT, interactive_session
@@ -31,23 +31,33 @@ def test_counts_words_and_pairs_and_interpolates():
         model.learn(word, prev)
     assert model.words == {"the": 3, "cat": 2, "sat": 1, "ran": 1, "car": 1} and model.total == 8
     assert model.pairs[("the", "cat")] == 2 and model.pairs[("sat", "the")] == 1
+    assert model.contexts == {"cat": 1, "sat": 1, "the": 2, "ran": 1, "car": 1}  # distinct words each follows
     ranked, mu = model.predict("ca", "the")
-    # followers of "the" starting "ca": cat 2, car 1 (n2 3, t2 2); words starting "ca": cat 2, car 1 (n1 3)
-    assert ranked == [("cat", (2 + 2 * (2 / 3)) / 5), ("car", (1 + 2 * (1 / 3)) / 5)]
+    # followers of "the" starting "ca": cat 2, car 1 (n2 3, t2 2); contexts of the words starting "ca": cat 1,
+    # car 1 (n1 2); mu from the counts of those words (3)
+    assert ranked == [("cat", (2 + 2 * (1 / 2)) / 5), ("car", (1 + 2 * (1 / 2)) / 5)]
     assert mu == 0.5 * (3 / 5)
     assert model.predict("", "nothing") == ([], 0.0)  # at a word's start only the followers are proposed
     assert model.predict("r", "") == ([("ran", 1.0)], 0.5 * (1 / 3))
+    # a word seen after many words beats one seen as often after the same word, in a new context
+    for prev in ["a", "a", "a", "b", "c"]:
+        model.learn("xa" if prev == "a" else "xb", prev)
+    assert model.words["xa"] == 3 and model.words["xb"] == 2
+    assert model.predict("x", "z") == ([("xb", 2 / 3), ("xa", 1 / 3)], 0.5 * (5 / 7))
 
 
 def test_recent_words_get_the_bonus_and_a_save_keeps_which_are_recent(tmp_path):
     model = PersonalModel(weight=0.5, evidence=1, recent=2, bonus=3)
-    for word in ["cat", "cat", "cat", "car", "cab"]:
-        model.learn(word)
+    for word, prev in [("cat", "a"), ("cat", "b"), ("cat", "c"), ("car", "a"), ("cab", "a")]:
+        model.learn(word, prev)
     assert list(model.recent) == ["car", "cab"]  # the 2 distinct words learned last
-    # counts with the bonus: cat 3, car 1 + 3, cab 1 + 3 (n1 11); mu from the plain counts (m1 5)
+    # contexts with the bonus: cat 3, car 1 + 3, cab 1 + 3 (n1 11); mu from the plain counts (m1 5)
     assert model.predict("ca") == ([("cab", 4 / 11), ("car", 4 / 11), ("cat", 3 / 11)], 0.5 * (5 / 6))
     assert model.predict("cat") == ([("cat", 1.0)], 0.5 * (3 / 4))
-    model.learn("cat")  # recent again: car drops out
+    # at a word's start too: the followers of "a" (cat, car, cab: 1 each, n2 3, t2 3) over all the words
+    # (5 pairs + 2 recent * 3 = 11)
+    assert model.predict("", "a")[0][0] == ("cab", (1 + 3 * (4 / 11)) / 6)
+    model.learn("cat", "d")  # recent again: car drops out
     assert list(model.recent) == ["cab", "cat"] and model.predict("ca")[0][0] == ("cat", 7 / 12)
     path = tmp_path / "me.json"
     model.save(str(path))
@@ -69,6 +79,16 @@ def test_mixing_promotes_the_users_word_and_leaves_the_rnn_alone_without_one():
     mixed = model.mix(rnn, "ca", "the")
     assert mixed[0][0] == "tamaran" and [c for c, _ in mixed[1:]] == ["t", "ll"]
     assert mixed[1][1] == pytest.approx(0.4 * (1 - 0.5 * 3 / 5))
+
+
+def test_the_rnns_further_completions_get_the_personal_models_support():
+    model = PersonalModel(weight=0.5, evidence=2)
+    for word in ["cab", "cad", "cam", "car"]:  # each once: P 1/4 each, mu 0.5 * 4 / 6
+        model.learn(word)
+    rnn = [("t", 0.4), ("ll", 0.3), ("n", 0.1), ("r", 0.05)]  # car: the RNN's 4th, not among the personal 3 best
+    words, mu = model.predict("ca", "", 3, ["ca" + c for c, _ in rnn])
+    assert words == [("cab", 0.25), ("cad", 0.25), ("cam", 0.25), ("car", 0.25)] and mu == 0.5 * (4 / 6)
+    assert model.mix(rnn, "ca") == [("t", (1 - mu) * 0.4), ("ll", (1 - mu) * 0.3), ("r", (1 - mu) * 0.05 + mu * 0.25)]
 
 
 def test_memory_stays_under_the_cap_forgetting_the_least_recently_used():
@@ -132,6 +152,14 @@ def test_the_autocompleter_learns_the_words_typed_and_backspace_restores_the_pre
     assert completer.personal.pairs[("Zorblax", "and")] == 1
     completer.reset()  # forgets the text, not the user
     assert completer.personal.words["Zorblax"] == 3
+    handed = []
+    mix = completer.personal.mix
+    completer.personal.mix = lambda rnn, *args: handed.append(rnn) or mix(rnn, *args)
+    completer.feed("the ki")
+    shown = completer.suggestions()
+    assert 3 < len(handed[0]) <= 8  # the RNN's 3 best and the next ones its search found, for the mix
+    assert [(s.completion, s.prob) for s in shown] == [(c, p) for c, p in mix(handed[0], "ki", "the", 3)
+                                                       if p >= MIN_PROB]
 
 
 def test_a_korean_key_model_learns_words_as_keys():

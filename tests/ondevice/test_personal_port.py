@@ -42,11 +42,12 @@ def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: i
             prefix = rng.choice(vocab)[:rng.randint(0, 3)]
             after, n = rng.choice(vocab + [""]), rng.choice([0, 1, 3, 3, 3, 8])
             if roll < 0.85:
-                calls.append(["predict", prefix, after, n])
-                words, mu = model.predict(prefix, after, n)
+                extra = [prefix + rng.choice(vocab)[:rng.randint(0, 3)] for _ in range(rng.choice([0, 0, 2, 8]))]
+                calls.append(["predict", prefix, after, n, extra])
+                words, mu = model.predict(prefix, after, n, extra)
                 results.append([[list(w) for w in words], mu])
             else:
-                rnn = [[rng.choice(vocab)[:rng.randint(1, 3)], rng.random()] for _ in range(rng.randint(0, 4))]
+                rnn = [[rng.choice(vocab)[:rng.randint(0, 3)], rng.random()] for _ in range(rng.randint(0, 8))]
                 calls.append(["mix", prefix, after, n, rnn])
                 results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n)])
         else:

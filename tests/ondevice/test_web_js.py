@@ -52,17 +52,19 @@ def fake_step(tokens: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def beam_cases() -> dict:
-    """Python's beam_complete on the stand-in step, for three start tokens and four settings."""
+    """Python's beam_complete on the stand-in step, for three start tokens and six settings."""
     cases = []
     for start in (0, 3, 7):
-        for k, beam_width, max_len, allow_empty in ((3, 6, 16, True), (3, 6, 16, False), (5, 4, 6, True),
-                                                     (1, 1, 3, False)):
+        for k, beam_width, max_len, allow_empty, keep in ((3, 6, 16, True, None), (3, 6, 16, False, None),
+                                                           (5, 4, 6, True, None), (1, 1, 3, False, None),
+                                                           (3, 6, 16, True, 8), (2, 3, 6, False, 5)):
             state = np.array([[start * 0.3, -start * 0.2]], np.float32)
             logits, state = fake_step(np.array([start], np.int32), state)
             found = beam_complete(fake_step, state[0], logits[0], np.array(WORD_IDS), np.array(END_IDS), k=k,
-                                  beam_width=beam_width, max_len=max_len, allow_empty=allow_empty)
+                                  beam_width=beam_width, max_len=max_len, allow_empty=allow_empty, keep=keep)
             cases.append({"start": start, "k": k, "beamWidth": beam_width, "maxLen": max_len,
-                          "allowEmpty": allow_empty, "expected": [{"ids": ids, "prob": p} for ids, p in found]})
+                          "allowEmpty": allow_empty, "keep": keep,
+                          "expected": [{"ids": ids, "prob": p} for ids, p in found]})
     return {"vocab": VOCAB, "wordIds": WORD_IDS, "endIds": END_IDS, "cases": cases}
 
 
@@ -101,7 +103,7 @@ def test_node_unit_tests_pass():
     summary = dict(line[2:].split(" ", 1) for line in proc.stdout.splitlines()
                    if line.startswith(("# pass ", "# fail ")))
     assert proc.returncode == 0 and summary.get("fail") == "0", proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert int(summary["pass"]) >= 26  # 12 beam cases + the completer's, SHA-256's, beam's and Hangul's own
+    assert int(summary["pass"]) >= 32  # 18 beam cases + the completer's, SHA-256's, beam's and Hangul's own
 
 
 if __name__ == "__main__":

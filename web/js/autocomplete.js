@@ -21,6 +21,7 @@ export const WORD_PUNCTUATION = "'-"; // characters that continue a word besides
 export const HISTORY = 256; // keystrokes that backspace can undo (as HISTORY in Python)
 export const BEAM_WIDTH = 6;
 export const MAX_COMPLETION = 16;
+export const FOUND = 8; // completions the search hands a personal model to mix (as FOUND in Python)
 export const MIN_PROB = 0.0005; // suggestions less likely than this are not offered (as MIN_PROB in Python)
 
 const ALNUM = /^[\p{L}\p{N}]$/u; // Python's str.isalnum for one character (letters and numbers)
@@ -158,16 +159,17 @@ export class Autocompleter {
   }
 
   /**
-   * The k most likely completions of the current word, most likely first; with a personal model, the RNN's k
-   * best and its k best mixed (PersonalModel.mix: `prob` is then the mixed probability); fewer (none at all)
+   * The k most likely completions of the current word, most likely first; with a personal model, the RNN's
+   * completions (its k best and the others its search found, up to FOUND) and its k best mixed
+   * (PersonalModel.mix: `prob` is then the mixed probability); fewer (none at all)
    * where they are less likely than MIN_PROB, as in Python.
    *
    * @returns {Promise<Array<{word: string, completion: string, prob: number}>>}
    */
   async suggestions(k = 3) {
     const found = await beamComplete((t, s) => this.model.step(t, s), this.state, this.logits,
-        this.wordIds, this.endIds, { k, beamWidth: this.beamWidth, maxLen: this.maxLen,
-          allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
+        this.wordIds, this.endIds, { k, keep: this.personal ? FOUND : k, beamWidth: this.beamWidth,
+          maxLen: this.maxLen, allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
     let ranked = found.map(({ ids, prob }) => [ids.map((i) => this.vocabulary[i]).join(''), prob]);
     if (this.personal) ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k);
     return ranked.filter(([, prob]) => prob >= MIN_PROB)

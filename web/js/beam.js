@@ -59,16 +59,19 @@ function before(a, b) {
  * @param {number} [options.beamWidth=6] beams kept per step (at least k).
  * @param {number} [options.maxLen=16] most characters to add.
  * @param {boolean} [options.allowEmpty=true] whether adding nothing counts.
+ * @param {number} [options.keep=k] return up to this many (at least k): the k best and the next best completions
+ *     the same search found on the way (it searches exactly as for k; not always the true next best).
  * @param {(state: any) => void} [options.release] frees a state that `step` returned
  *     (called exactly once for each, when the search no longer needs it).
- * @returns {Promise<Array<{ids: number[], prob: number}>>} up to k, most likely first.
+ * @returns {Promise<Array<{ids: number[], prob: number}>>} up to k (keep), most likely first.
  */
 export async function beamComplete(step, state, logits, wordIds, endIds, options = {}) {
   const { k = 3, maxLen = 16, allowEmpty = true, release = () => {} } = options;
   const beamWidth = Math.max(options.beamWidth ?? 6, k);
+  const keep = Math.max(options.keep ?? k, k);
   // Each beam: the ids it adds, its log-probability, its next-id log-probabilities, its state.
   let beams = [{ prefix: [], score: 0, logP: logSoftmax(logits), state, own: false }];
-  const finished = []; // {prefix, score}, best first, at most k
+  const finished = []; // {prefix, score}, best first, at most keep
   let next = []; // the beams being grown (released too if a step fails half-way)
   try {
     for (let depth = 0; depth <= maxLen; depth++) {
@@ -78,9 +81,9 @@ export async function beamComplete(step, state, logits, wordIds, endIds, options
         }
       }
       finished.sort((a, b) => b.score - a.score); // stable, as Python's list.sort
-      finished.length = Math.min(finished.length, k);
+      finished.length = Math.min(finished.length, keep);
       if (depth === maxLen) break;
-      const bar = finished.length === k ? finished[k - 1].score : -Infinity;
+      const bar = finished.length >= k ? finished[k - 1].score : -Infinity;
       // The beamWidth best (beam, word id) extensions, best first (as sorting them all would order them: score,
       // then row, then column); a beam below the bar can only fall further.
       const chosen = [];

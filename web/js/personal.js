@@ -17,7 +17,7 @@ export const MAX_COUNT = 1000000; // counts stop growing here
 export const WEIGHT = 0.5; // the most weight the personal model gets against the RNN
 export const EVIDENCE = 1; // words matching the prefix at which mu is half of WEIGHT (as in Python)
 export const RECENT_WORDS = 50; // the distinct words learned last that get the recency bonus
-export const RECENT_BONUS = 16; // added to the count of a recent word when the prefix is not empty
+export const RECENT_BONUS = 16; // added to the count of a recent word
 
 const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
 
@@ -153,6 +153,7 @@ export class PersonalModel {
     this.followers = new Map(); // prev -> Map of the words of its pairs to the pair counts
     this.followersSorted = new Map(); // prev -> its followers in code-point order (built when first needed)
     this.sorted = []; // the words in code-point order (prefix ranges by bisection)
+    this.contexts = new Map(); // word -> the number of distinct words it follows (pairs held)
     this.total = 0; // sum of the word counts
     this.recent = new Set(); // the recentWords distinct words learned last, least recent first
   }
@@ -178,6 +179,7 @@ export class PersonalModel {
     if (!prev || length(prev) > MAX_WORD) return;
     const key = prev + SEP + word;
     const pairCount = this.pairs.get(key) ?? 0;
+    if (!pairCount) this.contexts.set(word, (this.contexts.get(word) ?? 0) + 1);
     this.pairs.delete(key);
     this.pairs.set(key, this.follow(prev, word, Math.min(pairCount + 1, MAX_COUNT)));
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
@@ -202,6 +204,9 @@ export class PersonalModel {
   dropPair(key) {
     this.pairs.delete(key);
     const [prev, word] = key.split(SEP);
+    const contexts = this.contexts.get(word);
+    if (contexts === 1) this.contexts.delete(word);
+    else this.contexts.set(word, contexts - 1);
     const followers = this.followers.get(prev);
     followers.delete(word);
     this.followersSorted.delete(prev);
@@ -209,11 +214,13 @@ export class PersonalModel {
   }
 
   /**
-   * The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight).
+   * The n most likely words that start with `prefix` after `prev`, and mu (the mixing weight); then any word of
+   * `extra` (words starting with prefix) that the model knows and that is not among them (Python's predict).
    *
-   * @returns {{words: Array<[string, number]>, mu: number}} [word, P] best first.
+   * @returns {{words: Array<[string, number]>, mu: number}} [word, P]: the n best first, then the known words of
+   *     extra, in its order.
    */
-  predict(prefix, prev = '', n = 3) {
+  predict(prefix, prev = '', n = 3, extra = []) {
     const pairCounts = (prev && this.followers.get(prev)) || new Map();
     let followers;
     if (!prefix) {
@@ -237,49 +244,61 @@ export class PersonalModel {
     }
     let n1;
     let m1;
-    const candidates = new Map(); // word -> its count: c1, plus the recency bonus when the prefix is not empty
+    const count = (w) => (this.contexts.get(w) ?? 0) + (this.recent.has(w) ? this.bonus : 0);
+    const candidates = new Map(); // word -> its count: its contexts plus the recency bonus
     if (prefix) {
       // The words starting with prefix, in code-point order (so ties keep it), with their counts.
       const range = prefixRange(this.sorted, prefix);
       const matching = range ? this.sorted.slice(range[0], range[1]) : this.sorted.filter((w) => w.startsWith(prefix));
-      const counts = matching.map((w) => this.words.get(w));
+      const counts = matching.map((w) => this.contexts.get(w) ?? 0);
       m1 = 0;
-      for (const c of counts) m1 += c;
-      let hits = 0;
+      for (const w of matching) m1 += this.words.get(w);
+      n1 = 0;
+      for (const c of counts) n1 += c;
       for (const w of this.recent) { // at most recentWords: cheaper than testing every matching word
         if (w.startsWith(prefix)) {
           counts[bisect(matching, w)] += this.bonus;
-          hits++;
+          n1 += this.bonus;
         }
       }
-      n1 = m1 + this.bonus * hits;
       // Only the n + t2 highest counts can rank among the n best (as in Python).
       for (const i of topIndices(counts, n + t2)) candidates.set(matching[i], counts[i]);
-      for (const w of followers) {
-        if (!candidates.has(w)) candidates.set(w, (this.words.get(w) ?? 0) + (this.recent.has(w) ? this.bonus : 0));
-      }
+      for (const w of followers) if (!candidates.has(w)) candidates.set(w, count(w));
     } else {
-      n1 = this.total;
-      m1 = n1;
-      for (const w of followers) candidates.set(w, this.words.get(w) ?? 0); // (followers: an iterator here)
+      m1 = this.total;
+      n1 = this.pairs.size + this.bonus * this.recent.size; // every word starts with ''
+      for (const w of followers) candidates.set(w, count(w)); // (followers: an iterator here)
+    }
+    const asked = [];
+    for (const w of extra) {
+      if (!candidates.has(w) && this.words.has(w)) {
+        candidates.set(w, count(w));
+        asked.push(w);
+      }
     }
     if (!candidates.size) return { words: [], mu: 0 };
     const best = [];
+    const scores = new Map();
     for (const [w, c] of candidates) {
       const p1 = n1 ? c / n1 : 0;
       const p = n2 ? ((pairCounts.get(w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
+      scores.set(w, p);
       keepBest(best, p, w, n);
     }
     const mu = this.weight * (m1 / (m1 + this.evidence));
-    return { words: best.map(([p, w]) => [w, p]), mu };
+    const chosen = new Set(best.map(([, w]) => w));
+    const words = best.map(([p, w]) => [w, p]);
+    for (const w of asked) if (!chosen.has(w)) words.push([w, scores.get(w)]);
+    return { words, mu };
   }
 
   /**
-   * The RNN's completions of `prefix` ([completion, probability], best first) mixed with the personal
-   * model's: the k best [completion, mixed probability]. Without a personal candidate: rnn's first k as they are.
+   * The RNN's completions of `prefix` ([completion, probability], best first: its k best and any more its search
+   * found) mixed with the personal model's: the k best [completion, mixed probability]. The personal model scores
+   * its k best and every RNN completion it knows. Without a personal candidate: rnn's first k as they are.
    */
   mix(rnn, prefix, prev = '', k = 3) {
-    const { words, mu } = this.predict(prefix, prev, k);
+    const { words, mu } = this.predict(prefix, prev, k, rnn.map(([c]) => prefix + c));
     if (!words.length) return rnn.slice(0, k);
     const ours = new Map(words.map(([w, p]) => [w.slice(prefix.length), p]));
     const theirs = new Map(rnn);
@@ -335,6 +354,7 @@ export class PersonalModel {
     for (const [key, c] of pairMap) {
       const [prev, word] = key.split(SEP);
       this.pairs.set(key, this.follow(prev, word, c));
+      this.contexts.set(word, (this.contexts.get(word) ?? 0) + 1);
     }
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
   }

@@ -20,7 +20,8 @@ function fakeStep(token, state) {
 }
 
 for (const c of data.cases) {
-  const name = `start ${c.start} k ${c.k} width ${c.beamWidth} maxLen ${c.maxLen} allowEmpty ${c.allowEmpty}`;
+  const name = `start ${c.start} k ${c.k} width ${c.beamWidth} maxLen ${c.maxLen} allowEmpty ${c.allowEmpty}`
+      + ` keep ${c.keep}`;
   test(`matches Python: ${name}`, async () => {
     const first = fakeStep(c.start, Float32Array.of(c.start * 0.3, -c.start * 0.2));
     const live = new Set(); // states handed out by step and not yet released
@@ -31,7 +32,8 @@ for (const c of data.cases) {
     };
     const release = (state) => assert.ok(live.delete(state), 'released a state twice or one it did not own');
     const found = await beamComplete(step, first.state, first.logits, data.wordIds, data.endIds,
-        { k: c.k, beamWidth: c.beamWidth, maxLen: c.maxLen, allowEmpty: c.allowEmpty, release });
+        { k: c.k, keep: c.keep ?? undefined, beamWidth: c.beamWidth, maxLen: c.maxLen, allowEmpty: c.allowEmpty,
+          release });
     assert.equal(live.size, 0, 'every state from step is released');
     assert.deepEqual(found.map((f) => f.ids), c.expected.map((e) => e.ids));
     found.forEach((f, i) => assert.ok(Math.abs(f.prob - c.expected[i].prob) < 1e-12, `prob ${i}`));

@@ -32,7 +32,7 @@ for (const c of data.cases) {
     const { model, learned } = trained(c);
     assert.deepEqual(learned, c.learned);
     for (const q of c.queries) {
-      const { words, mu } = model.predict(q.prefix, q.prev, q.n);
+      const { words, mu } = model.predict(q.prefix, q.prev, q.n, q.extra);
       assert.deepEqual(words, q.expect, `${q.prefix} after ${q.prev}`);
       assert.equal(mu, q.mu); // bit for bit
     }
@@ -43,7 +43,7 @@ for (const c of data.cases) {
                                                evidence: c.evidence, recent: c.recent, bonus: c.bonus });
     copy.loadJSON(JSON.parse(JSON.stringify(model)), WORD_CHARS[c.word_char]); // as stored and read back
     assert.deepEqual(copy.toJSON(), c.saved);
-    for (const q of c.queries) assert.deepEqual(copy.predict(q.prefix, q.prev, q.n).words, q.expect);
+    for (const q of c.queries) assert.deepEqual(copy.predict(q.prefix, q.prev, q.n, q.extra).words, q.expect);
   });
 }
 
