@@ -9,7 +9,8 @@ The recurrent layers are Keras' own, or (`rnn_impl="fast"`, the default) their s
 from `kerasrnn.models.fast_rnn`, which train faster on a CPU with the same mathematics. They keep
 Keras' defaults (tanh, sigmoid gates, no recurrent dropout, no unrolling, biases on, GRU
 reset_after=True), which is what makes them eligible for the cuDNN kernels: on a GPU the
-same model runs on cuDNN.
+same model runs on cuDNN. The first fast layer after an embedding is also given the token ids, so that
+its input side works on the embedding's table (`fast_rnn`, point 3); the weights are the same.
 
 The step model shares the sequence model's layers and runs one character at a time
 with its state explicit, flattened into one vector:
@@ -112,9 +113,15 @@ def build_model(config: Config, stateful_batch: int | None = None) -> keras.Mode
         tokens = keras.Input(batch_shape=(stateful_batch, None), dtype="int32", name="tokens")
     else:
         tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    x = _input_layer(config)(tokens)  # (batch, time, features)
+    inputs = _input_layer(config)
+    x = inputs(tokens)  # (batch, time, features)
     for i in range(config.layers):
-        x = rnn(config.units, return_sequences=True, stateful=bool(stateful_batch), name=rnn_layer_name(config, i))(x)
+        layer = rnn(config.units, return_sequences=True, stateful=bool(stateful_batch), name=rnn_layer_name(config, i))
+        if i == 0 and isinstance(inputs, keras.layers.Embedding) and hasattr(layer, "read_table_from"):
+            layer.read_table_from(inputs)  # the fast loop projects the ids from the embedding's table
+            x = layer(x, ids=tokens)
+        else:
+            x = layer(x)
         if config.dropout > 0:
             x = keras.layers.Dropout(config.dropout, seed=config.seed + i, name=f"dropout_{i + 1}")(x)
     logits = keras.layers.Dense(config.vocab_size, dtype="float32", name="logits")(x)  # (batch, time, vocab)

@@ -1,15 +1,19 @@
 """Faster SimpleRNN, LSTM and GRU training on the CPU: the same layers, the same mathematics.
 
 `FastSimpleRNN`, `FastLSTM` and `FastGRU` subclass the Keras layers and keep their cells,
-weights, configs and GPU (cuDNN) path. Only the CPU sequence loop differs, in two ways that
-cuDNN also uses:
+weights, configs and GPU (cuDNN) path. Only the CPU sequence loop differs: in two ways that
+cuDNN also uses, and a third for the first layer after an embedding:
 
 1. the input projection of every time step is one matrix product before the loop,
    x (batch·time, in) @ W, instead of one small product per step;
 2. the backward pass is written out (`tf.custom_gradient`): a reverse loop carries only the
    gradient of the state (one (batch, gates) @ R^T product per step), and the weight
    gradients are then three large products over all steps at once
-   (dR = H_prev^T dZ, dW = X^T dZ, db = Σ dZ) instead of one small accumulation per step.
+   (dR = H_prev^T dZ, dW = X^T dZ, db = Σ dZ) instead of one small accumulation per step;
+3. the embedding's input side as a table: given the token ids and the Embedding (`build_model` passes
+   both to the first layer: `ids=`, `read_table_from`), each step's projection is a row of the
+   (vocab, gates) table E @ W + b, and the gate gradients are summed per vocabulary row (dT) first,
+   so dW = E^T dT: two of the input side's three products have 65 rows rather than batch·time.
 
 Outputs equal the Keras layers' within float32 round-off (tests: 1e-5 for outputs and one
 training step's gradients). The step model and TFLite export use the cells, so exports are
@@ -26,6 +30,8 @@ route (`kerasrnn.training.routes`), never saved: a saved or exported model is fl
 """
 
 from __future__ import annotations
+
+import weakref
 
 import keras
 import tensorflow as tf
@@ -50,23 +56,41 @@ def _mm(a, b, products: str = "float32", **kwargs):
     return tf.cast(out, tf.float32)
 
 
-def _project(x, kernel, bias, products: str = "float32"):
-    """Input projection of all steps at once: x (batch, time, in) -> (time, batch, gates)."""
+def _project(x, kernel, bias, products: str = "float32", ids=None):
+    """Input projection of all steps at once -> (time, batch, gates), and what the backward pass needs of the
+    input: x (batch, time, in) time-major, or with `ids` (batch, time) the ids time-major, x being then the
+    embedding table (vocab, in) whose rows they pick: each step's projection is a row of E @ W + b."""
+    if ids is not None:
+        steps = tf.transpose(ids)  # (time, batch)
+        return steps, tf.gather(_mm(x, kernel, products) + bias, steps)  # rows of a (vocab, gates) table
     xt = tf.transpose(x, [1, 0, 2])  # (time, batch, in)
     z = tf.reshape(_mm(tf.reshape(xt, [-1, tf.shape(x)[2]]), kernel, products),
                    [tf.shape(xt)[0], tf.shape(x)[0], -1])
     return xt, z + bias  # (time, batch, in), (time, batch, gates)
 
 
-def _weight_grads(xt, h_prev, dz_x, dz_h, kernel, products: str = "float32"):
-    """Gradients of W, R, the input bias, the recurrent-side bias and x from all steps' gate gradients."""
-    gates = tf.shape(dz_x)[2]
-    flat_x, flat_h = tf.reshape(dz_x, [-1, gates]), tf.reshape(dz_h, [-1, gates])  # (time·batch, gates)
-    d_kernel = _mm(tf.reshape(xt, [-1, tf.shape(xt)[2]]), flat_x, products, transpose_a=True)  # (in, gates)
-    d_recurrent = _mm(tf.reshape(h_prev, [-1, tf.shape(h_prev)[2]]), flat_h, products,
-                      transpose_a=True)  # (units, gates)
-    dxt = tf.reshape(_mm(flat_x, kernel, products, transpose_b=True), tf.shape(xt))  # (time, batch, in)
-    return d_kernel, d_recurrent, tf.reduce_sum(flat_x, 0), tf.reduce_sum(flat_h, 0), tf.transpose(dxt, [1, 0, 2])
+def _input_grads(x, seen, dz_x, kernel, products: str = "float32"):
+    """Gradients of W, the input bias and the input from all steps' input-side gate gradients dz_x
+    (time, batch, gates); `seen` is what `_project` returned beside the projection.
+
+    With ids, each table row's gate gradients are summed first (dT: vocab, gates) and dW = E^T dT; the
+    embedding's gradient stays the one its own lookup gives, each step's row dz_x W^T at its id (IndexedSlices):
+    Keras' Adam squares such rows one by one, so the summed dT W^T would train the embedding differently."""
+    flat = tf.reshape(dz_x, [-1, tf.shape(dz_x)[2]])  # (time·batch, gates)
+    rows = _mm(flat, kernel, products, transpose_b=True)  # (time·batch, in)
+    if seen.dtype.is_integer:
+        vocab = x.shape[0] if x.shape[0] is not None else tf.shape(x)[0]  # static for XLA
+        d_table = tf.math.unsorted_segment_sum(dz_x, seen, vocab)  # (vocab, gates)
+        d_input = tf.IndexedSlices(rows, tf.reshape(seen, [-1]), tf.shape(x, out_type=seen.dtype))
+        return _mm(x, d_table, products, transpose_a=True), tf.reduce_sum(d_table, 0), d_input
+    d_kernel = _mm(tf.reshape(seen, [-1, tf.shape(seen)[2]]), flat, products, transpose_a=True)  # (in, gates)
+    return d_kernel, tf.reduce_sum(flat, 0), tf.transpose(tf.reshape(rows, tf.shape(seen)), [1, 0, 2])
+
+
+def _recurrent_grad(h_prev, dz_h, products: str = "float32"):
+    """dR = H_prev^T dZ_h over all steps: (units, gates)."""
+    return _mm(tf.reshape(h_prev, [-1, tf.shape(h_prev)[2]]), tf.reshape(dz_h, [-1, tf.shape(dz_h)[2]]),
+               products, transpose_a=True)
 
 
 def _loop(steps, body, state, dtype, stored: int):
@@ -83,14 +107,16 @@ def _loop(steps, body, state, dtype, stored: int):
     return out[1:n + 1], [a.stack() for a in out[n + 1:]]
 
 
-def simple_rnn_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
-    """h_t = tanh(x_t W + b + h_{t-1} R). Returns outputs (batch, time, units) and the last h."""
+def simple_rnn_sequence(x, kernel, recurrent, bias, h0, products: str = "float32", ids=None):
+    """h_t = tanh(x_t W + b + h_{t-1} R). Returns outputs (batch, time, units) and the last h.
+
+    With `ids` (batch, time), x is the embedding table (vocab, in) whose rows they pick (see `_project`)."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0):
-        xt, zx = _project(x, kernel, bias, products)
+        seen, zx = _project(x, kernel, bias, products, ids)
         recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
-        time = tf.range(tf.shape(xt)[0])
+        time = tf.range(tf.shape(seen)[0])
         (h,), (hs,) = _loop(time, lambda t, h: (tf.tanh(zx[t] + _mm(h, recurrent_p, products)),) * 2, (h0,), x.dtype, 1)
 
         def grad(d_out, d_h):
@@ -104,7 +130,8 @@ def simple_rnn_sequence(x, kernel, recurrent, bias, h0, products: str = "float32
 
             (dh0,), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 1)
             h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel, products)
+            dk, db, dx = _input_grads(x, seen, dz, kernel, products)
+            dr = _recurrent_grad(h_prev, dz, products)
             return dx, dk, dr, db, dh0
 
         return (tf.transpose(hs, [1, 0, 2]), h), grad
@@ -112,17 +139,18 @@ def simple_rnn_sequence(x, kernel, recurrent, bias, h0, products: str = "float32
     return run(x, kernel, recurrent, bias, h0)
 
 
-def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32"):
+def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32", ids=None):
     """Keras' LSTM (gates i, f, c, o). Returns outputs (batch, time, units), the last h and c.
 
     The forward step stores the factors of the backward step's gate gradients, so that the reverse step
-    is one element-wise pass with no tanh to recompute (1-7% faster at the layer level on a Zen 4)."""
+    is one element-wise pass with no tanh to recompute (1-7% faster at the layer level on a Zen 4).
+    With `ids`, x is the embedding table whose rows they pick (see `_project`)."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0, c0):
-        xt, zx = _project(x, kernel, bias, products)
+        seen, zx = _project(x, kernel, bias, products, ids)
         recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
-        time = tf.range(tf.shape(xt)[0])
+        time = tf.range(tf.shape(seen)[0])
         units = tf.shape(recurrent)[0]
 
         def body(t, h, c_prev):
@@ -153,7 +181,8 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32")
 
             (dh0, dc0), (dz,) = _loop(tf.reverse(time, [0]), back, (d_h, d_c), x.dtype, 1)
             h_prev = tf.concat([h0[None], hs[:-1]], 0)
-            dk, dr, db, _, dx = _weight_grads(xt, h_prev, dz, dz, kernel, products)
+            dk, db, dx = _input_grads(x, seen, dz, kernel, products)
+            dr = _recurrent_grad(h_prev, dz, products)
             return dx, dk, dr, db, dh0, dc0
 
         return (tf.transpose(hs, [1, 0, 2]), h, c), grad
@@ -161,14 +190,16 @@ def lstm_sequence(x, kernel, recurrent, bias, h0, c0, products: str = "float32")
     return run(x, kernel, recurrent, bias, h0, c0)
 
 
-def gru_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
-    """Keras' GRU with reset_after=True (gates z, r, h; bias rows: input, recurrent). Returns outputs and the last h."""
+def gru_sequence(x, kernel, recurrent, bias, h0, products: str = "float32", ids=None):
+    """Keras' GRU with reset_after=True (gates z, r, h; bias rows: input, recurrent). Returns outputs and the last h.
+
+    With `ids`, x is the embedding table whose rows they pick (see `_project`)."""
 
     @tf.custom_gradient
     def run(x, kernel, recurrent, bias, h0):
-        xt, zx = _project(x, kernel, bias[0], products)
+        seen, zx = _project(x, kernel, bias[0], products, ids)
         recurrent_p = _low(recurrent, products)  # rounded once, outside the loop
-        time = tf.range(tf.shape(xt)[0])
+        time = tf.range(tf.shape(seen)[0])
 
         def body(t, h):
             xz, xr, xh = tf.split(zx[t], 3, axis=-1)
@@ -195,7 +226,8 @@ def gru_sequence(x, kernel, recurrent, bias, h0, products: str = "float32"):
                 return dh * z + _mm(dz_h, recurrent_t, products), tf.concat([dz, dr, da], -1), dz_h
 
             (dh0,), (dz_x, dz_h) = _loop(tf.reverse(time, [0]), back, (d_h,), x.dtype, 2)
-            dk, dr, db_x, db_h, dx = _weight_grads(xt, h_prev, dz_x, dz_h, kernel, products)
+            dk, db_x, dx = _input_grads(x, seen, dz_x, kernel, products)
+            dr, db_h = _recurrent_grad(h_prev, dz_h, products), tf.reduce_sum(dz_h, [0, 1])
             return dx, dk, dr, tf.stack([db_x, db_h]), dh0
 
         return (tf.transpose(hs, [1, 0, 2]), h), grad
@@ -207,6 +239,31 @@ class _FastLoop:
     """The shared part of the three layers: when to take the fast loop, and how."""
 
     products = "float32"  # the type of the fast loop's matrix products in training (see the module doc); not saved
+    _table_source = None  # a weak reference to the Embedding whose table `ids` index (`read_table_from`); not saved
+    _ids = None  # the current call's `ids`, for `inner_loop`
+
+    def read_table_from(self, embedding: keras.layers.Embedding) -> None:
+        """Lets a call given `ids` (the tokens `embedding` turns into this layer's input) project them from the
+        (vocab, gates) table E @ W (module doc, point 3). A weak reference, not tracked: the embedding's
+        weights stay the embedding's alone, and a saved or loaded model has no such link (it takes x)."""
+        self._table_source = weakref.ref(embedding)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False, ids=None):
+        self._ids = ids  # (batch, time) token ids whose embedding `sequences` is, or None
+        try:
+            return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        finally:
+            self._ids = None
+
+    def _table(self):
+        """The embedding table (vocab, in) that this call's ids index, or None (then the loop reads x)."""
+        embedding = self._table_source() if self._table_source is not None else None
+        if self._ids is None or embedding is None or len(self._ids.shape) != 2:
+            return None
+        table = embedding.embeddings  # a variable (a tensor with LoRA)
+        if embedding.quantization_mode is not None or keras.backend.standardize_dtype(table.dtype) != "float32":
+            return None
+        return getattr(table, "value", table)
 
     def _fast_ok(self, sequences, mask, training) -> bool:
         cell = self.cell
@@ -224,10 +281,11 @@ class _FastLoop:
             return super().inner_loop(sequences, initial_state, mask, training=training)
         states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
         states = [getattr(s, "value", s) for s in states]  # a stateful layer passes its state variables
-        cell = self.cell
-        outputs, *new_states = self._sequence(sequences, cell.kernel.value, cell.recurrent_kernel.value,
-                                              cell.bias.value, *states,
-                                              products=self.products if training else "float32")
+        cell, table = self.cell, self._table()
+        outputs, *new_states = self._sequence(sequences if table is None else table, cell.kernel.value,
+                                              cell.recurrent_kernel.value, cell.bias.value, *states,
+                                              products=self.products if training else "float32",
+                                              ids=None if table is None else self._ids)
         return new_states[0], outputs, new_states
 
 

@@ -113,3 +113,74 @@ def test_bfloat16_products_stay_close_to_float32(cell):
         scale = float(np.max(np.abs(want))) + 1e-6
         np.testing.assert_allclose(got, want, atol=0.03 * scale)
     assert max(float(np.max(np.abs(g - w))) for g, w in zip(got_grads, want_grads)) > 1e-5
+
+
+def _tokens_loss_and_grads(model, ids, targets, jit: bool = False):
+    def run():
+        with tf.GradientTape() as tape:
+            logits = model(ids, training=True)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True))
+        grads = tape.gradient(loss, model.trainable_weights)
+        assert isinstance(grads[0], tf.IndexedSlices)  # the embedding's, row by row, as Keras' optimizers expect
+        return logits, [tf.convert_to_tensor(g) for g in grads]
+    return tf.function(run, jit_compile=True)() if jit else run()
+
+
+@pytest.mark.parametrize("cell", list(PAIRS))
+def test_the_embedding_table_path_equals_the_x_path_and_keras(cell, monkeypatch):
+    """build_model's first fast layer projects from the embedding's table (the spy sees ids), a clone without the
+    link reads x, the stock model is Keras' own: the same logits and gradients (the embedding's too), eager and XLA."""
+    from kerasrnn.models import fast_rnn
+
+    seen = []
+    project = fast_rnn._project
+    monkeypatch.setattr(fast_rnn, "_project", lambda *a, **k: seen.append(k.get("ids", a[4] if len(a) > 4 else None)
+                                                                            is not None) or project(*a, **k))
+    rng = np.random.default_rng(2)
+    ids, targets = (rng.integers(0, 11, size=(4, 9)).astype("int32") for _ in range(2))
+    config = Config(cell=cell, units=6, embedding_dim=5, layers=2, dropout=0.0, vocab_size=11)
+    fused = build_model(config)
+    fused.set_weights([w + rng.normal(size=w.shape) * (1.0 if w.shape == (11, 5) else 0.3) for w in fused.get_weights()])
+    unfused = keras.models.clone_model(fused)  # the same graph (ids passed), no link to the embedding
+    stock = build_model(Config(**{**config.__dict__, "rnn_impl": "keras"}))
+    for other in (unfused, stock):
+        other.set_weights(fused.get_weights())
+    assert len(stock.weights) == len(fused.weights) and [w.path for w in stock.weights] == [w.path for w in fused.weights]
+    want_out, want_grads = _tokens_loss_and_grads(stock, ids, targets)
+    for model, jit, fuses in ((fused, False, True), (fused, True, True), (unfused, False, False)):
+        seen.clear()
+        got_out, got_grads = _tokens_loss_and_grads(model, ids, targets, jit)
+        assert seen == [fuses, False]  # the first layer from the table (or x), the second from x
+        np.testing.assert_allclose(got_out, want_out, atol=1e-5)
+        assert len(got_grads) == len(want_grads) == 1 + 3 * 2 + 2  # embedding, two layers, logits
+        for want, got in zip(want_grads, got_grads):
+            np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_embedding_table_path_in_bfloat16_stays_close_to_float32():
+    rng = np.random.default_rng(3)
+    ids, targets = (rng.integers(0, 11, size=(4, 9)).astype("int32") for _ in range(2))
+    model = build_model(Config(cell="lstm", units=6, embedding_dim=5, layers=1, dropout=0.0, vocab_size=11))
+    model.set_weights([w + rng.normal(size=w.shape) * 0.5 for w in model.get_weights()])
+    want_out, want_grads = _tokens_loss_and_grads(model, ids, targets)
+    model.get_layer("LSTM_1").products = "bfloat16"
+    got_out, got_grads = _tokens_loss_and_grads(model, ids, targets)
+    for want, got in zip([want_out, *want_grads], [got_out, *got_grads]):
+        np.testing.assert_allclose(got, want, atol=0.03 * (float(np.max(np.abs(want))) + 1e-6))
+    assert float(np.max(np.abs(got_grads[0] - want_grads[0]))) > 1e-6  # the table's products ran in bfloat16
+
+
+def test_a_saved_model_with_the_table_link_loads_and_runs_as_before(tmp_path):
+    config = Config(cell="gru", units=8, embedding_dim=4, layers=2, vocab_size=11)
+    model = build_model(config)
+    first = model.get_layer("GRU_1")
+    assert first._table_source() is model.get_layer("embedding")
+    assert [w.path for w in first.weights] == ["GRU_1/gru_cell/kernel", "GRU_1/gru_cell/recurrent_kernel",
+                                               "GRU_1/gru_cell/bias"]  # the embedding's weights stay its own
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    assert loaded.get_layer("GRU_1")._table_source is None  # not saved: a loaded model reads x
+    assert [w.path for w in loaded.weights] == [w.path for w in model.weights]
+    ids = np.arange(22).reshape(2, 11) % 11
+    np.testing.assert_allclose(loaded(ids, training=True), model(ids, training=True), atol=1e-6)
