@@ -177,6 +177,10 @@ class PersonalModel:
         t2 = len(followers)
         words, contexts = self.words, self.contexts
         recent, bonus = self.recent, self.bonus
+
+        def count(w: str) -> int:  # a candidate's count: its contexts, plus the bonus if it is recent
+            return contexts.get(w, 0) + (bonus if w in recent else 0)
+
         if prefix:
             lo, matching = self._starting_with(prefix)  # in code-point order, so ties keep it
             m1 = sum(map(words.__getitem__, matching))
@@ -191,14 +195,14 @@ class PersonalModel:
             candidates = {matching[i]: counts[i] for i in top}
             for w in followers:
                 if w not in candidates:
-                    candidates[w] = contexts.get(w, 0) + (bonus if w in recent else 0)
+                    candidates[w] = count(w)
         else:
             m1, n1 = self.total, len(self.pairs) + bonus * len(recent)  # every word starts with ''
-            candidates = {w: contexts.get(w, 0) + (bonus if w in recent else 0) for w in followers}
+            candidates = {w: count(w) for w in followers}
         asked = []
         for w in extra:
             if w not in candidates and w in words:
-                candidates[w] = contexts.get(w, 0) + (bonus if w in recent else 0)
+                candidates[w] = count(w)
                 asked.append(w)
         if not candidates:
             return [], 0.0
