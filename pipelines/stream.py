@@ -39,6 +39,10 @@ def _options(ds):
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
     options.threading.max_intra_op_parallelism = 1
+    # No autotuning: with it, each epoch after the first began with a 10-12 s wait in TensorFlow 2.21 (a new
+    # iterator stalled before its first batch, both cores idle), a quarter of the default run; a pipeline this
+    # cheap has nothing to tune.
+    options.autotune.enabled = False
     return ds.with_options(options)
 
 

@@ -148,6 +148,7 @@ def lm_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = T
     options = tf.data.Options()
     options.threading.private_threadpool_size = 1  # the pipeline is cheap: leave the cores to training
     options.threading.max_intra_op_parallelism = 1
+    options.autotune.enabled = False  # as in pipelines.stream: autotuning stalled each new epoch's iterator
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 

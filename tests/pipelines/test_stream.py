@@ -38,6 +38,19 @@ def test_the_same_batches_as_the_in_memory_pipeline_every_epoch(random_offset, i
     assert same(batches(val_old), batches(window_dataset(sharded, 50, 16, shuffle=False, drop_remainder=False)))
 
 
+@pytest.mark.parametrize("make", [
+    lambda ids: window_dataset(in_memory(ids), 50, 16),
+    lambda ids: window_dataset(in_memory(ids), 50, 16, random_offset=True),
+    lambda ids: tbptt_dataset(in_memory(ids), 50, 16),
+    lambda ids: lm_dataset(ids, 50, 16),
+], ids=["windows", "random offsets", "tbptt", "in memory"])
+def test_training_pipelines_run_on_one_private_thread_without_autotuning(make):
+    # autotuning made every epoch after the first wait 10-12 s for its first batch (TensorFlow 2.21)
+    options = make(np.zeros(5000, np.uint8)).options()
+    assert options.autotune.enabled is False
+    assert options.threading.private_threadpool_size == 1
+
+
 def test_a_split_bigger_than_the_buffer_targets_each_character_at_most_once_and_mixes():
     ids = np.arange(200_001)  # ids are positions
     ds = window_dataset(in_memory(ids), 10, 8, shuffle=True, seed=3, buffer=500)
