@@ -55,7 +55,7 @@ def open_personal(completer, path: str, interactive: bool):
 
     from kerasrnn.ondevice.personal import PersonalModel
 
-    model = PersonalModel(completer.token_kind)
+    model = PersonalModel(completer.token_kind, model=completer.model_id)  # its states: this model's
     if not os.path.lexists(path):
         if not interactive:
             raise cli.UsageError(f"--personal {path}: no such file (it is made by --interactive)")

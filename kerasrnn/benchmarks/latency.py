@@ -92,22 +92,26 @@ def typed_text(keyboard: bool) -> str:
 
 def full_personal(completer: Autocompleter, model_dir: str) -> PersonalModel:
     """A personal model filled to its caps: the words of the model's own validation text (its bundled corpus),
-    then made-up words that share their beginnings until both tables are full (the slowest case)."""
+    then made-up words that share their beginnings until both tables are full (the slowest case); each word
+    learned with a random state (seed 0: the state cache's time depends on how many entries match, not on
+    their values)."""
     from kerasrnn.benchmarks.keystrokes import split_text
     from kerasrnn.core.cli import UsageError
 
-    model = PersonalModel(completer.token_kind)
+    model = PersonalModel(completer.token_kind, model=completer.model_id)
+    states = np.random.default_rng(0)
+    size = completer.step.state_size
     try:
         text = completer.tokens(split_text(model_dir, "validation")[0])
     except (UsageError, KeyError, OSError):
         text = typed_text(completer.keyboard)
     for prev, word in typed_words(text, completer.word_char):
-        model.learn(word, prev)
+        model.learn(word, prev, states.standard_normal(size))
     words = [w for w in model.words if len(w) < 24] or ["a"]
     for i in range(10 * (model.max_words + model.max_pairs)):
         if len(model.words) >= model.max_words and len(model.pairs) >= model.max_pairs:
             break
-        model.learn(f"{words[i % len(words)]}{i}", words[(i * 7) % len(words)])
+        model.learn(f"{words[i % len(words)]}{i}", words[(i * 7) % len(words)], states.standard_normal(size))
     return model
 
 

@@ -89,19 +89,34 @@ class Autocompleter:
         self._space_id = self._encode.index.get(" ")
         self.beam_width, self.max_len = beam_width, max_len
         self.token_kind = KEYBOARD if self.keyboard else CHARACTERS  # what a personal model's words are made of
+        # whose RNN states a personal model's state cache keeps: the export's float file (its int8 file's states
+        # are near enough to compare with them)
+        self.model_id = self.manifest.get("files", {}).get("model.tflite", {}).get("sha256", "")
+        self.personal = personal  # checked and bound by the property below
+        self.reset()
+
+    @property
+    def personal(self) -> PersonalModel | None:
+        """The personal model (None: none)."""
+        return self._personal
+
+    @personal.setter
+    def personal(self, personal: PersonalModel | bool | None) -> None:
         if personal is True:
             personal = PersonalModel(self.token_kind)
         if not isinstance(personal, PersonalModel):
             personal = None
         elif personal.tokens != self.token_kind:
             raise ValueError(f"a personal model of {personal.tokens}, but this model reads {self.token_kind}")
-        self.personal: PersonalModel | None = personal
-        self.reset()
+        else:
+            personal.states.bind(self.model_id)  # the states of another model are forgotten
+        self._personal: PersonalModel | None = personal
 
     def reset(self) -> None:
         """Forgets all text: back to the start state (as after the manifest's start text)."""
-        self._history: deque = deque(maxlen=HISTORY)  # (state, logits, word, token, prev) per keystroke
+        self._history: deque = deque(maxlen=HISTORY)  # (state, logits, word, token, prev, start) per keystroke
         self._word = ""  # the tokens of the current word typed so far
+        self._start = None  # (S,) the state before the current word's first token (None before it)
         self._prev = ""  # the tokens of the word before it ('' at the start)
         self._composer = Composer(keep=HISTORY) if self.keyboard else None
         self._state = self.step.zero_state()  # (1, S)
@@ -125,14 +140,16 @@ class Autocompleter:
         """Types `text`: one step per character or key (unknown ones take the unknown id)."""
         tokens = self.tokens(text)
         for c, token in zip(tokens, self._encode(tokens)):
-            self._history.append((self._state, self._logits, self._word, c, self._prev))
+            self._history.append((self._state, self._logits, self._word, c, self._prev, self._start))
+            if self.word_char(c) and not self._word:
+                self._start = self._state[0]
             self._advance(token)
             if self.word_char(c):
                 self._word += c
-            elif self._word:  # a word ends: the personal model learns it
+            elif self._word:  # a word ends: the personal model learns it, with the state at its start
                 if self.personal is not None:
-                    self.personal.learn(self._word, self._prev)
-                self._prev, self._word = self._word, ""
+                    self.personal.learn(self._word, self._prev, self._start)
+                self._prev, self._word, self._start = self._word, "", None
             if self._composer is not None:
                 self._composer.push(c)
 
@@ -175,7 +192,7 @@ class Autocompleter:
         for _ in range(count if self._composer is not None else 0):
             self._composer.backspace()
         for _ in range(width):
-            self._state, self._logits, self._word, _, self._prev = self._history.pop()
+            self._state, self._logits, self._word, _, self._prev, self._start = self._history.pop()
 
     def suggestions(self, k: int = 3, words: int = 1, min_prob: float = MIN_PROB) -> list[Suggestion]:
         """The k most likely completions of the current word (and `words - 1` more), most likely first; of one
@@ -192,7 +209,8 @@ class Autocompleter:
                               keep=FOUND if self.personal is not None and words == 1 else None)
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
         if self.personal is not None and words == 1:
-            ranked = self.personal.mix(ranked, self._word, self._prev, k)
+            start = self._start if self._word else self._state[0]  # the state at the current word's start
+            ranked = self.personal.mix(ranked, self._word, self._prev, k, start)
         floor = min_prob if words == 1 else 0.0  # several words' probabilities multiply: no floor there
         return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked
                 if prob >= floor]

@@ -1,8 +1,8 @@
 """A personal word model learned on the device from what its user types, mixed into the RNN's suggestions.
 
-Pure Python (no numpy, no TensorFlow): a cache language model (Kuhn & De Mori, 1990) over whole words,
-small and deterministic enough to be ported exactly (the browser page has the same one in JavaScript,
-checked against `tests/ondevice/personal_cases.json`).
+A cache language model (Kuhn & De Mori, 1990) over whole words, with the RNN's state where each word was
+typed (`state_cache.py`, a continuous cache), small and deterministic enough to be ported exactly (the browser
+page has the same one in JavaScript, checked against `tests/ondevice/personal_cases.json`). No TensorFlow.
 
 Words are runs of word tokens (characters; for the Korean keyboard model, keys: '기억' is 'ㄱㅣㅇㅓㄱ').
 When a word ends, `learn(word, prev)` counts it (`c1[word] += 1`) and the pair (`c2[prev, word] += 1`,
@@ -27,19 +27,19 @@ prev = the word before it, '' at the start). Given the current word's prefix p a
 P, higher first, then the word in code-point order, keeps n, and adds the words of E with their P (in the order
 of `extra`). `mix` takes the RNN's completions (its k best, and the next ones its search found: FOUND in
 autocomplete.py), asks the personal model for its k best (n = k) and for the RNN's completions as E, scores the
-union with `mixed` and keeps the k best (score, then the completion in code-point order). Counts are
-integers; the float operations are exactly the ones written above, in that order, so another language gets the
-same numbers bit for bit.
+union with `mixed` and keeps the k best (score, then the completion in code-point order). Given the RNN's state
+at the current word's start (`learn` keeps the state where each word began; the state cache holds one), `mix`
+asks instead for the NEAR best, with the RNN's completions and the NEAR words of highest P_state (state_cache.py)
+as E, and takes P'(w) = (1 - STATE_WEIGHT) * P(w) + STATE_WEIGHT * P_state(w) (0 for a word it lacks) in place
+of P: the k best by P', and the RNN's completions. Counts are integers; the float operations are exactly the
+ones written here, in that order, so another language gets the same numbers bit for bit.
 
-The recency bonus makes a cache of the text typed lately (word use is bursty: a word just typed is likely
-again soon) stronger than counts over the whole history; `recent` and `bonus` were chosen on a development
-text (pipelines/data/SOURCES.md), as were the contexts d and the RNN's further completions. A model read
-from a save takes the last `recent` of its words (kept in order of use) as the recent ones, and counts the
-contexts from its pairs, so it predicts as the one saved.
-
-Memory is bounded: at most `max_words` words and `max_pairs` pairs; learning a new entry beyond the cap
-forgets the least recently learned one (each table is kept in order of last use). Words longer than
-MAX_WORD tokens are not learned. Nothing is ever sent anywhere: `save` writes one local JSON file.
+The recency bonus favours the text typed lately (word use is bursty); it, the contexts d, the RNN's further
+completions and the state cache were chosen on development texts (docs/personal-autocomplete.md). A model
+read from a save predicts as the one saved (the recent words are the last of its words, kept in order of use).
+Memory is bounded: at most `max_words` words and `max_pairs` pairs (beyond, the least recently learned one is
+forgotten) and the state cache's entries; words over MAX_WORD tokens are not learned. Nothing is ever sent
+anywhere: `save` writes one local JSON file.
 """
 
 from __future__ import annotations
@@ -49,8 +49,12 @@ import heapq
 import json
 import os
 
+import numpy as np
+
+from kerasrnn.ondevice.state_cache import CAPACITY as STATE_CAPACITY, StateCache
+
 FORMAT = "kerasrnn-personal"  # the save file's "format": what marks a file as a personal model
-VERSION = 1  # bumped when the save file's meaning changes
+VERSION = 2  # bumped when the save file's meaning changes (2: the states; a file of version 1 still loads)
 CHARACTERS = "characters"  # "tokens" of a model over characters (a keyboard model: its manifest's "input")
 MAX_WORDS = 4096  # words kept (least recently used forgotten first)
 MAX_PAIRS = 8192  # (previous word, word) pairs kept (least recently used forgotten first)
@@ -60,6 +64,8 @@ WEIGHT = 0.5  # the most weight the personal model gets against the RNN (mu tend
 EVIDENCE = 1  # words matching the prefix at which mu is half of WEIGHT (WEIGHT and EVIDENCE: chosen on held-out text)
 RECENT_WORDS = 50  # the distinct words learned last that get the recency bonus
 RECENT_BONUS = 16  # added to the count of a recent word (RECENT_WORDS and RECENT_BONUS: chosen on a development text)
+STATE_WEIGHT = 0.3  # the state cache's share of the personal estimate (chosen on development texts)
+NEAR = 10  # the words of highest P_state that the personal model scores besides its own best
 MAX_FILE_BYTES = 4 * 2**20  # the largest save file read
 
 
@@ -71,13 +77,15 @@ class PersonalModel:
         max_words, max_pairs: the caps on entries.
         weight, evidence: the mixing weight's limit and half-way point.
         recent, bonus: how many distinct words learned last get the recency bonus, and the bonus.
+        states: the state cache's capacity (0: no state cache); model: the model whose states it keeps.
     """
 
     def __init__(self, tokens: str = CHARACTERS, max_words: int = MAX_WORDS, max_pairs: int = MAX_PAIRS,
                  weight: float = WEIGHT, evidence: float = EVIDENCE, recent: int = RECENT_WORDS,
-                 bonus: int = RECENT_BONUS):
+                 bonus: int = RECENT_BONUS, states: int = STATE_CAPACITY, model: str = ""):
         self.tokens, self.max_words, self.max_pairs = tokens, max_words, max_pairs
         self.weight, self.evidence, self.recent_words, self.bonus = weight, evidence, recent, bonus
+        self.states = StateCache(states, model)  # the RNN's state where each of the last words was typed
         self.forget()
 
     def forget(self) -> None:
@@ -90,15 +98,19 @@ class PersonalModel:
         self.total = 0  # sum of the word counts
         self.recent: dict[str, None] = {}  # the `recent_words` distinct words learned last, least recent first
         self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
+        self.states.clear()
 
     def __len__(self) -> int:
         """Entries held: words plus pairs."""
         return len(self.words) + len(self.pairs)
 
-    def learn(self, word: str, prev: str = "") -> None:
-        """Counts `word` typed after `prev` ('' at the start); a word over MAX_WORD tokens is skipped."""
+    def learn(self, word: str, prev: str = "", state: np.ndarray | None = None) -> None:
+        """Counts `word` typed after `prev` ('' at the start), and keeps the RNN's state at its start if given;
+        a word over MAX_WORD tokens is skipped."""
         if not word or len(word) > MAX_WORD:
             return
+        if state is not None:
+            self.states.add(word, state)
         count = self.words.pop(word, 0)
         if not count:
             bisect.insort(self._sorted, word)
@@ -218,12 +230,29 @@ class PersonalModel:
         chosen = {w for _, w in best}
         return [(w, -p) for p, w in best] + [(w, scored[w]) for w in asked if w not in chosen], mu
 
-    def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3) -> list[tuple[str, float]]:
+    def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3,
+            state: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The RNN's completions of `prefix` ((completion, probability), best first: its k best and any more its
         search found) mixed with the personal model's: the k best (completion, mixed probability). The
-        personal model scores its k best and every RNN completion it knows. Without a personal candidate:
+        personal model scores its k best and every RNN completion it knows; given the RNN's state at the
+        current word's start, with the state cache (P', the module doc). Without a personal candidate:
         `rnn[:k]` as it is."""
-        personal, mu = self.predict(prefix, prev, k, [prefix + c for c, _ in rnn])
+        asked = [prefix + c for c, _ in rnn]
+        if state is None or not len(self.states):
+            personal, mu = self.predict(prefix, prev, k, asked)
+        else:  # P' over the personal model's NEAR best, the NEAR likeliest of the cache and the RNN's
+            near, p_state = self.states.distribution(prefix, state)  # near: in code-point order
+            nearest = [near[i] for i in np.argsort(-p_state, kind="stable")[:NEAR]]  # ties: code-point order
+
+            def of(w: str) -> float:  # P_state(w), 0.0 for a word the cache lacks
+                i = bisect.bisect_left(near, w)
+                return float(p_state[i]) if i < len(near) and near[i] == w else 0.0
+
+            personal, mu = self.predict(prefix, prev, NEAR, asked + nearest)
+            scored = [(-((1 - STATE_WEIGHT) * p + STATE_WEIGHT * of(w)), w) for w, p in personal]
+            top, keep = sorted(scored)[:k], set(asked)
+            chosen = {w for _, w in top}
+            personal = [(w, -p) for p, w in top] + [(w, -p) for p, w in scored if w in keep and w not in chosen]
         if not personal:
             return list(rnn[:k])
         ours = {w[len(prefix):]: p for w, p in personal}
@@ -233,9 +262,12 @@ class PersonalModel:
 
     def to_json(self) -> dict:
         """The save format: words and pairs with their counts, least recently learned first."""
-        return {"format": FORMAT, "version": VERSION, "tokens": self.tokens,
+        data = {"format": FORMAT, "version": VERSION, "tokens": self.tokens,
                 "words": [[w, c] for w, c in self.words.items()],
                 "pairs": [[v, w, c] for (v, w), c in self.pairs.items()]}
+        if self.states.model and len(self.states):
+            data["states"] = self.states.to_json()
+        return data
 
     def load_json(self, data: object, word_char=None) -> None:
         """Replaces what was learned with a save (`to_json`); entries beyond the caps are forgotten oldest first.
@@ -245,7 +277,7 @@ class PersonalModel:
         """
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a personal model file")
-        if data.get("version") != VERSION:
+        if data.get("version") not in (1, VERSION):
             raise ValueError(f"a personal model file of another version ({data.get('version')!r}, not {VERSION})")
         if data.get("tokens") != self.tokens:
             raise ValueError(f"a personal model of {data.get('tokens')!r}, not of {self.tokens!r} like this model")
@@ -272,6 +304,8 @@ class PersonalModel:
             self.contexts[key[1]] = self.contexts.get(key[1], 0) + 1
         while len(self.pairs) > self.max_pairs:
             self._drop_pair(next(iter(self.pairs)))
+        if "states" in data:
+            self.states.load_json(data["states"], lambda w: self._check([w, 1], 1, word_char))
 
     @staticmethod
     def _check(entry: object, n_words: int, word_char) -> None:

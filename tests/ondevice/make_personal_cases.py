@@ -7,15 +7,20 @@ inputs, for a port of it (the browser page's) to be checked against, number for 
 Each case: the model's settings; a text typed as tokens (`word_char` "english": letters, digits, ' and -;
 "korean": str.isalnum over keys) and the (prev, word) pairs it teaches, in order; then `queries`
 (`predict(prefix, prev, n, extra)` -> ranked [word, P] and mu), `mixes` (`mix(rnn, prefix, prev, k)` ->
-ranked [completion, probability]) and `saved` (`to_json()` after learning). Floats are Python's
-doubles, as JSON writes them (shortest round-trip form): a port must match them exactly.
+ranked [completion, probability]) and `saved` (`to_json()` after learning). A case with `state_size`
+learns each word with a state (`states`, float32 values; a state depends on the word before, so the
+same context gives near states) and mixes with one (`state`). Floats are Python's doubles, as JSON writes
+them (shortest round-trip form): a port must match them exactly.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import sys
+
+import numpy as np
 
 from kerasrnn.ondevice.autocomplete import is_korean_word_char, is_word_char
 from kerasrnn.ondevice.hangul import KEYBOARD, text_to_keys
@@ -49,27 +54,52 @@ CASES = [
      "text": "ab ac ad ab ae ab af ag ab. ab ab ab ac\n",
      "queries": [("a", ""), ("a", "ab"), ("ab", "ab"), ("", "ab"), ("ac", "")],
      "mixes": [("a", "ab", [["b", 0.5], ["x", 0.3], ["c", 0.2]])]},
+    {"name": "states", "tokens": CHARACTERS, "word_char": "english", "model": "test-model", "state_size": 6,
+     "states_capacity": 12,
+     "text": "the cat sat on the mat. a cap is on the cat. the cat ate the rat; the cart is the cat's. then a cap "
+             "fell on a car, the cat sat on the cap and a cab came by. the car is in the cart.\n",
+     "queries": [("ca", "the"), ("ca", "a")],
+     "mixes": [("ca", "the", [["t", 0.3], ["r", 0.2], ["b", 0.1]], "the"),
+               ("ca", "the", [["t", 0.3], ["r", 0.2], ["b", 0.1]], "a"),
+               ("ca", "", [["t", 0.3], ["p", 0.2]], "on"),
+               ("", "a", [["cap", 0.1], ["cab", 0.05], ["car", 0.04], ["dog", 0.01]], "a"),
+               ("c", "", [["at", 0.2]], None), ("x", "the", [["yz", 0.5]], "the")]},
 ]
+
+
+def context_state(prev: str, size: int, seed: int) -> list[float]:
+    """A made-up RNN state after `prev`: the same base for the same word, plus a little noise (float32 values)."""
+    base, noise = random.Random(prev), random.Random(seed)
+    return [float(np.float32(base.uniform(-1, 1) + noise.uniform(-0.2, 0.2))) for _ in range(size)]
 
 
 def run_case(case: dict) -> dict:
     """The case with its expected outputs filled in."""
     settings = {key: case[key] for key in ("max_words", "max_pairs", "weight", "evidence", "recent", "bonus")
                 if key in case}
+    size = case.get("state_size")
+    if size:
+        settings.update(model=case["model"], states=case["states_capacity"])
     model = PersonalModel(case["tokens"], **settings)
     learned = typed_words(case["text"], WORD_CHARS[case["word_char"]])
-    for prev, word in learned:
-        model.learn(word, prev)
+    states = [context_state(prev, size, i) for i, (prev, _) in enumerate(learned)] if size else []
+    for i, (prev, word) in enumerate(learned):
+        model.learn(word, prev, np.asarray(states[i], np.float32) if size else None)
     queries = []
     for prefix, prev, *extra in case["queries"]:
         extra = extra[0] if extra else []
         ranked, mu = model.predict(prefix, prev, 3, extra)
         queries.append({"prefix": prefix, "prev": prev, "n": 3, "extra": extra, "expect": [[w, p] for w, p in ranked],
                         "mu": mu})
-    mixes = [{"prefix": prefix, "prev": prev, "k": 3, "rnn": rnn,
-              "expect": [[c, p] for c, p in model.mix([tuple(r) for r in rnn], prefix, prev, 3)]}
-             for prefix, prev, rnn in case["mixes"]]
-    return {"name": case["name"], "tokens": case["tokens"], "word_char": case["word_char"],
+    mixes = []
+    for prefix, prev, rnn, *context in case["mixes"]:
+        state = context_state(context[0], size, 10_000) if context and context[0] is not None else None
+        mixed = model.mix([tuple(r) for r in rnn], prefix, prev, 3, None if state is None else np.asarray(state))
+        mixes.append({"prefix": prefix, "prev": prev, "k": 3, "rnn": rnn, "state": state,
+                      "expect": [[c, p] for c, p in mixed]})
+    extra = {"model": case["model"], "state_size": size, "states_capacity": case["states_capacity"],
+             "states": states} if size else {}
+    return {"name": case["name"], "tokens": case["tokens"], "word_char": case["word_char"], **extra,
             "max_words": model.max_words, "max_pairs": model.max_pairs, "weight": model.weight,
             "evidence": model.evidence, "recent": model.recent_words, "bonus": model.bonus, "text": case["text"],
             "learned": [list(pair) for pair in learned],

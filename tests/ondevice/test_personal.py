@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from kerasrnn import complete
@@ -120,7 +121,7 @@ def test_save_and_load_round_trip_and_refuse_bad_files(tmp_path):
     bad = {"not json": b"{", "a list": b"[]", "another format": b'{"format": "kerasrnn-export"}',
            "latin-1": b'{"format": "\xe9"}', "NaN": b'{"format": NaN}'}
     good = model.to_json()
-    for name, edit in {"keys": {"tokens": KEYBOARD}, "version": {"version": 2}, "count 0": {"words": [["a", 0]]},
+    for name, edit in {"keys": {"tokens": KEYBOARD}, "version": {"version": 3}, "count 0": {"words": [["a", 0]]},
                        "count str": {"words": [["a", "1"]]}, "bool": {"words": [["a", True]]},
                        "twice": {"words": [["a", 1], ["a", 2]]}, "not a word": {"words": [["a b", 1]]},
                        "pair": {"pairs": [["a", 1]]}, "empty word": {"words": [["", 1]]},
@@ -154,12 +155,15 @@ def test_the_autocompleter_learns_the_words_typed_and_backspace_restores_the_pre
     assert completer.personal.words["Zorblax"] == 3
     handed = []
     mix = completer.personal.mix
-    completer.personal.mix = lambda rnn, *args: handed.append(rnn) or mix(rnn, *args)
+    completer.personal.mix = lambda rnn, *args: handed.append((rnn, args)) or mix(rnn, *args)
     completer.feed("the ki")
+    start = completer._history[-2][0][0]  # the state before "k": the word's start
     shown = completer.suggestions()
-    assert 3 < len(handed[0]) <= 8  # the RNN's 3 best and the next ones its search found, for the mix
-    assert [(s.completion, s.prob) for s in shown] == [(c, p) for c, p in mix(handed[0], "ki", "the", 3)
-                                                       if p >= MIN_PROB]
+    rnn, args = handed[0]
+    assert 3 < len(rnn) <= 8  # the RNN's 3 best and the next ones its search found, for the mix
+    assert args[:3] == ("ki", "the", 3) and np.array_equal(args[3], start)  # with the state at the word's start
+    assert [(s.completion, s.prob) for s in shown] == [(c, p) for c, p in mix(rnn, *args) if p >= MIN_PROB]
+    assert len(completer.personal.states) == len(learned) + 2  # every word learned with its state ("and", "the")
 
 
 def test_a_korean_key_model_learns_words_as_keys():

@@ -1,5 +1,6 @@
 """The page's personal model (web/js/personal.js) against kerasrnn.ondevice.personal on long randomized
-sequences of learn, predict, mix and save-and-reload: every result the same, floats bit for bit.
+sequences of learn, predict, mix and save-and-reload, with and without RNN states: every result the same,
+floats bit for bit.
 
 The words are drawn from a small alphabet (so prefixes, ties and evictions are frequent) that mixes ASCII,
 Hangul jamo, characters above the surrogates (U+E000..) and astral ones, where UTF-16 order is not
@@ -17,26 +18,39 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from conftest import ROOT, skip_or_fail  # noqa: E402
+import numpy as np  # noqa: E402
+
 from kerasrnn.ondevice.personal import PersonalModel  # noqa: E402
 
 REPLAY = os.path.join(ROOT, "tests", "ondevice", "personal_replay.mjs")
 ALPHABET = "ab\u3131\ue000\uffe1\U0001f600\U00010348"
-SETTINGS = [  # (max_words, max_pairs, recent, bonus, distinct words, operations)
-    (4, 3, 2, 3, 20, 1500), (12, 30, 5, 16, 40, 2000), (40, 10, 0, 0, 60, 1500), (150, 400, 50, 16, 300, 4000)]
+SETTINGS = [  # (max_words, max_pairs, recent, bonus, state cache capacity, distinct words, operations)
+    (4, 3, 2, 3, 6, 20, 1500), (12, 30, 5, 16, 20, 40, 2000), (40, 10, 0, 0, 0, 60, 1500),
+    (150, 400, 50, 16, 100, 300, 4000)]
+VALUES = [-1.0, -0.5, -0.25, 0.0, 0.125, 0.5, 1.0, 0.3]  # state values (few: equal weights are frequent)
 
 
-def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: int, distinct: int, ops: int) -> dict:
+def random_state(rng: random.Random) -> list[float] | None:
+    """A state of 5 values (float32 ones), or None (learned or mixed without a state)."""
+    return None if rng.random() < 0.2 else [float(np.float32(rng.choice(VALUES))) for _ in range(5)]
+
+
+def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: int, states: int, distinct: int,
+                ops: int) -> dict:
     """One randomized sequence of calls (fixed seed) and what Python returns for each."""
     rng = random.Random(seed)
     vocab = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5))) for _ in range(distinct)]
-    model = PersonalModel(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus)
+    settings = dict(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus, states=states, model="m")
+    model = PersonalModel(**settings)
+    array = lambda state: None if state is None else np.asarray(state, np.float32)  # noqa: E731
     calls, results, prev = [], [], ""
     for _ in range(ops):
         roll = rng.random()
         if roll < 0.45:
             word = rng.choice(vocab)
-            calls.append(["learn", word, prev])
-            model.learn(word, prev)
+            state = random_state(rng)
+            calls.append(["learn", word, prev, state])
+            model.learn(word, prev, array(state))
             prev = word if rng.random() < 0.85 else ""
         elif roll < 0.995:
             prefix = rng.choice(vocab)[:rng.randint(0, 3)]
@@ -48,14 +62,16 @@ def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: i
                 results.append([[list(w) for w in words], mu])
             else:
                 rnn = [[rng.choice(vocab)[:rng.randint(0, 3)], rng.random()] for _ in range(rng.randint(0, 8))]
-                calls.append(["mix", prefix, after, n, rnn])
-                results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n)])
+                state = random_state(rng)
+                calls.append(["mix", prefix, after, n, rnn, state])
+                results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n, array(state))])
         else:
             calls.append(["reload"])
             data = model.to_json()
-            model = PersonalModel(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus)
+            model = PersonalModel(**settings)
             model.load_json(json.loads(json.dumps(data)))
-    return {"max_words": max_words, "max_pairs": max_pairs, "recent": recent, "bonus": bonus, "ops": calls,
+    return {"max_words": max_words, "max_pairs": max_pairs, "recent": recent, "bonus": bonus, "states": states,
+            "ops": calls,
             "expect": {"results": results, "saved": model.to_json()}}
 
 

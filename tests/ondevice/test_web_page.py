@@ -74,7 +74,7 @@ def python_reference(name: str, kind: str, text: str, backspaces: int = 0, perso
     completer.feed(text)
     completer.backspace(backspaces)
     if personal is not None:
-        completer.personal = PersonalModel(personal["tokens"])
+        completer.personal = PersonalModel(personal["tokens"], model=completer.model_id)
         completer.personal.load_json(personal)
     banned = [completer.manifest["vocabulary"].index(t) for t in completer.manifest["specials"]]
     logits = completer._logits.astype(np.float64)
@@ -348,7 +348,7 @@ def test_after_backspace_into_a_lone_jamo_the_box_and_the_suggestions_agree(kore
     completer.backspace(2)
     completer.feed("ㄱㅣㅎ")
     if state["personal"] is not None:
-        completer.personal = PersonalModel(state["personal"]["tokens"])
+        completer.personal = PersonalModel(state["personal"]["tokens"], model=completer.model_id)
         completer.personal.load_json(state["personal"])
     assert completer.text == "기ㅇ깋"
     words = [s.word for s in completer.suggestions(3)]

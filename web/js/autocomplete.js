@@ -9,8 +9,9 @@
 // With a personal model (js/personal.js, options.personal), the words typed are learned as each one ends
 // and its suggestions are mixed into the RNN's, as in Python.
 //
-// The model is anything with zeroState(), step(token, state) -> Promise<{logits, state}> and
-// release(state): a StepModel in the page, a stand-in in the Node tests. The completer owns every
+// The model is anything with zeroState(), step(token, state) -> Promise<{logits, state}>, values(state) ->
+// Float32Array (a state's numbers, for the personal model's state cache) and release(state): a StepModel in
+// the page, a stand-in in the Node tests. The completer owns every
 // state it holds (the current one and those kept for backspace) and releases each exactly once.
 
 import { beamComplete, softmax } from './beam.js';
@@ -25,6 +26,11 @@ export const FOUND = 8; // completions the search hands a personal model to mix 
 export const MIN_PROB = 0.0005; // suggestions less likely than this are not offered (as MIN_PROB in Python)
 
 const ALNUM = /^[\p{L}\p{N}]$/u; // Python's str.isalnum for one character (letters and numbers)
+
+/** Whose RNN states a personal model's state cache keeps: the export's float file (as model_id in Python). */
+export function modelId(manifest) {
+  return manifest.files?.['model.tflite']?.sha256 ?? '';
+}
 
 /** Whether `c` (one character) continues a word. */
 export function isWordChar(c) {
@@ -68,11 +74,13 @@ export class Autocompleter {
     if (this.personal && this.personal.tokens !== this.tokenKind) {
       throw new Error(`a personal model of ${this.personal.tokens}, but this model reads ${this.tokenKind}`);
     }
-    this.history = []; // [{state, logits, wordTokens, prev}], oldest first, at most HISTORY
+    this.personal?.states.bind(modelId(manifest)); // the states of another model are forgotten
+    this.history = []; // [{state, logits, wordTokens, prev, start}], oldest first, at most HISTORY
     this.state = null;
     this.logits = null;
     this.wordTokens = ''; // the tokens of the current word typed so far (a keyboard model: its keys)
     this.prev = ''; // the tokens of the word before it ('' at the start)
+    this.start = null; // the values of the state before the current word's first token (null before it)
     this.composer = null; // a keyboard model's composition of what was typed
   }
 
@@ -105,15 +113,18 @@ export class Autocompleter {
   async feed(text, learn = true) {
     for (const c of this.tokens(text)) {
       const out = await this.model.step(this.index.get(c) ?? this.unkId, this.state);
-      this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev });
+      this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev,
+                          start: this.start });
+      if (this.wordChar(c) && !this.wordTokens) this.start = this.model.values(this.state);
       if (this.history.length > HISTORY) this.model.release(this.history.shift().state);
       ({ state: this.state, logits: this.logits } = out);
       if (this.wordChar(c)) {
         this.wordTokens += c;
-      } else if (this.wordTokens) { // a word ends: the personal model learns it
-        if (learn) this.personal?.learn(this.wordTokens, this.prev);
+      } else if (this.wordTokens) { // a word ends: the personal model learns it, with the state at its start
+        if (learn) this.personal?.learn(this.wordTokens, this.prev, this.start);
         this.prev = this.wordTokens;
         this.wordTokens = '';
+        this.start = null;
       }
       this.composer?.push(c);
     }
@@ -153,7 +164,8 @@ export class Autocompleter {
     for (let i = 0; i < (this.composer ? count : 0); i++) this.composer.backspace();
     for (let i = 0; i < width; i++) {
       this.model.release(this.state);
-      ({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev } = this.history.pop());
+      ({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev, start: this.start } =
+        this.history.pop());
     }
     return width;
   }
@@ -171,7 +183,10 @@ export class Autocompleter {
         this.wordIds, this.endIds, { k, keep: this.personal ? FOUND : k, beamWidth: this.beamWidth,
           maxLen: this.maxLen, allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
     let ranked = found.map(({ ids, prob }) => [ids.map((i) => this.vocabulary[i]).join(''), prob]);
-    if (this.personal) ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k);
+    if (this.personal) {
+      const start = this.wordTokens ? this.start : this.model.values(this.state); // the current word's start
+      ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k, start);
+    }
     return ranked.filter(([, prob]) => prob >= MIN_PROB)
         .map(([completion, prob]) => ({ word: this.shown(completion), completion, prob }));
   }
@@ -210,6 +225,7 @@ export class Autocompleter {
     this.logits = null;
     this.wordTokens = '';
     this.prev = '';
+    this.start = null;
     this.composer = null;
   }
 }

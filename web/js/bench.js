@@ -1,7 +1,7 @@
 // Measurements for the browser tests and `python -m kerasrnn.bench web`, imported into the loaded page
 // (`await import('./js/bench.js')`) and given `window.kerasrnn`. The page itself never imports this.
 
-import { Autocompleter } from './autocomplete.js';
+import { Autocompleter, modelId } from './autocomplete.js';
 import { PersonalModel } from './personal.js';
 import { heapBytes } from './runtime.js';
 
@@ -63,12 +63,13 @@ export async function timeKeystrokes(app, text, count, every = 100, personal = t
   const counted = { // the page's model, counting steps
     zeroState: () => app.model.zeroState(),
     step: (t, s) => { steps++; return app.model.step(t, s); },
+    values: (s) => app.model.values(s),
     release: (s) => app.model.release(s),
   };
   const tokens = app.completer.tokenKind;
   let model = null;
   if (personal) {
-    model = new PersonalModel(tokens);
+    model = new PersonalModel(tokens, { model: modelId(app.manifest) });
     if (personal !== true) model.loadJSON(personal);
   }
   const completer = new Autocompleter(counted, app.manifest, { personal: model });

@@ -16,7 +16,7 @@
 // .js, to try the compat build). `window.kerasrnn` holds the page's state for tests and benchmarks:
 // ready, error, busy (queued keystrokes), shown (suggestions), next (next characters), last (timings).
 
-import { Autocompleter, HISTORY, isKoreanWordChar, isWordChar } from './autocomplete.js';
+import { Autocompleter, HISTORY, isKoreanWordChar, isWordChar, modelId } from './autocomplete.js';
 import { KEYBOARD } from './hangul.js';
 import { BoxText } from './box_text.js';
 import { fetchIndex, fetchManifest, fetchVerified, ModelError } from './models.js';
@@ -70,7 +70,7 @@ function storage() {
  * the stored value cannot be read: then with a notice; it is replaced by the next word learned). */
 function openPersonal(manifest) {
   const tokens = manifest.input === KEYBOARD ? KEYBOARD : CHARACTERS;
-  const personal = new PersonalModel(tokens);
+  const personal = new PersonalModel(tokens, { model: modelId(manifest) }); // its states: this model's
   app.storageKey = STORAGE_PREFIX + tokens;
   const store = storage();
   if (!store) {

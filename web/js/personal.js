@@ -1,14 +1,20 @@
 // A personal word model learned in this browser from what its user types, mixed into the RNN's suggestions:
 // an exact port of kerasrnn.ondevice.personal (a cache language model, Kuhn & De Mori 1990; Witten-Bell
-// interpolation of word pairs with single words). Checked number for number against Python's outputs in
+// interpolation of word pairs with single words, and the RNN's state where each word was typed: js/state_cache.js).
+// Checked number for number against Python's outputs in
 // tests/ondevice/personal_cases.json (web/tests/personal.test.mjs).
 //
 // Words are runs of word tokens: characters, or a Korean keyboard model's keys ('기억' is 'ㄱㅣㅇㅓㄱ'). Lengths
 // are in code points and ties are broken in code-point order, as in Python (not UTF-16 order). The page keeps
 // the model in its localStorage (js/main.js); it is never sent anywhere.
 
+import { compareCodePoints, isHighSurrogate } from './codepoints.js';
+import { CAPACITY as STATE_CAPACITY, StateCache } from './state_cache.js';
+
+export { compareCodePoints };
+
 export const FORMAT = 'kerasrnn-personal';
-export const VERSION = 1;
+export const VERSION = 2; // 2: with the states (a save of version 1 still loads)
 export const CHARACTERS = 'characters';
 export const MAX_WORDS = 4096; // words kept (least recently learned forgotten first)
 export const MAX_PAIRS = 8192; // (previous word, word) pairs kept
@@ -18,6 +24,8 @@ export const WEIGHT = 0.5; // the most weight the personal model gets against th
 export const EVIDENCE = 1; // words matching the prefix at which mu is half of WEIGHT (as in Python)
 export const RECENT_WORDS = 50; // the distinct words learned last that get the recency bonus
 export const RECENT_BONUS = 16; // added to the count of a recent word
+export const STATE_WEIGHT = 0.3; // the state cache's share of the personal estimate
+export const NEAR = 10; // the words of highest P_state that the personal model scores besides its own best
 
 const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
 
@@ -26,39 +34,6 @@ function length(s) {
   let n = 0;
   for (const _ of s) n++; // eslint-disable-line no-unused-vars
   return n;
-}
-
-/** Python's str comparison: code-point order (-1, 0, 1). Plain code-unit comparison where it is the same (the
- * first differing units are not surrogates), code point by code point otherwise. */
-export function compareCodePoints(a, b) {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  let i = 0;
-  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
-  if (i === n) {
-    if (!i || !isHighSurrogate(a.charCodeAt(i - 1))) return a.length < b.length ? -1 : 1;
-  } else {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if ((x & 0xf800) !== 0xd800 && (y & 0xf800) !== 0xd800) return x < y ? -1 : 1;
-  }
-  return compareSlowly(a, b);
-}
-
-function isHighSurrogate(unit) {
-  return (unit & 0xfc00) === 0xd800;
-}
-
-function compareSlowly(a, b) {
-  const x = a[Symbol.iterator]();
-  const y = b[Symbol.iterator]();
-  for (;;) {
-    const p = x.next();
-    const q = y.next();
-    if (p.done || q.done) return p.done && q.done ? 0 : (p.done ? -1 : 1);
-    const d = p.value.codePointAt(0) - q.value.codePointAt(0);
-    if (d) return d < 0 ? -1 : 1;
-  }
 }
 
 /** Python's order of (-score, word): higher score first, then the word. */
@@ -131,7 +106,8 @@ function keepBest(best, p, w, n) {
 export class PersonalModel {
   /**
    * @param {string} tokens what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
-   * @param {object} [options] maxWords, maxPairs, weight, evidence, recent, bonus.
+   * @param {object} [options] maxWords, maxPairs, weight, evidence, recent, bonus; states (the state cache's
+   *     capacity, 0: none) and model (whose states it keeps).
    */
   constructor(tokens = CHARACTERS, options = {}) {
     this.tokens = tokens;
@@ -142,6 +118,7 @@ export class PersonalModel {
     this.recentWords = options.recent ?? RECENT_WORDS;
     this.bonus = options.bonus ?? RECENT_BONUS;
     this.changes = 0; // counts learn, forget and loadJSON calls (the page stores the model when it changed)
+    this.states = new StateCache(options.states ?? STATE_CAPACITY, options.model ?? ''); // where words began
     this.forget();
   }
 
@@ -156,6 +133,7 @@ export class PersonalModel {
     this.contexts = new Map(); // word -> the number of distinct words it follows (pairs held)
     this.total = 0; // sum of the word counts
     this.recent = new Set(); // the recentWords distinct words learned last, least recent first
+    this.states.clear();
   }
 
   /** Entries held: words plus pairs. */
@@ -163,10 +141,12 @@ export class PersonalModel {
     return this.words.size + this.pairs.size;
   }
 
-  /** Counts `word` typed after `prev` ('' at the start); a word over MAX_WORD tokens is skipped. */
-  learn(word, prev = '') {
+  /** Counts `word` typed after `prev` ('' at the start), and keeps the RNN's state at its start if given (its
+   * values); a word over MAX_WORD tokens is skipped. */
+  learn(word, prev = '', state = null) {
     if (!word || length(word) > MAX_WORD) return;
     this.changes++;
+    if (state) this.states.add(word, state);
     const count = this.words.get(word) ?? 0;
     if (!count) this.sorted.splice(bisect(this.sorted, word), 0, word);
     this.words.delete(word);
@@ -295,10 +275,26 @@ export class PersonalModel {
   /**
    * The RNN's completions of `prefix` ([completion, probability], best first: its k best and any more its search
    * found) mixed with the personal model's: the k best [completion, mixed probability]. The personal model scores
-   * its k best and every RNN completion it knows. Without a personal candidate: rnn's first k as they are.
+   * its k best and every RNN completion it knows; given the RNN's state at the current word's start (its
+   * values), with the state cache, as in Python. Without a personal candidate: rnn's first k as they are.
    */
-  mix(rnn, prefix, prev = '', k = 3) {
-    const { words, mu } = this.predict(prefix, prev, k, rnn.map(([c]) => prefix + c));
+  mix(rnn, prefix, prev = '', k = 3, state = null) {
+    const asked = rnn.map(([c]) => prefix + c);
+    let words;
+    let mu;
+    if (!state || !this.states.size) {
+      ({ words, mu } = this.predict(prefix, prev, k, asked));
+    } else { // P' over the personal model's NEAR best, the NEAR likeliest of the cache and the RNN's
+      const near = this.states.distribution(prefix, state);
+      const nearest = [];
+      for (const [w, p] of near) keepBest(nearest, p, w, NEAR);
+      ({ words, mu } = this.predict(prefix, prev, NEAR, [...asked, ...nearest.map(([, w]) => w)]));
+      const scored = words.map(([w, p]) => [(1 - STATE_WEIGHT) * p + STATE_WEIGHT * (near.get(w) ?? 0), w]);
+      const top = ranked([...scored]).slice(0, k);
+      const chosen = new Set(top.map(([, w]) => w));
+      const keep = new Set(asked);
+      words = [...top, ...scored.filter(([, w]) => keep.has(w) && !chosen.has(w))].map(([p, w]) => [w, p]);
+    }
     if (!words.length) return rnn.slice(0, k);
     const ours = new Map(words.map(([w, p]) => [w.slice(prefix.length), p]));
     const theirs = new Map(rnn);
@@ -309,11 +305,13 @@ export class PersonalModel {
 
   /** The save format (Python's to_json): words and pairs with their counts, least recently learned first. */
   toJSON() {
-    return {
+    const data = {
       format: FORMAT, version: VERSION, tokens: this.tokens,
       words: [...this.words].map(([w, c]) => [w, c]),
       pairs: [...this.pairs].map(([key, c]) => [...key.split(SEP), c]),
     };
+    if (this.states.model && this.states.size) data.states = this.states.toJSON();
+    return data;
   }
 
   /**
@@ -326,7 +324,7 @@ export class PersonalModel {
     if (data === null || typeof data !== 'object' || Array.isArray(data) || data.format !== FORMAT) {
       throw new Error('not a personal model');
     }
-    if (data.version !== VERSION) throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
+    if (data.version !== 1 && data.version !== VERSION) throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
     if (data.tokens !== this.tokens) throw new Error(`a personal model of ${data.tokens}, not of ${this.tokens}`);
     const { words, pairs } = data;
     if (!Array.isArray(words) || !Array.isArray(pairs)) throw new Error('a personal model without its word lists');
@@ -345,6 +343,7 @@ export class PersonalModel {
       if (pairMap.has(key)) throw new Error(`the pair ${entry[0]} ${entry[1]} appears twice`);
       pairMap.set(key, entry[2]);
     }
+    const states = 'states' in data ? this.states.read(data.states, (w) => check([w, 1], 1, wordChar)) : null;
     this.forget();
     this.words = wordMap;
     this.total = total;
@@ -357,6 +356,7 @@ export class PersonalModel {
       this.contexts.set(word, (this.contexts.get(word) ?? 0) + 1);
     }
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
+    this.states.load(states);
   }
 }
 

@@ -73,6 +73,11 @@ export class StepModel {
     return { logits, state: out.state };
   }
 
+  /** A state's numbers: a Float32Array copy out of the WASM heap (the state stays the caller's). */
+  values(state) {
+    return state.toTypedArray();
+  }
+
   /** Frees a state Tensor that `step` or `zeroState` returned. */
   release(state) {
     state.delete();

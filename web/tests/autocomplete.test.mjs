@@ -25,6 +25,7 @@ function fakeModel(of = manifest) {
       const logits = Float64Array.from(of.vocabulary, (_, v) => Math.sin(v + state.sum));
       return { logits, state: make(state.sum * 0.9 + token) };
     },
+    values: (state) => { assert.ok(live.has(state), 'read a released state'); return Float32Array.of(Math.sin(state.sum), 0.5); },
     release: (state) => assert.ok(live.delete(state), 'released a state twice'),
   };
 }

@@ -23,6 +23,7 @@ const model = {
   zeroState: () => [],
   step: async (token, state) => ({ logits: Float64Array.from({ length: 40 }, (_, v) => Math.sin(v + token)),
                                    state: [...state, token] }),
+  values: (state) => Float32Array.of(state.length, state.at(-1) ?? 0),
   release: () => {},
 };
 

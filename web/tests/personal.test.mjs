@@ -15,16 +15,22 @@ import { compareCodePoints, PersonalModel, typedWords } from '../js/personal.js'
 const data = JSON.parse(readFileSync(new URL('../../tests/ondevice/personal_cases.json', import.meta.url)));
 const WORD_CHARS = { english: isWordChar, korean: isKoreanWordChar };
 
+/** The case's model settings (a case with states: its model and the state cache's capacity). */
+function options(c) {
+  const states = c.state_size ? { model: c.model, states: c.states_capacity } : {};
+  return { maxWords: c.max_words, maxPairs: c.max_pairs, weight: c.weight, evidence: c.evidence, recent: c.recent,
+           bonus: c.bonus, ...states };
+}
+
 function trained(c) {
-  const model = new PersonalModel(c.tokens, { maxWords: c.max_words, maxPairs: c.max_pairs, weight: c.weight,
-                                              evidence: c.evidence, recent: c.recent, bonus: c.bonus });
+  const model = new PersonalModel(c.tokens, options(c));
   const learned = typedWords(c.text, WORD_CHARS[c.word_char]);
-  for (const [prev, word] of learned) model.learn(word, prev);
+  learned.forEach(([prev, word], i) => model.learn(word, prev, c.states?.[i] ?? null));
   return { model, learned };
 }
 
 test('the fixture has cases of characters, keys and eviction', () => {
-  assert.deepEqual(data.cases.map((c) => c.name), ['english', 'korean keys', 'eviction']);
+  assert.deepEqual(data.cases.map((c) => c.name), ['english', 'korean keys', 'eviction', 'states']);
 });
 
 for (const c of data.cases) {
@@ -36,22 +42,46 @@ for (const c of data.cases) {
       assert.deepEqual(words, q.expect, `${q.prefix} after ${q.prev}`);
       assert.equal(mu, q.mu); // bit for bit
     }
-    for (const m of c.mixes) assert.deepEqual(model.mix(m.rnn, m.prefix, m.prev, m.k), m.expect, m.prefix);
+    for (const m of c.mixes) {
+      assert.deepEqual(model.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null), m.expect, m.prefix);
+    }
     assert.deepEqual(model.toJSON(), c.saved);
     assert.ok(model.words.size <= c.max_words && model.pairs.size <= c.max_pairs);
-    const copy = new PersonalModel(c.tokens, { maxWords: c.max_words, maxPairs: c.max_pairs, weight: c.weight,
-                                               evidence: c.evidence, recent: c.recent, bonus: c.bonus });
+    const copy = new PersonalModel(c.tokens, options(c));
     copy.loadJSON(JSON.parse(JSON.stringify(model)), WORD_CHARS[c.word_char]); // as stored and read back
     assert.deepEqual(copy.toJSON(), c.saved);
     for (const q of c.queries) assert.deepEqual(copy.predict(q.prefix, q.prev, q.n, q.extra).words, q.expect);
+    for (const m of c.mixes) assert.deepEqual(copy.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null), m.expect);
   });
 }
+
+test("a save of another model's states loads its words without the states; malformed states are refused", () => {
+  const c = data.cases.find((x) => x.state_size);
+  const saved = JSON.parse(JSON.stringify(trained(c).model));
+  const other = new PersonalModel(c.tokens, { ...options(c), model: 'another-model' });
+  other.loadJSON(saved, isWordChar);
+  assert.equal(other.states.size, 0);
+  const { states: _, ...withoutStates } = saved; // eslint-disable-line no-unused-vars
+  assert.deepEqual(other.toJSON(), withoutStates);
+  const v1 = { ...withoutStates, version: 1 };
+  const old = new PersonalModel(c.tokens, options(c));
+  old.loadJSON(v1, isWordChar); // a save from before the states
+  assert.equal(old.words.size, trained(c).model.words.size);
+  const entry = saved.states.entries[0];
+  for (const states of [null, [], { model: c.model }, { model: c.model, entries: [[entry[0]]] },
+    { model: c.model, entries: [[entry[0], '###']] }, { model: c.model, entries: [['a b', entry[1]]] },
+    { model: c.model, entries: [entry, [entry[0], 'AAAA']] }, { model: c.model, entries: [[entry[0], '']] }]) {
+    const model = new PersonalModel(c.tokens, options(c));
+    assert.throws(() => model.loadJSON({ ...saved, states }, isWordChar), Error, JSON.stringify(states));
+    assert.equal(model.words.size, 0, 'nothing changed');
+  }
+});
 
 test('a corrupt or foreign save is refused whole, with one line, and changes nothing', () => {
   const { model } = trained(data.cases[0]);
   const before = JSON.stringify(model);
   const good = JSON.parse(before);
-  const bad = [null, 7, [], 'x', {}, { ...good, format: 'other' }, { ...good, version: 2 },
+  const bad = [null, 7, [], 'x', {}, { ...good, format: 'other' }, { ...good, version: 3 },
     { ...good, tokens: 'keys-2beolsik' }, { ...good, words: 'x' }, { ...good, words: [['the', 0]] },
     { ...good, words: [['the', 1.5]] }, { ...good, words: [['the', true]] }, { ...good, words: [['', 1]] },
     { ...good, words: [['x'.repeat(33), 1]] }, { ...good, words: [['the', 1], ['the', 2]] },
