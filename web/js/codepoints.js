@@ -33,3 +33,15 @@ function compareSlowly(a, b) {
     if (d) return d < 0 ? -1 : 1;
   }
 }
+
+/** The first index of `sorted` (code-point order) from `lo` on whose word is not below `word` (Python's
+ * bisect_left). */
+export function bisect(sorted, word, lo = 0) {
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (compareCodePoints(sorted[mid], word) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -8,7 +8,7 @@
 // are in code points and ties are broken in code-point order, as in Python (not UTF-16 order). The page keeps
 // the model in its localStorage (js/main.js); it is never sent anywhere.
 
-import { compareCodePoints, isHighSurrogate } from './codepoints.js';
+import { bisect, compareCodePoints, isHighSurrogate } from './codepoints.js';
 import { CAPACITY as STATE_CAPACITY, StateCache } from './state_cache.js';
 
 export { compareCodePoints };
@@ -44,18 +44,6 @@ function before(a, b) {
 /** Sorts [score, word] pairs as Python sorts (-score, word): higher score first, then the word. */
 function ranked(pairs) {
   return pairs.sort(before);
-}
-
-/** The first index of `sorted` (code-point order) whose word is not below `word` (Python's bisect_left). */
-function bisect(sorted, word) {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (compareCodePoints(sorted[mid], word) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** [lo, hi): the words of `sorted` (code-point order) that start with `prefix`, or null when they need not be

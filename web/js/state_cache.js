@@ -8,7 +8,7 @@
 // weighs ((1 + cos) / 2) ** 32, and P_state(w) is the share of w's entries in the sum of those weights (each
 // word's sum in entry order, the total over the words in code-point order).
 
-import { compareCodePoints } from './codepoints.js';
+import { bisect } from './codepoints.js';
 
 export const CAPACITY = 1000; // entries kept (the oldest forgotten first)
 export const SQUARINGS = 5; // the kernel is ((1 + cos) / 2) ** (2 ** SQUARINGS)
@@ -23,6 +23,26 @@ export function quantize(state) {
   if (top === 0) return q;
   for (let i = 0; i < h.length; i++) q[i] = Math.floor(h[i] * 127 / top + 0.5);
   return q;
+}
+
+const LAST = String.fromCodePoint(0x10ffff); // prefix + LAST bounds the words that start with prefix
+
+/** values[o .. o + q.length) . q, for int8 values: every partial sum an integer (exact in any order). */
+function intDot(values, o, q) {
+  const n = q.length;
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    a += values[o + i] * q[i];
+    b += values[o + i + 1] * q[i + 1];
+    c += values[o + i + 2] * q[i + 2];
+    d += values[o + i + 3] * q[i + 3];
+  }
+  for (; i < n; i++) a += values[o + i] * q[i];
+  return a + b + c + d;
 }
 
 function squaredNorm(q) {
@@ -57,13 +77,36 @@ export class StateCache {
 
   /** Forgets every entry. */
   clear() {
-    this.words = []; // oldest first
-    this.vectors = []; // Int8Array per entry
-    this.norms = []; // |q|^2 per entry
+    this.count = 0; // entries held
+    this.start = 0; // the row of the oldest (rows are reused oldest first)
+    this.sorted = []; // the distinct words, in code-point order
+    this.entriesOf = new Map(); // word -> how many entries it has
+    this.wordOf = []; // row -> its entry's word
+    this.rank = null; // Int32Array: row -> the index of its word in sorted
+    this.values = null; // Int8Array (capacity * S): the rows' int8 states
+    this.norms = null; // Float64Array: row -> |q|^2
+    this.width = 0; // S
+    this.version = (this.version ?? 0) + 1; // changes with the entries (the weights below are kept for one)
+    this.memo = null; // {version, q, weights}: every entry's weight for the last state asked about
   }
 
   get size() {
-    return this.words.length;
+    return this.count;
+  }
+
+  /** The rows of the entries, oldest first. */
+  rows() {
+    return Array.from({ length: this.count }, (_, j) => (this.start + j) % this.capacity);
+  }
+
+  /** A row's int8 values (a view). */
+  row(r) {
+    return this.values.subarray(r * this.width, (r + 1) * this.width);
+  }
+
+  /** The entries' words, oldest first. */
+  get words() {
+    return this.rows().map((r) => this.wordOf[r]);
   }
 
   /** Makes this the cache of `model`'s states: the entries of another model's are forgotten. */
@@ -81,47 +124,88 @@ export class StateCache {
   }
 
   push(word, q) {
-    if (this.vectors.length && this.vectors[0].length !== q.length) this.clear();
-    if (this.words.length >= this.capacity) {
-      this.words.shift();
-      this.vectors.shift();
-      this.norms.shift();
+    if (this.values && this.width !== q.length) this.clear();
+    if (!this.values) {
+      this.width = q.length;
+      this.values = new Int8Array(this.capacity * q.length);
+      this.norms = new Float64Array(this.capacity);
+      this.rank = new Int32Array(this.capacity);
+      this.wordOf = new Array(this.capacity).fill('');
     }
-    this.words.push(word);
-    this.vectors.push(q);
-    this.norms.push(squaredNorm(q));
+    let row;
+    if (this.count === this.capacity) { // the oldest entry's row is reused
+      row = this.start;
+      this.start = (this.start + 1) % this.capacity;
+      const old = this.wordOf[row];
+      this.entriesOf.set(old, this.entriesOf.get(old) - 1);
+      if (!this.entriesOf.get(old)) {
+        this.entriesOf.delete(old);
+        const at = this.rank[row];
+        this.sorted.splice(at, 1);
+        for (let r = 0; r < this.count; r++) if (this.rank[r] > at) this.rank[r]--;
+      }
+    } else {
+      row = this.count++;
+    }
+    if (!this.entriesOf.has(word)) {
+      this.entriesOf.set(word, 0);
+      const at = bisect(this.sorted, word);
+      this.sorted.splice(at, 0, word);
+      for (let r = 0; r < this.count; r++) if (this.rank[r] >= at) this.rank[r]++;
+    }
+    this.entriesOf.set(word, this.entriesOf.get(word) + 1);
+    this.version++;
+    this.values.set(q, row * this.width);
+    this.norms[row] = squaredNorm(q);
+    this.wordOf[row] = word;
+    this.rank[row] = bisect(this.sorted, word);
   }
 
   /** P_state(w) for the words of the entries that start with `prefix`, given the state at the current word's
    * start (an empty Map when no entry matches). */
   distribution(prefix, state) {
-    const chosen = [];
-    this.words.forEach((w, j) => { if (w.startsWith(prefix)) chosen.push(j); });
-    if (!chosen.length) return new Map();
+    const lo = bisect(this.sorted, prefix);
+    const hi = bisect(this.sorted, prefix + LAST, lo);
+    if (lo === hi) return new Map();
     const q = quantize(state);
-    if (q.length !== this.vectors[0].length) return new Map();
+    if (q.length !== this.width) return new Map();
+    const weights = this.weights(q);
+    const sums = new Float64Array(hi - lo); // each word's weights, oldest first
+    for (let j = 0; j < this.count; j++) {
+      const row = (this.start + j) % this.capacity;
+      const at = this.rank[row];
+      if (at >= lo && at < hi) sums[at - lo] += weights[row];
+    }
+    let total = 0;
+    for (const v of sums) total += v; // in code-point order, as Python adds them
+    if (total === 0) return new Map();
+    return new Map(this.sorted.slice(lo, hi).map((w, i) => [w, sums[i] / total]));
+  }
+
+  /** Every entry's weight ((1 + cos) / 2) ** 32 for the int8 state q, by row. The state at a word's start serves
+   * every keystroke of the word: the weights are kept until the entries or q change (the same numbers). */
+  weights(q) {
+    const memo = this.memo;
+    if (memo && memo.version === this.version && memo.q.length === q.length && memo.q.every((v, i) => v === q[i])) {
+      return memo.weights;
+    }
     const norm = squaredNorm(q);
-    const sums = new Map(); // word -> the sum of its entries' weights, oldest first
-    for (const j of chosen) {
-      const v = this.vectors[j];
-      let dot = 0;
-      for (let i = 0; i < q.length; i++) dot += v[i] * q[i]; // integers: exact
-      const n = this.norms[j];
+    const weights = new Float64Array(this.capacity);
+    for (let row = 0; row < this.count; row++) {
+      const dot = intDot(this.values, row * this.width, q); // an integer: exact
+      const n = this.norms[row];
       const cos = n > 0 && norm > 0 ? dot / Math.sqrt(n * norm) : 0;
       let k = (1 + cos) / 2;
       for (let s = 0; s < SQUARINGS; s++) k *= k;
-      sums.set(this.words[j], (sums.get(this.words[j]) ?? 0) + k);
+      weights[row] = k;
     }
-    const words = [...sums.keys()].sort(compareCodePoints);
-    let total = 0;
-    for (const w of words) total += sums.get(w); // in code-point order, as Python adds them
-    if (total === 0) return new Map();
-    return new Map(words.map((w) => [w, sums.get(w) / total]));
+    this.memo = { version: this.version, q, weights };
+    return weights;
   }
 
   /** The save form (Python's to_json): the entries oldest first, [word, base64 of the int8 values]. */
   toJSON() {
-    return { model: this.model, entries: this.words.map((w, j) => [w, toBase64(this.vectors[j])]) };
+    return { model: this.model, entries: this.rows().map((r) => [this.wordOf[r], toBase64(this.row(r))]) };
   }
 
   /**
