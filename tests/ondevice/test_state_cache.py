@@ -105,3 +105,16 @@ def test_states_are_saved_for_their_model_only(tmp_path):
                    {"model": "m", "entries": [entry, [entry[0], "AAAA"]]}, {"model": "m", "entries": [["x", ""]]}):
         with pytest.raises(ValueError):
             PersonalModel(model="m").load_json({**data, "states": states}, is_word_char)
+
+
+def test_words_that_leave_the_cache_leave_its_index():
+    cache = StateCache(capacity=4)
+    entries = [(w, RNG.standard_normal(5).astype(np.float32)) for w in "b a c b d e a f b g".split()]
+    for i, (word, h) in enumerate(entries):
+        cache.add(word, h)
+        kept = entries[max(0, i - 3):i + 1]
+        assert cache.words == [w for w, _ in kept]
+        state = RNG.standard_normal(5).astype(np.float32)
+        assert as_dict(cache.distribution("", state)) == reference(cache, kept, "", state)
+        for prefix in "abcdefg":
+            assert as_dict(cache.distribution(prefix, state)) == reference(cache, kept, prefix, state)
