@@ -226,9 +226,7 @@ class PersonalModel:
         else:
             scored = {w: c / n1 for w, c in candidates.items()}
         mu = self.weight * (m1 / (m1 + self.evidence))
-        best = heapq.nsmallest(n, ((-p, w) for w, p in scored.items()))
-        chosen = {w for _, w in best}
-        return [(w, -p) for p, w in best] + [(w, scored[w]) for w in asked if w not in chosen], mu
+        return best_and_asked(scored, n, asked), mu
 
     def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3,
             state: np.ndarray | None = None) -> list[tuple[str, float]]:
@@ -238,7 +236,7 @@ class PersonalModel:
         current word's start, with the state cache (P', the module doc). Without a personal candidate:
         `rnn[:k]` as it is."""
         asked = [prefix + c for c, _ in rnn]
-        if state is None or not len(self.states):
+        if state is None or not self.states.fits(state):
             personal, mu = self.predict(prefix, prev, k, asked)
         else:  # P' over the personal model's NEAR best, the NEAR likeliest of the cache and the RNN's
             near, p_state = self.states.distribution(prefix, state)  # near: in code-point order
@@ -249,10 +247,8 @@ class PersonalModel:
                 return float(p_state[i]) if i < len(near) and near[i] == w else 0.0
 
             personal, mu = self.predict(prefix, prev, NEAR, asked + nearest)
-            scored = [(-((1 - STATE_WEIGHT) * p + STATE_WEIGHT * of(w)), w) for w, p in personal]
-            top, keep = sorted(scored)[:k], set(asked)
-            chosen = {w for _, w in top}
-            personal = [(w, -p) for p, w in top] + [(w, -p) for p, w in scored if w in keep and w not in chosen]
+            scored = {w: (1 - STATE_WEIGHT) * p + STATE_WEIGHT * of(w) for w, p in personal}
+            personal = best_and_asked(scored, k, [w for w in asked if w in scored])
         if not personal:
             return list(rnn[:k])
         ours = {w[len(prefix):]: p for w, p in personal}
@@ -340,6 +336,14 @@ class PersonalModel:
         except (json.JSONDecodeError, RecursionError) as e:
             raise ValueError(f"not JSON ({str(e).splitlines()[0][:80]})") from None
         self.load_json(data, word_char)
+
+
+def best_and_asked(scored: dict[str, float], n: int, asked: list[str]) -> list[tuple[str, float]]:
+    """The n highest scores (ties: the word in code-point order), then the words of `asked` (all in `scored`) not
+    among them, in their order: [(word, score)]."""
+    best = heapq.nsmallest(n, ((-p, w) for w, p in scored.items()))
+    chosen = {w for _, w in best}
+    return [(w, -p) for p, w in best] + [(w, scored[w]) for w in asked if w not in chosen]
 
 
 def _no_constant(name: str):

@@ -65,6 +65,11 @@ class StateCache:
     def __len__(self) -> int:
         return self._count
 
+    def fits(self, state: np.ndarray) -> bool:
+        """Whether there are entries to compare `state` with (of its size: a save's states of another size are
+        not used, and the next state added replaces them)."""
+        return bool(self._count) and self._matrix.shape[1] == np.size(state)
+
     def _rows(self) -> np.ndarray:
         """The rows of the entries, oldest first."""
         return (self._start + np.arange(self._count)) % max(self.capacity, 1)
@@ -168,7 +173,9 @@ class StateCache:
                 q = np.frombuffer(base64.b64decode(entry[1], validate=True), np.int8)
             except (binascii.Error, ValueError):
                 raise ValueError(f"a state entry that is not base64: {entry[1][:40]!r}") from None
-            if not 0 < q.size <= MAX_STATE or (size is not None and q.size != size):
-                raise ValueError(f"a state entry of {q.size} values")
+            if not 0 < q.size <= MAX_STATE:
+                raise ValueError(f"a state entry of {q.size} values (at most {MAX_STATE})")
+            if size is not None and q.size != size:
+                raise ValueError(f"state entries of {size} and of {q.size} values")
             size = q.size
             self.add(entry[0], q.astype(np.float32))

@@ -118,3 +118,15 @@ def test_words_that_leave_the_cache_leave_its_index():
         assert as_dict(cache.distribution("", state)) == reference(cache, kept, "", state)
         for prefix in "abcdefg":
             assert as_dict(cache.distribution(prefix, state)) == reference(cache, kept, prefix, state)
+
+
+def test_states_of_another_size_are_not_used():
+    model = PersonalModel(model="m")
+    for word in ("cart", "cab", "cart"):
+        model.learn(word, "x", RNG.standard_normal(6))
+    state = RNG.standard_normal(8)  # the model's states are of 8 values, the kept ones of 6
+    rnn = [("t", 0.2), ("r", 0.1)]
+    assert model.mix(rnn, "ca", "x", 3, state) == model.mix(rnn, "ca", "x", 3)
+    assert model.mix(rnn, "ca", "x", 3, state[:6]) != model.mix(rnn, "ca", "x", 3)
+    model.learn("cab", "x", state)  # the next state replaces them
+    assert model.states.words == ["cab"] and model.states.fits(state)

@@ -91,6 +91,15 @@ function keepBest(best, p, w, n) {
   if (best.length > n) best.pop();
 }
 
+/** The n highest scores of `scored` (a Map; ties: the word in code-point order), then the words of `asked` (all
+ * in scored) not among them, in their order: [[word, score]] (Python's best_and_asked). */
+function bestAndAsked(scored, n, asked) {
+  const best = [];
+  for (const [w, p] of scored) keepBest(best, p, w, n);
+  const chosen = new Set(best.map(([, w]) => w));
+  return [...best.map(([p, w]) => [w, p]), ...asked.filter((w) => !chosen.has(w)).map((w) => [w, scored.get(w)])];
+}
+
 export class PersonalModel {
   /**
    * @param {string} tokens what the words are made of: CHARACTERS, or a keyboard model's manifest "input".
@@ -245,19 +254,13 @@ export class PersonalModel {
       }
     }
     if (!candidates.size) return { words: [], mu: 0 };
-    const best = [];
     const scores = new Map();
     for (const [w, c] of candidates) {
       const p1 = n1 ? c / n1 : 0;
-      const p = n2 ? ((pairCounts.get(w) ?? 0) + t2 * p1) / (n2 + t2) : p1;
-      scores.set(w, p);
-      keepBest(best, p, w, n);
+      scores.set(w, n2 ? ((pairCounts.get(w) ?? 0) + t2 * p1) / (n2 + t2) : p1);
     }
     const mu = this.weight * (m1 / (m1 + this.evidence));
-    const chosen = new Set(best.map(([, w]) => w));
-    const words = best.map(([p, w]) => [w, p]);
-    for (const w of asked) if (!chosen.has(w)) words.push([w, scores.get(w)]);
-    return { words, mu };
+    return { words: bestAndAsked(scores, n, asked), mu };
   }
 
   /**
@@ -270,18 +273,15 @@ export class PersonalModel {
     const asked = rnn.map(([c]) => prefix + c);
     let words;
     let mu;
-    if (!state || !this.states.size) {
+    if (!state || !this.states.fits(state)) {
       ({ words, mu } = this.predict(prefix, prev, k, asked));
     } else { // P' over the personal model's NEAR best, the NEAR likeliest of the cache and the RNN's
       const near = this.states.distribution(prefix, state);
       const nearest = [];
       for (const [w, p] of near) keepBest(nearest, p, w, NEAR);
       ({ words, mu } = this.predict(prefix, prev, NEAR, [...asked, ...nearest.map(([, w]) => w)]));
-      const scored = words.map(([w, p]) => [(1 - STATE_WEIGHT) * p + STATE_WEIGHT * (near.get(w) ?? 0), w]);
-      const top = ranked([...scored]).slice(0, k);
-      const chosen = new Set(top.map(([, w]) => w));
-      const keep = new Set(asked);
-      words = [...top, ...scored.filter(([, w]) => keep.has(w) && !chosen.has(w))].map(([p, w]) => [w, p]);
+      const scored = new Map(words.map(([w, p]) => [w, (1 - STATE_WEIGHT) * p + STATE_WEIGHT * (near.get(w) ?? 0)]));
+      words = bestAndAsked(scored, k, asked.filter((w) => scored.has(w)));
     }
     if (!words.length) return rnn.slice(0, k);
     const ours = new Map(words.map(([w, p]) => [w.slice(prefix.length), p]));
@@ -312,7 +312,9 @@ export class PersonalModel {
     if (data === null || typeof data !== 'object' || Array.isArray(data) || data.format !== FORMAT) {
       throw new Error('not a personal model');
     }
-    if (data.version !== 1 && data.version !== VERSION) throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
+    if (data.version !== 1 && data.version !== VERSION) {
+      throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
+    }
     if (data.tokens !== this.tokens) throw new Error(`a personal model of ${data.tokens}, not of ${this.tokens}`);
     const { words, pairs } = data;
     if (!Array.isArray(words) || !Array.isArray(pairs)) throw new Error('a personal model without its word lists');

@@ -94,6 +94,12 @@ export class StateCache {
     return this.count;
   }
 
+  /** Whether there are entries to compare `state` with (of its size: a save's states of another size are not
+   * used, and the next state added replaces them). */
+  fits(state) {
+    return this.count > 0 && this.width === state.length;
+  }
+
   /** The rows of the entries, oldest first. */
   rows() {
     return Array.from({ length: this.count }, (_, j) => (this.start + j) % this.capacity);
@@ -227,9 +233,10 @@ export class StateCache {
       }
       checkWord(entry[0]);
       const q = fromBase64(entry[1]);
-      if (!(q.length > 0 && q.length <= MAX_STATE) || (size !== null && q.length !== size)) {
-        throw new Error(`a state entry of ${q.length} values`);
+      if (!(q.length > 0 && q.length <= MAX_STATE)) {
+        throw new Error(`a state entry of ${q.length} values (at most ${MAX_STATE})`);
       }
+      if (size !== null && q.length !== size) throw new Error(`state entries of ${size} and of ${q.length} values`);
       size = q.length;
       out.push([entry[0], q]);
     }
