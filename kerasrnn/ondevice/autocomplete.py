@@ -109,7 +109,7 @@ class Autocompleter:
         elif personal.tokens != self.token_kind:
             raise ValueError(f"a personal model of {personal.tokens}, but this model reads {self.token_kind}")
         else:
-            personal.states.bind(self.model_id)  # the states of another model are forgotten
+            personal.bind(self.model_id)  # the states and the adapter of another model are forgotten
         self._personal: PersonalModel | None = personal
 
     def reset(self) -> None:
@@ -121,6 +121,7 @@ class Autocompleter:
         self._composer = Composer(keep=HISTORY) if self.keyboard else None
         self._state = self.step.zero_state()  # (1, S)
         self._logits = None
+        self._stem_memo: tuple | None = None  # (word start, stem, the RNN's endings of the stem)
         for i in self._encode(self.manifest["start_text"]):
             self._advance(i)
 
@@ -143,6 +144,8 @@ class Autocompleter:
             self._history.append((self._state, self._logits, self._word, c, self._prev, self._start))
             if self.word_char(c) and not self._word:
                 self._start = self._state[0]
+            if self.personal is not None:  # the adapter learns the key typed where it was typed
+                self.personal.adapter.learn(self._logits, self._state[0], token)
             self._advance(token)
             if self.word_char(c):
                 self._word += c
@@ -198,22 +201,44 @@ class Autocompleter:
         """The k most likely completions of the current word (and `words - 1` more), most likely first; of one
         word, fewer (none at all) where they are less likely than `min_prob` (a word unlikely to start here).
 
-        With a personal model (and `words` 1), the RNN's completions (its k best and the others its search found,
-        up to FOUND) and the personal model's k best are mixed (`PersonalModel.mix`); `prob` is then the mixed
-        probability, and `min_prob` applies to it."""
+        With a personal model (and `words` 1), the search starts from the RNN's logits as the personal model's
+        adapter corrects them, and the RNN's completions (its k best and the others its search found, up to FOUND),
+        the RNN's endings of the personal model's stem of the word (if any) and the personal model's k best are
+        mixed (`PersonalModel.mix`); `prob` is then the mixed probability, and `min_prob` applies to it."""
         if words > 1 and self._space_id is None:
             raise ValueError("this model has no space in its vocabulary: it completes one word at a time")
-        found = beam_complete(self.step, self._state[0], self._logits, self._word_ids, self._end_ids, k=k,
+        mixing = self.personal is not None and words == 1
+        logits = self.personal.adapter.logits(self._logits, self._state[0]) if mixing else self._logits
+        found = beam_complete(self.step, self._state[0], logits, self._word_ids, self._end_ids, k=k,
                               beam_width=self.beam_width, max_len=self.max_len, allow_empty=bool(self._word),
-                              words=words, space_id=self._space_id,
-                              keep=FOUND if self.personal is not None and words == 1 else None)
+                              words=words, space_id=self._space_id, keep=FOUND if mixing else None)
         ranked = [("".join(self._tokens[i] for i in ids), prob) for ids, prob in found]
-        if self.personal is not None and words == 1:
+        if mixing:
             start = self._start if self._word else self._state[0]  # the state at the current word's start
-            ranked = self.personal.mix(ranked, self._word, self._prev, k, start)
+            ranked = self.personal.mix(ranked, self._word, self._prev, k, start, self._stem_endings(k))
         floor = min_prob if words == 1 else 0.0  # several words' probabilities multiply: no floor there
         return [Suggestion(self._shown(completion), completion, prob) for completion, prob in ranked
                 if prob >= floor]
+
+    def _stem_endings(self, k: int) -> list[tuple[str, float]]:
+        """The RNN's completions of the personal model's stem of the current word (`PersonalModel.stem`), as
+        completions of what is typed: (the stem's rest + an ending, the ending's probability after the stem); []
+        without a stem. The search from the stem runs once a stem: the keys typed inside it reuse it."""
+        stem = self.personal.stem(self._word) if self._word else ""
+        if not stem:
+            return []
+        memo = self._stem_memo
+        if memo is None or memo[0] is not self._start or memo[1] != stem:
+            state, logits = self._state, self._logits
+            for token in self._encode(stem[len(self._word):]):
+                out, state = self.step(np.array([token], np.int32), state)  # (1, vocab), (1, S)
+                logits = out[0]
+            found = beam_complete(self.step, state[0], logits, self._word_ids, self._end_ids, k=k,
+                                  beam_width=self.beam_width, max_len=self.max_len, allow_empty=True, keep=FOUND)
+            memo = self._stem_memo = (self._start, stem, [("".join(self._tokens[i] for i in ids), prob)
+                                                          for ids, prob in found])
+        rest = stem[len(self._word):]
+        return [(rest + ending, prob) for ending, prob in memo[2]]
 
     def _shown(self, completion: str) -> str:
         """The current word as the keyboard would show it with `completion` typed: a keyboard model composes

@@ -31,11 +31,18 @@ union with `mixed` and keeps the k best (score, then the completion in code-poin
 at the current word's start (`learn` keeps the state where each word began; the state cache holds one), `mix`
 asks instead for the NEAR best, with the RNN's completions and the NEAR words of highest P_state (state_cache.py)
 as E, and takes P'(w) = (1 - STATE_WEIGHT) * P(w) + STATE_WEIGHT * P_state(w) (0 for a word it lacks) in place
-of P: the k best by P', and the RNN's completions. Counts are integers; the float operations are exactly the
-ones written here, in that order, so another language gets the same numbers bit for bit.
+of P: the k best by P', and the RNN's completions. Where two or more learned words start with p and share more
+than p, their shared start is the stem (`stem(p)`: 'debian' for 'de' after 'debian', 'debians'); the
+Autocompleter hands `mix` the RNN's completions of the stem (the endings the RNN gives after it, P_stem, from a
+search run once a stem), which are asked as E too and add STEM_WEIGHT * mu * P_stem to `mixed`: a new form of a
+word the user typed (a Korean particle after a noun learned with another) is completed by the RNN. Counts are
+integers; the float operations are exactly the ones written here, in that order, so another language gets the
+same numbers bit for bit. The adapter (adapter.py) corrects the RNN's logits themselves; it is learned from
+every key and saved with the words.
 
 The recency bonus favours the text typed lately (word use is bursty); it, the contexts d, the RNN's further
-completions and the state cache were chosen on development texts (docs/personal-autocomplete.md). A model
+completions, the state cache, the stems and the adapter were chosen on development texts
+(docs/personal-autocomplete.md). A model
 read from a save predicts as the one saved (the recent words are the last of its words, kept in order of use).
 Memory is bounded: at most `max_words` words and `max_pairs` pairs (beyond, the least recently learned one is
 forgotten) and the state cache's entries; words over MAX_WORD tokens are not learned. Nothing is ever sent
@@ -51,10 +58,11 @@ import os
 
 import numpy as np
 
+from kerasrnn.ondevice.adapter import OutputAdapter
 from kerasrnn.ondevice.state_cache import CAPACITY as STATE_CAPACITY, StateCache
 
 FORMAT = "kerasrnn-personal"  # the save file's "format": what marks a file as a personal model
-VERSION = 2  # bumped when the save file's meaning changes (2: the states; a file of version 1 still loads)
+VERSION = 3  # bumped when the save file's meaning changes (2: the states; 3: the adapter; older files still load)
 CHARACTERS = "characters"  # "tokens" of a model over characters (a keyboard model: its manifest's "input")
 MAX_WORDS = 4096  # words kept (least recently used forgotten first)
 MAX_PAIRS = 8192  # (previous word, word) pairs kept (least recently used forgotten first)
@@ -66,6 +74,7 @@ RECENT_WORDS = 50  # the distinct words learned last that get the recency bonus
 RECENT_BONUS = 16  # added to the count of a recent word (RECENT_WORDS and RECENT_BONUS: chosen on a development text)
 STATE_WEIGHT = 0.3  # the state cache's share of the personal estimate (chosen on development texts)
 NEAR = 10  # the words of highest P_state that the personal model scores besides its own best
+STEM_WEIGHT = 1.0  # the weight of the RNN's endings of a learned stem, times mu (chosen on development texts)
 MAX_FILE_BYTES = 4 * 2**20  # the largest save file read
 
 
@@ -86,7 +95,13 @@ class PersonalModel:
         self.tokens, self.max_words, self.max_pairs = tokens, max_words, max_pairs
         self.weight, self.evidence, self.recent_words, self.bonus = weight, evidence, recent, bonus
         self.states = StateCache(states, model)  # the RNN's state where each of the last words was typed
+        self.adapter = OutputAdapter(model)  # the RNN's next-token logits corrected by the keys typed (adapter.py)
         self.forget()
+
+    def bind(self, model: str) -> None:
+        """Makes the state cache and the adapter those of `model` (what they held for another model is forgotten)."""
+        self.states.bind(model)
+        self.adapter.bind(model)
 
     def forget(self) -> None:
         """Forgets everything learned."""
@@ -99,6 +114,7 @@ class PersonalModel:
         self.recent: dict[str, None] = {}  # the `recent_words` distinct words learned last, least recent first
         self._sorted: list[str] = []  # the words in code-point order (prefix ranges by bisection)
         self.states.clear()
+        self.adapter.clear()
 
     def __len__(self) -> int:
         """Entries held: words plus pairs."""
@@ -163,6 +179,16 @@ class PersonalModel:
         ordered = self._sorted if ordered is None else ordered
         lo = bisect.bisect_left(ordered, prefix)
         return lo, ordered[lo:bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)]
+
+    def stem(self, prefix: str) -> str:
+        """The longest start shared by the learned words that start with `prefix` (the first and the last of them
+        in code-point order) where there are two or more and it is longer than `prefix`; else ''."""
+        lo = bisect.bisect_left(self._sorted, prefix)
+        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
+        if not prefix or hi - lo < 2:
+            return ""
+        stem = os.path.commonprefix([self._sorted[lo], self._sorted[hi - 1]])
+        return stem if len(stem) > len(prefix) else ""
 
     def _following(self, prev: str, prefix: str) -> tuple[list[str], dict[str, int]]:
         """prev's followers that start with prefix, and all of prev's followers with their pair counts."""
@@ -229,13 +255,15 @@ class PersonalModel:
         return best_and_asked(scored, n, asked), mu
 
     def mix(self, rnn: list[tuple[str, float]], prefix: str, prev: str = "", k: int = 3,
-            state: np.ndarray | None = None) -> list[tuple[str, float]]:
+            state: np.ndarray | None = None, stems: list[tuple[str, float]] = ()) -> list[tuple[str, float]]:
         """The RNN's completions of `prefix` ((completion, probability), best first: its k best and any more its
         search found) mixed with the personal model's: the k best (completion, mixed probability). The
         personal model scores its k best and every RNN completion it knows; given the RNN's state at the
-        current word's start, with the state cache (P', the module doc). Without a personal candidate:
-        `rnn[:k]` as it is."""
-        asked = [prefix + c for c, _ in rnn]
+        current word's start, with the state cache (P', the module doc). `stems`: the RNN's completions of the
+        learned stem (`stem`), (completion, P_stem), scored and asked like the RNN's and weighted STEM_WEIGHT * mu.
+        Without a personal candidate: `rnn[:k]` as it is."""
+        theirs, stemmed = dict(rnn), dict(stems)
+        asked = [prefix + c for c, _ in rnn] + [prefix + c for c, _ in stems if c not in theirs]
         if state is None or not self.states.fits(state):
             personal, mu = self.predict(prefix, prev, k, asked)
         else:  # P' over the personal model's NEAR best, the NEAR likeliest of the cache and the RNN's
@@ -252,8 +280,9 @@ class PersonalModel:
         if not personal:
             return list(rnn[:k])
         ours = {w[len(prefix):]: p for w, p in personal}
-        theirs = dict(rnn)
-        scored = sorted((-((1 - mu) * theirs.get(c, 0.0) + mu * ours.get(c, 0.0)), c) for c in set(theirs) | set(ours))
+        weight = STEM_WEIGHT * mu
+        scored = sorted((-((1 - mu) * theirs.get(c, 0.0) + mu * ours.get(c, 0.0) + weight * stemmed.get(c, 0.0)), c)
+                        for c in set(theirs) | set(ours) | set(stemmed))
         return [(c, -s) for s, c in scored[:k]]
 
     def to_json(self) -> dict:
@@ -263,6 +292,8 @@ class PersonalModel:
                 "pairs": [[v, w, c] for (v, w), c in self.pairs.items()]}
         if self.states.model and len(self.states):
             data["states"] = self.states.to_json()
+        if self.adapter.to_json() is not None:
+            data["adapter"] = self.adapter.to_json()
         return data
 
     def load_json(self, data: object, word_char=None) -> None:
@@ -273,7 +304,7 @@ class PersonalModel:
         """
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a personal model file")
-        if data.get("version") not in (1, VERSION):
+        if data.get("version") not in (1, 2, VERSION):
             raise ValueError(f"a personal model file of another version ({data.get('version')!r}, not {VERSION})")
         if data.get("tokens") != self.tokens:
             raise ValueError(f"a personal model of {data.get('tokens')!r}, not of {self.tokens!r} like this model")
@@ -302,6 +333,8 @@ class PersonalModel:
             self._drop_pair(next(iter(self.pairs)))
         if "states" in data:
             self.states.load_json(data["states"], lambda w: self._check([w, 1], 1, word_char))
+        if "adapter" in data:
+            self.adapter.load_json(data["adapter"])
 
     @staticmethod
     def _check(entry: object, n_words: int, word_char) -> None:

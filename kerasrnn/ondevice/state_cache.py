@@ -61,6 +61,7 @@ class StateCache:
         self._rank = np.zeros(0, np.int64)  # row -> the index of its word in _sorted
         self._matrix: np.ndarray | None = None  # (capacity, S) the int8 states as float32/float64 (exact)
         self._norms = np.zeros(0)  # (capacity,) |q|^2 of each row
+        self._memo: tuple[bytes, np.ndarray] | None = None  # (q0, k of every row): a word's keys share its start
 
     def __len__(self) -> int:
         return self._count
@@ -112,6 +113,7 @@ class StateCache:
             self._sorted.insert(at, word)
             self._rank[:self._count][self._rank[:self._count] >= at] += 1
         self._entries_of[word] += 1
+        self._memo = None
         self._matrix[row], self._norms[row] = q, float(np.dot(q.astype(np.int64), q))
         self._word_of[row], self._rank[row] = word, bisect.bisect_left(self._sorted, word)
 
@@ -127,23 +129,28 @@ class StateCache:
         if prefix:
             ranks = self._rank[rows]
             rows = rows[(ranks >= lo) & (ranks < hi)]
-        vector = q.astype(self._matrix.dtype)
-        if 2 * len(rows) < self._count:  # a few rows: only theirs; else all (no copy); exact either way
-            dots = (self._matrix[rows] @ vector).astype(np.float64)
-        else:
-            dots = (self._matrix @ vector)[rows].astype(np.float64)
-        norm, norms = float(np.dot(q.astype(np.int64), q)), self._norms[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cos = np.where((norms > 0) & (norm > 0), dots / np.sqrt(norms * norm), 0.0)
-        k = (1.0 + cos) / 2.0
-        for _ in range(SQUARINGS):
-            k = k * k
+        k = self._weights(q)[rows]
         sums = np.zeros(hi - lo)
         np.add.at(sums, self._rank[rows] - lo, k)  # one at a time, each word's in entry order
         total = float(np.cumsum(sums)[-1])  # one at a time, in code-point order
         if total == 0.0:
             return [], np.zeros(0)
         return self._sorted[lo:hi], sums / total
+
+    def _weights(self, q: np.ndarray) -> np.ndarray:
+        """k of every row (capacity,) for the quantized state q, kept until an entry is added: every key of a
+        word is weighed against the same state, the one at the word's start."""
+        key = q.tobytes()
+        if self._memo is None or self._memo[0] != key:
+            dots = (self._matrix @ q.astype(self._matrix.dtype)).astype(np.float64)  # exact integers
+            norm = float(np.dot(q.astype(np.int64), q))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cos = np.where((self._norms > 0) & (norm > 0), dots / np.sqrt(self._norms * norm), 0.0)
+            k = (1.0 + cos) / 2.0
+            for _ in range(SQUARINGS):
+                k = k * k
+            self._memo = (key, k)
+        return self._memo[1]
 
     def to_json(self) -> dict:
         """The entries, oldest first, each [word, base64 of its int8 values], with the model they belong to."""

@@ -20,7 +20,9 @@ const out = cases.map((c) => {
       const { words, mu } = model.predict(op[1], op[2], op[3], op[4]);
       results.push([words, mu]);
     } else if (op[0] === 'mix') {
-      results.push(model.mix(op[4], op[1], op[2], op[3], op[5]));
+      results.push(model.mix(op[4], op[1], op[2], op[3], op[5], op[6]));
+    } else if (op[0] === 'stem') {
+      results.push(model.stem(op[1]));
     } else { // reload: the model read back from its save
       const saved = JSON.parse(JSON.stringify(model));
       model = new PersonalModel('characters', options);

@@ -92,6 +92,29 @@ def test_the_rnns_further_completions_get_the_personal_models_support():
     assert model.mix(rnn, "ca") == [("t", (1 - mu) * 0.4), ("ll", (1 - mu) * 0.3), ("r", (1 - mu) * 0.05 + mu * 0.25)]
 
 
+def test_a_stem_is_the_start_all_matching_words_share():
+    model = PersonalModel()
+    for word in ["debian", "debianist", "debians", "dog", "x\U0001f600a", "x\U0001f601b", "y\U0001f600a", "y\U0001f600b"]:
+        model.learn(word)
+    assert [model.stem(p) for p in ["d", "de", "deb", "debian", "debiani", "do", "", "q"]] == [
+        "", "debian", "debian", "", "", "", "", ""]  # 'd': 'debian' and 'dog' share only 'd'; one word: no stem
+    assert model.stem("x") == "" and model.stem("y") == "y\U0001f600"  # whole characters (the port: not half of one)
+
+
+def test_the_rnns_endings_of_a_stem_get_the_personal_models_weight():
+    model = PersonalModel(weight=0.5, evidence=2)
+    for word in ["debian", "debians"]:
+        model.learn(word)
+    mu = 0.5 * 2 / 4
+    rnn = [("ep", 0.5), ("t", 0.2)]
+    stems = [("bianism", 0.7), ("bians", 0.3)]  # what the RNN gives after "debian", as completions of "de"
+    mixed = model.mix(rnn, "de", "", 3, None, stems)
+    scores = {"ep": (1 - mu) * 0.5, "t": (1 - mu) * 0.2, "bianism": mu * 0.7, "bians": mu * 0.5 + mu * 0.3,
+              "bian": mu * 0.5}  # (the words learned: P 1/2 each)
+    assert mixed == sorted(scores.items(), key=lambda x: -x[1])[:3]
+    assert model.mix(rnn, "de", "", 3, None, []) == model.mix(rnn, "de", "", 3, None)  # no stems: as before
+
+
 def test_memory_stays_under_the_cap_forgetting_the_least_recently_used():
     model = PersonalModel(max_words=50, max_pairs=80)
     prev = ""
@@ -121,7 +144,7 @@ def test_save_and_load_round_trip_and_refuse_bad_files(tmp_path):
     bad = {"not json": b"{", "a list": b"[]", "another format": b'{"format": "kerasrnn-export"}',
            "latin-1": b'{"format": "\xe9"}', "NaN": b'{"format": NaN}'}
     good = model.to_json()
-    for name, edit in {"keys": {"tokens": KEYBOARD}, "version": {"version": 3}, "count 0": {"words": [["a", 0]]},
+    for name, edit in {"keys": {"tokens": KEYBOARD}, "version": {"version": 4}, "count 0": {"words": [["a", 0]]},
                        "count str": {"words": [["a", "1"]]}, "bool": {"words": [["a", True]]},
                        "twice": {"words": [["a", 1], ["a", 2]]}, "not a word": {"words": [["a b", 1]]},
                        "pair": {"pairs": [["a", 1]]}, "empty word": {"words": [["", 1]]},

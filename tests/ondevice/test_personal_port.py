@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 from kerasrnn.ondevice.personal import PersonalModel  # noqa: E402
 
 REPLAY = os.path.join(ROOT, "tests", "ondevice", "personal_replay.mjs")
-ALPHABET = "ab\u3131\ue000\uffe1\U0001f600\U00010348"
+ALPHABET = "ab\u3131\ue000\uffe1\U0001f600\U0001f601\U00010348"  # two astral ones share a high surrogate
 SETTINGS = [  # (max_words, max_pairs, recent, bonus, state cache capacity, distinct words, operations)
     (4, 3, 2, 3, 6, 20, 1500), (12, 30, 5, 16, 20, 40, 2000), (40, 10, 0, 0, 0, 60, 1500),
     (150, 400, 50, 16, 100, 300, 4000)]
@@ -40,6 +40,8 @@ def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: i
     """One randomized sequence of calls (fixed seed) and what Python returns for each."""
     rng = random.Random(seed)
     vocab = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5))) for _ in range(distinct)]
+    roots = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(2, 3))) for _ in range(3)]  # words sharing a stem
+    vocab += [root + "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 2))) for root in roots for _ in range(3)]
     settings = dict(max_words=max_words, max_pairs=max_pairs, recent=recent, bonus=bonus, states=states, model="m")
     model = PersonalModel(**settings)
     array = lambda state: None if state is None else np.asarray(state, np.float32)  # noqa: E731
@@ -60,11 +62,18 @@ def random_case(seed: int, max_words: int, max_pairs: int, recent: int, bonus: i
                 calls.append(["predict", prefix, after, n, extra])
                 words, mu = model.predict(prefix, after, n, extra)
                 results.append([[list(w) for w in words], mu])
-            else:
+            elif roll < 0.92:
                 rnn = [[rng.choice(vocab)[:rng.randint(0, 3)], rng.random()] for _ in range(rng.randint(0, 8))]
+                stems = [[rng.choice(vocab)[:rng.randint(0, 3)], rng.random()] for _ in range(rng.choice([0, 0, 3]))]
                 state = random_state(rng)
-                calls.append(["mix", prefix, after, n, rnn, state])
-                results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n, array(state))])
+                calls.append(["mix", prefix, after, n, rnn, state, stems])
+                results.append([list(c) for c in model.mix([tuple(r) for r in rnn], prefix, after, n, array(state),
+                                                           [tuple(r) for r in stems])])
+            else:  # a stem: often of a start of a word learned
+                word = rng.choice(roots) if rng.random() < 0.6 else rng.choice(vocab)
+                prefix = word[:rng.randint(1, max(1, len(word) - 1))] if rng.random() < 0.8 else prefix
+                calls.append(["stem", prefix])
+                results.append(model.stem(prefix))
         else:
             calls.append(["reload"])
             data = model.to_json()

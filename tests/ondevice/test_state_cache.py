@@ -130,3 +130,17 @@ def test_states_of_another_size_are_not_used():
     assert model.mix(rnn, "ca", "x", 3, state[:6]) != model.mix(rnn, "ca", "x", 3)
     model.learn("cab", "x", state)  # the next state replaces them
     assert model.states.words == ["cab"] and model.states.fits(state)
+
+
+def test_weights_kept_for_a_word_follow_every_word_added():
+    """The weights computed at a word's start serve its other keys, and are recomputed once an entry is added
+    (or forgotten): the distribution stays the formula's after each change."""
+    cache, entries = StateCache(capacity=4), []
+    state = RNG.standard_normal(8).astype(np.float32)
+    for word in ["cat", "cap", "cat", "car", "cab", "cat"]:
+        entries.append((word, RNG.standard_normal(8).astype(np.float32)))
+        cache.add(*entries[-1])
+        for prefix in ["", "c", "ca", "cat"]:  # the keys of one word, its start state unchanged
+            assert as_dict(cache.distribution(prefix, state)) == reference(cache, entries, prefix, state)
+    other = RNG.standard_normal(8).astype(np.float32)  # the next word's start
+    assert as_dict(cache.distribution("ca", other)) == reference(cache, entries, "ca", other)

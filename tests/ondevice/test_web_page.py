@@ -301,15 +301,19 @@ def test_the_korean_model_composes_hangul_and_completes_like_python(korean, type
 
 
 def test_the_korean_page_shows_what_the_complete_command_prints_and_tab_types_keys(korean):
-    state = korean_state(korean, "기", forget=True)  # nothing learned: what the command prints
-    assert not state["personal"]["words"]
-    assert [(s["word"], round(s["prob"], 3)) for s in state["shown"]] == complete_command("기")
+    state = korean_state(korean, "기", forget=True)  # no word learned: what the command prints, but for the
+    assert not state["personal"]["words"]  # adapter's correction from the two keys typed (ㄱ, ㅣ)
+    assert state["personal"]["adapter"]["steps"] == 2
+    printed = complete_command("기")
+    assert [s["word"] for s in state["shown"]] == [w for w, _ in printed]
+    assert all(abs(s["prob"] - p) < 0.01 for s, (_, p) in zip(state["shown"], printed))
+    vocabulary = litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"]
+    assert_same(state, python_reference(KOREAN, state["kind"], "기", personal=state["personal"]), vocabulary)
     first = state["shown"][0]
     assert text_to_keys(first["word"]) == "ㄱㅣ" + first["completion"]  # the completion is keys
     korean.page.keyboard.press("Tab")
     state = {**korean.settled(), "box": korean.page.input_value("#text")}
     assert state["box"] == first["word"] == keys_to_text("ㄱㅣ" + first["completion"])  # shown composed
-    vocabulary = litert.load_manifest(os.path.join(RELEASES, KOREAN))["vocabulary"]
     assert_same(state, python_reference(KOREAN, state["kind"], first["word"], personal=state["personal"]), vocabulary)
     state = korean_state(korean, "ㄱㅣ ")  # and the text box keeps the composition while more is typed
     assert state["box"] == "기 "

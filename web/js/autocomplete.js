@@ -74,7 +74,7 @@ export class Autocompleter {
     if (this.personal && this.personal.tokens !== this.tokenKind) {
       throw new Error(`a personal model of ${this.personal.tokens}, but this model reads ${this.tokenKind}`);
     }
-    this.personal?.states.bind(modelId(manifest)); // the states of another model are forgotten
+    this.personal?.bind(modelId(manifest)); // the states and the adapter of another model are forgotten
     this.history = []; // [{state, logits, wordTokens, prev, start}], oldest first, at most HISTORY
     this.state = null;
     this.logits = null;
@@ -82,6 +82,7 @@ export class Autocompleter {
     this.prev = ''; // the tokens of the word before it ('' at the start)
     this.start = null; // the values of the state before the current word's first token (null before it)
     this.composer = null; // a keyboard model's composition of what was typed
+    this.stemMemo = null; // {start, stem, endings}: the RNN's endings of the personal model's stem of a word
   }
 
   /** What typing `text` sends to the model: its characters, or the keys that type it. */
@@ -116,6 +117,9 @@ export class Autocompleter {
       this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev,
                           start: this.start });
       if (this.wordChar(c) && !this.wordTokens) this.start = this.model.values(this.state);
+      if (learn && this.personal) { // the adapter learns the key typed where it was typed
+        this.personal.adapter.learn(this.logits, this.model.values(this.state), this.index.get(c) ?? this.unkId);
+      }
       if (this.history.length > HISTORY) this.model.release(this.history.shift().state);
       ({ state: this.state, logits: this.logits } = out);
       if (this.wordChar(c)) {
@@ -171,24 +175,57 @@ export class Autocompleter {
   }
 
   /**
-   * The k most likely completions of the current word, most likely first; with a personal model, the RNN's
-   * completions (its k best and the others its search found, up to FOUND) and its k best mixed
+   * The k most likely completions of the current word, most likely first; with a personal model, the search
+   * starts from the logits as its adapter corrects them, and the RNN's completions (its k best and the others its
+   * search found, up to FOUND), the RNN's endings of the word's learned stem and the personal model's k best mixed
    * (PersonalModel.mix: `prob` is then the mixed probability); fewer (none at all)
    * where they are less likely than MIN_PROB, as in Python.
    *
    * @returns {Promise<Array<{word: string, completion: string, prob: number}>>}
    */
   async suggestions(k = 3) {
-    const found = await beamComplete((t, s) => this.model.step(t, s), this.state, this.logits,
+    const values = this.personal ? this.model.values(this.state) : null;
+    const logits = this.personal ? this.personal.adapter.logits(this.logits, values) : this.logits;
+    const found = await beamComplete((t, s) => this.model.step(t, s), this.state, logits,
         this.wordIds, this.endIds, { k, keep: this.personal ? FOUND : k, beamWidth: this.beamWidth,
           maxLen: this.maxLen, allowEmpty: this.wordTokens.length > 0, release: (s) => this.model.release(s) });
     let ranked = found.map(({ ids, prob }) => [ids.map((i) => this.vocabulary[i]).join(''), prob]);
     if (this.personal) {
-      const start = this.wordTokens ? this.start : this.model.values(this.state); // the current word's start
-      ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k, start);
+      const start = this.wordTokens ? this.start : values; // the state at the current word's start
+      ranked = this.personal.mix(ranked, this.wordTokens, this.prev, k, start, await this.stemEndings(k));
     }
     return ranked.filter(([, prob]) => prob >= MIN_PROB)
         .map(([completion, prob]) => ({ word: this.shown(completion), completion, prob }));
+  }
+
+  /**
+   * The RNN's completions of the personal model's stem of the current word (PersonalModel.stem), as completions
+   * of what is typed: [the stem's rest + an ending, the ending's probability after the stem]; [] without a stem.
+   * The search from the stem runs once a stem: the keys typed inside it reuse it (Python's _stem_endings).
+   */
+  async stemEndings(k) {
+    const stem = this.wordTokens ? this.personal.stem(this.wordTokens) : '';
+    if (!stem) return [];
+    if (!this.stemMemo || this.stemMemo.start !== this.start || this.stemMemo.stem !== stem) {
+      let state = this.state;
+      let logits = this.logits;
+      try {
+        for (const c of stem.slice(this.wordTokens.length)) {
+          const out = await this.model.step(this.index.get(c) ?? this.unkId, state);
+          if (state !== this.state) this.model.release(state);
+          ({ state, logits } = out);
+        }
+        const found = await beamComplete((t, s) => this.model.step(t, s), state, logits, this.wordIds, this.endIds,
+            { k, keep: FOUND, beamWidth: this.beamWidth, maxLen: this.maxLen, allowEmpty: true,
+              release: (s) => this.model.release(s) });
+        this.stemMemo = { start: this.start, stem,
+                          endings: found.map(({ ids, prob }) => [ids.map((i) => this.vocabulary[i]).join(''), prob]) };
+      } finally {
+        if (state !== this.state) this.model.release(state);
+      }
+    }
+    const rest = stem.slice(this.wordTokens.length);
+    return this.stemMemo.endings.map(([ending, prob]) => [rest + ending, prob]);
   }
 
   /**

@@ -1,6 +1,7 @@
 // A personal word model learned in this browser from what its user types, mixed into the RNN's suggestions:
 // an exact port of kerasrnn.ondevice.personal (a cache language model, Kuhn & De Mori 1990; Witten-Bell
-// interpolation of word pairs with single words, and the RNN's state where each word was typed: js/state_cache.js).
+// interpolation of word pairs with single words, the RNN's state where each word was typed: js/state_cache.js, and
+// the RNN's endings of a learned stem), with the adapter of the RNN's logits (js/adapter.js, learned from each key).
 // Checked number for number against Python's outputs in
 // tests/ondevice/personal_cases.json (web/tests/personal.test.mjs).
 //
@@ -9,12 +10,13 @@
 // the model in its localStorage (js/main.js); it is never sent anywhere.
 
 import { bisect, compareCodePoints, isHighSurrogate } from './codepoints.js';
+import { OutputAdapter } from './adapter.js';
 import { CAPACITY as STATE_CAPACITY, StateCache } from './state_cache.js';
 
 export { compareCodePoints };
 
 export const FORMAT = 'kerasrnn-personal';
-export const VERSION = 2; // 2: with the states (a save of version 1 still loads)
+export const VERSION = 3; // 2: with the states; 3: with the adapter (saves of versions 1 and 2 still load)
 export const CHARACTERS = 'characters';
 export const MAX_WORDS = 4096; // words kept (least recently learned forgotten first)
 export const MAX_PAIRS = 8192; // (previous word, word) pairs kept
@@ -26,6 +28,7 @@ export const RECENT_WORDS = 50; // the distinct words learned last that get the 
 export const RECENT_BONUS = 16; // added to the count of a recent word
 export const STATE_WEIGHT = 0.3; // the state cache's share of the personal estimate
 export const NEAR = 10; // the words of highest P_state that the personal model scores besides its own best
+export const STEM_WEIGHT = 1.0; // the weight of the RNN's endings of a learned stem, times mu
 
 const SEP = '\u0000'; // joins (prev, word) into one Map key (neither holds a NUL: only word tokens)
 
@@ -116,7 +119,14 @@ export class PersonalModel {
     this.bonus = options.bonus ?? RECENT_BONUS;
     this.changes = 0; // counts learn, forget and loadJSON calls (the page stores the model when it changed)
     this.states = new StateCache(options.states ?? STATE_CAPACITY, options.model ?? ''); // where words began
+    this.adapter = new OutputAdapter(options.model ?? ''); // the RNN's next-token logits corrected (js/adapter.js)
     this.forget();
+  }
+
+  /** Makes the state cache and the adapter those of `model` (what they held for another model is forgotten). */
+  bind(model) {
+    this.states.bind(model);
+    this.adapter.bind(model);
   }
 
   /** Forgets everything learned. */
@@ -131,6 +141,7 @@ export class PersonalModel {
     this.total = 0; // sum of the word counts
     this.recent = new Set(); // the recentWords distinct words learned last, least recent first
     this.states.clear();
+    this.adapter?.clear();
   }
 
   /** Entries held: words plus pairs. */
@@ -264,13 +275,31 @@ export class PersonalModel {
   }
 
   /**
+   * The longest start shared by the learned words that start with `prefix` (the first and the last of them in
+   * code-point order) where there are two or more and it is longer than `prefix`; else '' (Python's stem).
+   */
+  stem(prefix) {
+    const range = prefix ? prefixRange(this.sorted, prefix) : null;
+    if (!range || range[1] - range[0] < 2) return '';
+    const first = this.sorted[range[0]];
+    const last = this.sorted[range[1] - 1];
+    let n = 0;
+    while (n < first.length && first.charCodeAt(n) === last.charCodeAt(n)) n++;
+    if (n > 0 && isHighSurrogate(first.charCodeAt(n - 1))) n--; // not half of a character
+    return n > prefix.length ? first.slice(0, n) : '';
+  }
+
+  /**
    * The RNN's completions of `prefix` ([completion, probability], best first: its k best and any more its search
    * found) mixed with the personal model's: the k best [completion, mixed probability]. The personal model scores
    * its k best and every RNN completion it knows; given the RNN's state at the current word's start (its
-   * values), with the state cache, as in Python. Without a personal candidate: rnn's first k as they are.
+   * values), with the state cache; `stems`: the RNN's completions of the learned stem ([completion, P_stem]),
+   * asked too and weighted STEM_WEIGHT * mu, as in Python. Without a personal candidate: rnn's first k as they are.
    */
-  mix(rnn, prefix, prev = '', k = 3, state = null) {
-    const asked = rnn.map(([c]) => prefix + c);
+  mix(rnn, prefix, prev = '', k = 3, state = null, stems = []) {
+    const theirs = new Map(rnn);
+    const stemmed = new Map(stems);
+    const asked = [...rnn.map(([c]) => prefix + c), ...stems.filter(([c]) => !theirs.has(c)).map(([c]) => prefix + c)];
     let words;
     let mu;
     if (!state || !this.states.fits(state)) {
@@ -285,9 +314,9 @@ export class PersonalModel {
     }
     if (!words.length) return rnn.slice(0, k);
     const ours = new Map(words.map(([w, p]) => [w.slice(prefix.length), p]));
-    const theirs = new Map(rnn);
-    const scored = [...new Set([...theirs.keys(), ...ours.keys()])]
-      .map((c) => [(1 - mu) * (theirs.get(c) ?? 0) + mu * (ours.get(c) ?? 0), c]);
+    const weight = STEM_WEIGHT * mu;
+    const scored = [...new Set([...theirs.keys(), ...ours.keys(), ...stemmed.keys()])]
+      .map((c) => [(1 - mu) * (theirs.get(c) ?? 0) + mu * (ours.get(c) ?? 0) + weight * (stemmed.get(c) ?? 0), c]);
     return ranked(scored).slice(0, k).map(([p, c]) => [c, p]);
   }
 
@@ -299,6 +328,8 @@ export class PersonalModel {
       pairs: [...this.pairs].map(([key, c]) => [...key.split(SEP), c]),
     };
     if (this.states.model && this.states.size) data.states = this.states.toJSON();
+    const adapter = this.adapter.toJSON();
+    if (adapter) data.adapter = adapter;
     return data;
   }
 
@@ -312,7 +343,7 @@ export class PersonalModel {
     if (data === null || typeof data !== 'object' || Array.isArray(data) || data.format !== FORMAT) {
       throw new Error('not a personal model');
     }
-    if (data.version !== 1 && data.version !== VERSION) {
+    if (![1, 2, VERSION].includes(data.version)) {
       throw new Error(`a personal model of another version (${data.version}, not ${VERSION})`);
     }
     if (data.tokens !== this.tokens) throw new Error(`a personal model of ${data.tokens}, not of ${this.tokens}`);
@@ -334,6 +365,7 @@ export class PersonalModel {
       pairMap.set(key, entry[2]);
     }
     const states = 'states' in data ? this.states.read(data.states, (w) => check([w, 1], 1, wordChar)) : null;
+    const adapter = 'adapter' in data ? this.adapter.read(data.adapter) : null;
     this.forget();
     this.words = wordMap;
     this.total = total;
@@ -347,6 +379,7 @@ export class PersonalModel {
     }
     while (this.pairs.size > this.maxPairs) this.dropPair(this.pairs.keys().next().value);
     this.states.load(states);
+    this.adapter.load(adapter);
   }
 }
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { Autocompleter, HISTORY, isWordChar } from '../js/autocomplete.js';
+import { Autocompleter, FOUND, HISTORY, isWordChar } from '../js/autocomplete.js';
+import { beamComplete } from '../js/beam.js';
 
 const manifest = { vocabulary: ['<unk>', '\n', ' ', "'", 'a', 'b', 'c', '.'], specials: ['<unk>'], unk_id: 0,
                    start_text: '\n' };
@@ -167,7 +168,13 @@ test('a personal model learns each word as it ends, and its words are mixed into
   assert.deepEqual(personal.toJSON().words, [['cab', 1], ['abc', 2]]); // 'c' is still being typed
   assert.deepEqual(personal.toJSON().pairs, [['abc', 'cab', 1], ['cab', 'abc', 1]]);
   assert.equal(c.prev, 'abc');
-  const rnn = (await plain.suggestions(3)).map((s) => [s.completion, s.prob]);
+  assert.equal(personal.adapter.steps, 14); // every key typed, where it was typed
+  // the RNN's completions from its logits as the adapter corrects them (the same search)
+  const logits = personal.adapter.logits(c.logits, model.values(c.state));
+  assert.notDeepEqual(Array.from(logits), Array.from(plain.logits));
+  const found = await beamComplete((t, s) => model.step(t, s), c.state, logits, c.wordIds, c.endIds,
+                                   { k: 3, keep: FOUND, allowEmpty: true, release: (s) => model.release(s) });
+  const rnn = found.map(({ ids, prob }) => [ids.map((i) => manifest.vocabulary[i]).join(''), prob]);
   const mixed = await c.suggestions(3);
   assert.deepEqual(mixed.map((s) => [s.completion, s.prob]), personal.mix(rnn, 'c', 'abc', 3));
   assert.ok(mixed.some((s) => s.word === 'cab')); // the word typed after 'abc' before

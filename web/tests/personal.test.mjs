@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
 import { isKoreanWordChar, isWordChar } from '../js/autocomplete.js';
+import { OutputAdapter } from '../js/adapter.js';
 import { compareCodePoints, PersonalModel, typedWords } from '../js/personal.js';
 
 const data = JSON.parse(readFileSync(new URL('../../tests/ondevice/personal_cases.json', import.meta.url)));
@@ -42,8 +43,9 @@ for (const c of data.cases) {
       assert.deepEqual(words, q.expect, `${q.prefix} after ${q.prev}`);
       assert.equal(mu, q.mu); // bit for bit
     }
+    for (const [prefix, stem] of c.stems) assert.equal(model.stem(prefix), stem, prefix);
     for (const m of c.mixes) {
-      assert.deepEqual(model.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null), m.expect, m.prefix);
+      assert.deepEqual(model.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null, m.stems), m.expect, m.prefix);
     }
     assert.deepEqual(model.toJSON(), c.saved);
     assert.ok(model.words.size <= c.max_words && model.pairs.size <= c.max_pairs);
@@ -51,7 +53,7 @@ for (const c of data.cases) {
     copy.loadJSON(JSON.parse(JSON.stringify(model)), WORD_CHARS[c.word_char]); // as stored and read back
     assert.deepEqual(copy.toJSON(), c.saved);
     for (const q of c.queries) assert.deepEqual(copy.predict(q.prefix, q.prev, q.n, q.extra).words, q.expect);
-    for (const m of c.mixes) assert.deepEqual(copy.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null), m.expect);
+    for (const m of c.mixes) assert.deepEqual(copy.mix(m.rnn, m.prefix, m.prev, m.k, m.state ?? null, m.stems), m.expect);
   });
 }
 
@@ -77,11 +79,40 @@ test("a save of another model's states loads its words without the states; malfo
   }
 });
 
+test('the adapter learns as Python (to 1e-12), saves as Python, and reads back', () => {
+  const a = data.adapter;
+  const adapter = new OutputAdapter(a.model, a.rate);
+  for (const [logits, state, token] of a.steps) adapter.learn(Float32Array.from(logits), Float32Array.from(state), token);
+  const close = (got, want) => got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) <= 1e-12 * (1 + Math.abs(want[i])),
+                                                               `${i}: ${g} vs ${want[i]}`));
+  close(Array.from(adapter.logits(a.probe[0], a.probe[1])), a.logits);
+  const saved = adapter.toJSON();
+  assert.deepEqual([saved.model, saved.rows, saved.columns, saved.steps],
+                   [a.saved.model, a.saved.rows, a.saved.columns, a.saved.steps]);
+  const python = new OutputAdapter(a.model);
+  python.load(python.read(a.saved)); // Python's save, read here
+  close(Array.from(python.logits(a.probe[0], a.probe[1])), a.logits);
+  close(Array.from(python.weights), Array.from(adapter.weights));
+  const other = new OutputAdapter('another-model');
+  assert.equal(other.read(a.saved), null); // another model's: not loaded
+  for (const bad of [null, [], { ...a.saved, rows: 0 }, { ...a.saved, rows: 1.5 }, { ...a.saved, columns: 3 },
+    { ...a.saved, weights: '###' }, { ...a.saved, bias: 'AAAA' }, { ...a.saved, steps: -1 },
+    { ...a.saved, bias: btoa(String.fromCharCode(0, 0, 0, 0, 0, 0, 0xf8, 0x7f).repeat(5)) }]) { // NaN
+    assert.throws(() => adapter.read(bad), (e) => e instanceof Error && !e.message.includes('\n'), JSON.stringify(bad));
+  }
+  const model = new PersonalModel('characters', { model: a.model });
+  model.loadJSON({ format: 'kerasrnn-personal', version: 3, tokens: 'characters', words: [], pairs: [],
+                   adapter: a.saved });
+  close(Array.from(model.adapter.logits(a.probe[0], a.probe[1])), a.logits);
+  model.forget();
+  assert.equal(model.adapter.weights, null);
+});
+
 test('a corrupt or foreign save is refused whole, with one line, and changes nothing', () => {
   const { model } = trained(data.cases[0]);
   const before = JSON.stringify(model);
   const good = JSON.parse(before);
-  const bad = [null, 7, [], 'x', {}, { ...good, format: 'other' }, { ...good, version: 3 },
+  const bad = [null, 7, [], 'x', {}, { ...good, format: 'other' }, { ...good, version: 4 }, { ...good, adapter: { model: 'm' } },
     { ...good, tokens: 'keys-2beolsik' }, { ...good, words: 'x' }, { ...good, words: [['the', 0]] },
     { ...good, words: [['the', 1.5]] }, { ...good, words: [['the', true]] }, { ...good, words: [['', 1]] },
     { ...good, words: [['x'.repeat(33), 1]] }, { ...good, words: [['the', 1], ['the', 2]] },
@@ -108,4 +139,15 @@ test('the caps hold over many words; code-point order as Python', () => {
   assert.ok('\uffff' > '\u{10000}');
   model.learn('x'.repeat(33));
   assert.ok(!model.words.has('x'.repeat(33))); // too long to be a word
+});
+
+test('a stem is the start all matching words share, in whole characters', () => {
+  const model = new PersonalModel('characters');
+  for (const w of ['debian', 'debianist', 'debians', 'dog', 'x\u{1F600}a', 'x\u{1F601}b', 'y\u{1F600}a', 'y\u{1F600}b']) {
+    model.learn(w);
+  }
+  assert.deepEqual(['d', 'de', 'deb', 'debian', 'debiani', 'do', '', 'q'].map((p) => model.stem(p)),
+                   ['', 'debian', 'debian', '', '', '', '', '']);
+  assert.equal(model.stem('x'), ''); // the two share half of a character only
+  assert.equal(model.stem('y'), 'y\u{1F600}');
 });
