@@ -44,10 +44,11 @@ def _decode(text: object, size: int, name: str) -> np.ndarray:
     if not isinstance(text, str):
         raise ValueError(f"a personal model file whose adapter {name} is not text")
     try:
-        values = np.frombuffer(base64.b64decode(text, validate=True), "<f8")
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError(f"a personal model file whose adapter {name} is not base64") from None
-    if values.size != size or not np.isfinite(values).all():
+    values = np.frombuffer(raw, "<f8") if len(raw) == 8 * size else None
+    if values is None or not np.isfinite(values).all():
         raise ValueError(f"a personal model file whose adapter {name} is not {size} finite numbers")
     return values.astype(np.float64)
 
