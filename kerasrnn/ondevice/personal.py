@@ -177,15 +177,14 @@ class PersonalModel:
         """Where the words of `ordered` (a code-point ordered list; all the words by default) that start with
         prefix begin in it, and those words."""
         ordered = self._sorted if ordered is None else ordered
-        lo = bisect.bisect_left(ordered, prefix)
-        return lo, ordered[lo:bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)]
+        lo, hi = _prefix_range(ordered, prefix)
+        return lo, ordered[lo:hi]
 
     def stem(self, prefix: str) -> str:
         """The longest start shared by the learned words that start with `prefix` (the first and the last of them
         in code-point order) where there are two or more and it is longer than `prefix`; else ''."""
-        lo = bisect.bisect_left(self._sorted, prefix)
-        hi = bisect.bisect_left(self._sorted, prefix + "\U0010ffff", lo)
-        if not prefix or hi - lo < 2:
+        lo, hi = _prefix_range(self._sorted, prefix) if prefix else (0, 0)
+        if hi - lo < 2:
             return ""
         stem = os.path.commonprefix([self._sorted[lo], self._sorted[hi - 1]])
         return stem if len(stem) > len(prefix) else ""
@@ -292,8 +291,9 @@ class PersonalModel:
                 "pairs": [[v, w, c] for (v, w), c in self.pairs.items()]}
         if self.states.model and len(self.states):
             data["states"] = self.states.to_json()
-        if self.adapter.to_json() is not None:
-            data["adapter"] = self.adapter.to_json()
+        adapter = self.adapter.to_json()
+        if adapter is not None:
+            data["adapter"] = adapter
         return data
 
     def load_json(self, data: object, word_char=None) -> None:
@@ -369,6 +369,12 @@ class PersonalModel:
         except (json.JSONDecodeError, RecursionError) as e:
             raise ValueError(f"not JSON ({str(e).splitlines()[0][:80]})") from None
         self.load_json(data, word_char)
+
+
+def _prefix_range(ordered: list[str], prefix: str) -> tuple[int, int]:
+    """[lo, hi): where the words of `ordered` (code-point order) that start with `prefix` are."""
+    lo = bisect.bisect_left(ordered, prefix)
+    return lo, bisect.bisect_left(ordered, prefix + "\U0010ffff", lo)
 
 
 def best_and_asked(scored: dict[str, float], n: int, asked: list[str]) -> list[tuple[str, float]]:

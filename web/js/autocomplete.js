@@ -116,10 +116,11 @@ export class Autocompleter {
       const out = await this.model.step(this.index.get(c) ?? this.unkId, this.state);
       this.history.push({ state: this.state, logits: this.logits, wordTokens: this.wordTokens, prev: this.prev,
                           start: this.start });
-      if (this.wordChar(c) && !this.wordTokens) this.start = this.model.values(this.state);
-      if (learn && this.personal) { // the adapter learns the key typed where it was typed
-        this.personal.adapter.learn(this.logits, this.model.values(this.state), this.index.get(c) ?? this.unkId);
-      }
+      const starts = this.wordChar(c) && !this.wordTokens; // the state before a word's first token: its start
+      const adapts = learn && this.personal; // the adapter learns the key typed where it was typed
+      const values = starts || adapts ? this.model.values(this.state) : null;
+      if (starts) this.start = values;
+      if (adapts) this.personal.adapter.learn(this.logits, values, this.index.get(c) ?? this.unkId);
       if (this.history.length > HISTORY) this.model.release(this.history.shift().state);
       ({ state: this.state, logits: this.logits } = out);
       if (this.wordChar(c)) {

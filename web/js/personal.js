@@ -141,7 +141,7 @@ export class PersonalModel {
     this.total = 0; // sum of the word counts
     this.recent = new Set(); // the recentWords distinct words learned last, least recent first
     this.states.clear();
-    this.adapter?.clear();
+    this.adapter.clear();
   }
 
   /** Entries held: words plus pairs. */
